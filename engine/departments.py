@@ -1,0 +1,40 @@
+"""The five departments of CONTRACT.md and how a BPMN lane names one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+DEPARTMENTS: tuple[Department, ...] = (
+    Department("sales", "销售部", "Sales"),
+    Department("customer_service", "客服部", "Customer Service"),
+    Department("property", "物业部", "Property Management"),
+    Department("engineering", "工程部", "Engineering"),
+    Department("cost_contracts", "成本合约部", "Cost & Contracts"),
+)
+
+SUPERVISING_DEPARTMENT = "customer_service"
+
+_BY_LANE_NAME: dict[str, str] = {}
+for _d in DEPARTMENTS:
+    for _name in (_d.code, _d.name_zh, _d.name_en):
+        _BY_LANE_NAME[_name.strip().casefold()] = _d.code
+
+
+def department_for_lane(lane_name: str | None) -> str | None:
+    """Return the department code a lane name stands for, or None when it names none."""
+    if not lane_name:
+        return None
+    return _BY_LANE_NAME.get(" ".join(lane_name.split()).casefold())
+
+
+def department_codes() -> list[str]:
+    """Return every department code."""
+    return [d.code for d in DEPARTMENTS]
