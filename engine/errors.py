@@ -1,0 +1,88 @@
+"""Domain errors of the engine; `api/` maps each to one HTTP status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FlowdeskError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(FlowdeskError):
+    """The named thing does not exist (404)."""
+
+
+class NotPermitted(FlowdeskError):
+    """The actor's role does not allow this action (403)."""
+
+
+class NotAuthenticated(FlowdeskError):
+    """No valid credentials (401)."""
+
+
+class Conflict(FlowdeskError):
+    """The state changed under the caller: held by someone else, no longer open (409)."""
+
+
+class TaskNotOpen(Conflict):
+    """The task is completed or cancelled."""
+
+
+class TaskHeldByOther(Conflict):
+    """Someone else has claimed the task."""
+
+
+class ConcurrentUpdate(Conflict):
+    """Another operation changed the instance first."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+class InvalidData(FlowdeskError):
+    """Submitted data is invalid; carries one problem per field (422)."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class BpmnProblem:
+    element_id: str | None
+    element_name: str | None
+    message: str
+    file: str | None = None
+
+    def format(self) -> str:
+        """Render as `FILE: element_id (element name): message` for the command line."""
+        where = self.element_id or "-"
+        if self.element_name:
+            where += f" ({self.element_name})"
+        return f"{self.file or '-'}: {where}: {self.message}"
+
+
+class InvalidBpmn(FlowdeskError):
+    """A BPMN/DMN file cannot be deployed; carries every problem found (422)."""
+
+    def __init__(self, problems: list[BpmnProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in BPMN")
+        self.problems = problems
+
+
+class ProcessError(FlowdeskError):
+    """The process itself failed while running (a condition, script or decision raised) (422)."""
+
+    def __init__(self, message: str, *, element_id: str | None = None,
+                 element_name: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+        self.element_name = element_name
