@@ -1,0 +1,23 @@
+"""ORM models, one module per table family; importing this package registers them all."""
+
+from engine.models.base import Base
+from engine.models.definitions import ProcessDefinition, ProcessVersion
+from engine.models.history import HistoryEvent, HistoryHead
+from engine.models.instances import Instance
+from engine.models.org import ROLES, Department, User, UserRole
+from engine.models.tasks import Task, TaskComment
+
+__all__ = [
+    "Base",
+    "Department",
+    "HistoryEvent",
+    "HistoryHead",
+    "Instance",
+    "ProcessDefinition",
+    "ProcessVersion",
+    "ROLES",
+    "Task",
+    "TaskComment",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,100 @@
+"""The FastAPI application: JSON API under /api/v1, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from api.metrics import MetricsMiddleware, render_metrics
+from api.routes import audit, auth, instances, processes, tasks
+from engine.errors import (
+    Conflict,
+    FlowdeskError,
+    InvalidBpmn,
+    InvalidData,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+    ProcessError,
+)
+
+log = logging.getLogger("flowdesk.api")
+
+_STATUS = (
+    (NotAuthenticated, 401),
+    (NotPermitted, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+)
+
+
+def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
+    if isinstance(exc, InvalidBpmn):
+        detail = [{"element_id": p.element_id, "element_name": p.element_name,
+                   "message": p.message, "file": p.file} for p in exc.problems]
+        return JSONResponse({"detail": detail}, status_code=422)
+    if isinstance(exc, InvalidData):
+        detail = [{"field": p.field, "message": p.message} for p in exc.problems]
+        return JSONResponse({"detail": detail}, status_code=422)
+    if isinstance(exc, ProcessError):
+        detail = [{"element_id": exc.element_id, "element_name": exc.element_name,
+                   "message": exc.message}]
+        return JSONResponse({"detail": detail}, status_code=422)
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
+    log.error("unmapped domain error %r", exc)
+    return JSONResponse({"detail": exc.message}, status_code=400)
+
+
+def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        detail.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid")})
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # `flowdesk serve` without a broker sets this: background rounds run in-process.
+    if os.environ.get("FLOWDESK_EMBEDDED_BACKGROUND") == "1":
+        from engine.serving import start_embedded_background
+
+        start_embedded_background()
+    yield
+
+
+def create_app() -> FastAPI:
+    """Build the application."""
+    app = FastAPI(title="flowdesk", version="0.1.0", docs_url="/api/docs",
+                  openapi_url="/api/v1/openapi.json", lifespan=_lifespan)
+    app.add_middleware(MetricsMiddleware)
+    app.add_exception_handler(FlowdeskError, _error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
+    for module in (auth, processes, instances, tasks, audit):
+        app.include_router(module.router, prefix="/api/v1")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        from sqlalchemy import text
+
+        from engine.db import unit_of_work
+
+        with unit_of_work(write=False) as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics() -> Response:
+        body, content_type = render_metrics()
+        return Response(body, media_type=content_type)
+
+    return app

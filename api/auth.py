@@ -1,0 +1,30 @@
+"""Bearer tokens: signed, expiring, naming the user id."""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from engine.config import get_settings
+from engine.errors import NotAuthenticated
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt="flowdesk-api-token")
+
+
+def issue_token(user_id: int) -> str:
+    """Return a bearer token for the user."""
+    return _serializer().dumps({"uid": user_id})
+
+
+def read_token(token: str) -> int:
+    """Return the user id a token names; NotAuthenticated when it is invalid or expired."""
+    try:
+        payload = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
+    except SignatureExpired:
+        raise NotAuthenticated("the token has expired; sign in again") from None
+    except BadSignature:
+        raise NotAuthenticated("invalid token") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
+        raise NotAuthenticated("invalid token")
+    return int(payload["uid"])

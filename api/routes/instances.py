@@ -1,0 +1,61 @@
+"""Instances: start, read, history, cancel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from api.deps import CurrentActor, Language
+from api.schemas import CancelInstance, StartInstance, event_read, instance_read
+from engine import queries, runtime
+from engine.db import unit_of_work
+from engine.models import Instance, ProcessVersion
+
+router = APIRouter(tags=["instances"])
+
+
+def show_instance(session: Session, instance: Instance) -> dict:
+    """Return the API view of an instance with its open tasks."""
+    version = session.get(ProcessVersion, instance.version_id)
+    return instance_read(instance, version=version.version if version else 0,
+                         open_tasks=queries.open_tasks_of(session, instance.id))
+
+
+@router.post("/processes/{key}/instances", status_code=201)
+def start_instance(key: str, body: StartInstance, actor: CurrentActor,
+                   lang: Language) -> JSONResponse:
+    """Start an instance of the newest version of a process."""
+    with unit_of_work() as session:
+        instance = runtime.start_instance(session, process_key=key, variables=body.variables,
+                                          business_key=body.business_key, actor=actor,
+                                          language=lang)
+        session.flush()
+        result = show_instance(session, instance)
+    return JSONResponse(result, status_code=201)
+
+
+@router.get("/instances/{instance_id}")
+def get_instance(instance_id: str, actor: CurrentActor) -> dict:
+    """Return an instance the caller may see."""
+    with unit_of_work(write=False) as session:
+        return show_instance(session, queries.get_instance(session, instance_id=instance_id,
+                                                           actor=actor))
+
+
+@router.get("/instances/{instance_id}/history")
+def get_history(instance_id: str, actor: CurrentActor) -> dict:
+    """Return the instance's history, oldest first."""
+    with unit_of_work(write=False) as session:
+        queries.get_instance(session, instance_id=instance_id, actor=actor)
+        return {"events": [event_read(e) for e in queries.instance_history(session, instance_id)]}
+
+
+@router.post("/instances/{instance_id}/cancel")
+def cancel_instance(instance_id: str, body: CancelInstance, actor: CurrentActor) -> dict:
+    """Cancel a running instance (supervisors and admins)."""
+    with unit_of_work() as session:
+        instance = runtime.cancel_instance(session, instance_id=instance_id, reason=body.reason,
+                                           actor=actor)
+        session.flush()
+        return show_instance(session, instance)

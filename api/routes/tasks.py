@@ -1,0 +1,109 @@
+"""Tasks: the inbox list, one task, claim / unclaim / assign / complete / comments."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentActor, Language
+from api.routes.instances import show_instance
+from api.schemas import AssignTask, CommentCreate, CompleteTask, iso, task_read
+from engine import queries, runtime
+from engine.db import unit_of_work
+from engine.models import Instance
+from forms.registry import get_form
+
+router = APIRouter(tags=["tasks"])
+
+
+@router.get("/tasks")
+def list_tasks(
+    actor: CurrentActor,
+    scope: Literal["mine", "department", "escalated", "all"] = "mine",
+    state: Literal["open", "completed", "cancelled", "any"] = "open",
+    overdue: bool = False,
+    process_key: str | None = None,
+    element_id: str | None = None,
+    instance_id: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> dict:
+    """Return the caller's tasks in a scope, overdue first then by due time."""
+    filters = queries.TaskFilters(scope=scope, state=None if state == "any" else state,
+                                  overdue=overdue, process_key=process_key,
+                                  element_id=element_id, instance_id=instance_id,
+                                  limit=limit, offset=offset)
+    with unit_of_work(write=False) as session:
+        rows, total = queries.list_tasks(session, actor=actor, filters=filters)
+        return {"items": [task_read(t) for t in rows], "total": total}
+
+
+@router.get("/tasks/{task_id}")
+def get_task(task_id: str, actor: CurrentActor) -> dict:
+    """Return a task with its form and the case variables."""
+    with unit_of_work(write=False) as session:
+        task = queries.get_task(session, task_id=task_id, actor=actor)
+        instance = session.get(Instance, task.instance_id)
+        return {
+            **task_read(task),
+            "form": get_form(task.process_key, task.element_id),
+            "variables": instance.variables if instance else {},
+            "business_key": instance.business_key if instance else None,
+            "comments": [{"author": c.author, "text": c.text, "created_at": iso(c.created_at)}
+                         for c in queries.task_comments(session, task.id)],
+        }
+
+
+@router.post("/tasks/{task_id}/claim")
+def claim_task(task_id: str, actor: CurrentActor) -> dict:
+    """Claim a task of the caller's department."""
+    with unit_of_work() as session:
+        return task_read(runtime.claim_task(session, task_id=task_id, actor=actor))
+
+
+@router.post("/tasks/{task_id}/unclaim")
+def unclaim_task(task_id: str, actor: CurrentActor) -> dict:
+    """Give a claimed task back to the department queue."""
+    with unit_of_work() as session:
+        return task_read(runtime.unclaim_task(session, task_id=task_id, actor=actor))
+
+
+@router.post("/tasks/{task_id}/assign")
+def assign_task(task_id: str, body: AssignTask, actor: CurrentActor) -> dict:
+    """Assign a task to a member of its department."""
+    with unit_of_work() as session:
+        return task_read(runtime.assign_task(session, task_id=task_id, username=body.username,
+                                             actor=actor))
+
+
+@router.post("/tasks/{task_id}/complete")
+def complete_task(task_id: str, body: CompleteTask, actor: CurrentActor,
+                  lang: Language) -> dict:
+    """Complete a task with its form data and run the process on."""
+    with unit_of_work() as session:
+        task, instance = runtime.complete_task(session, task_id=task_id,
+                                               variables=body.variables, actor=actor,
+                                               language=lang)
+        session.flush()
+        shown = task_read(task)
+        return {**shown, "task": shown, "instance": show_instance(session, instance)}
+
+
+@router.post("/tasks/{task_id}/comments", status_code=201)
+def add_comment(task_id: str, body: CommentCreate, actor: CurrentActor) -> dict:
+    """Comment on a task."""
+    with unit_of_work() as session:
+        comment = runtime.add_comment(session, task_id=task_id, text=body.text, actor=actor)
+        return {"id": comment.id, "task_id": comment.task_id, "author": comment.author,
+                "text": comment.text, "created_at": iso(comment.created_at)}
+
+
+@router.get("/tasks/{task_id}/comments")
+def list_comments(task_id: str, actor: CurrentActor) -> dict:
+    """Return a task's comments, oldest first."""
+    with unit_of_work(write=False) as session:
+        queries.get_task(session, task_id=task_id, actor=actor)
+        items = [{"id": c.id, "author": c.author, "text": c.text,
+                  "created_at": iso(c.created_at)} for c in queries.task_comments(session, task_id)]
+        return {"items": items, "total": len(items)}

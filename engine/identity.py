@@ -1,0 +1,91 @@
+"""Who is acting: users, password hashes and the actor passed to every service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.departments import department_codes
+from engine.errors import Conflict, FieldProblem, InvalidData, NotAuthenticated
+from engine.models import ROLES, User, UserRole
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user on whose behalf an operation runs (or the system itself)."""
+
+    username: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    department: str | None = None
+    display_name: str | None = None
+
+    def has(self, *roles: str) -> bool:
+        """Tell whether the actor holds any of `roles`."""
+        return bool(self.roles.intersection(roles))
+
+
+SYSTEM = Actor("system", frozenset({"system"}))
+
+
+def actor_for(user: User) -> Actor:
+    """Return the actor a user acts as."""
+    return Actor(user.username, frozenset(user.role_names), user.department_code,
+                 user.display_name)
+
+
+def create_user(session: Session, *, username: str, password: str, roles: list[str],
+                department: str | None = None, display_name: str | None = None) -> User:
+    """Create a user with argon2-hashed password; InvalidData / Conflict on bad input."""
+    problems = []
+    if not username or len(username) > 80 or not username.replace("_", "").replace(
+            ".", "").replace("-", "").isalnum():
+        problems.append(FieldProblem("username", "use 1-80 letters, digits, '.', '_' or '-'"))
+    if len(password) < 6:
+        problems.append(FieldProblem("password", "at least 6 characters"))
+    if not roles:
+        problems.append(FieldProblem("role", "give at least one role"))
+    for role in roles:
+        if role not in ROLES:
+            problems.append(FieldProblem("role", f"unknown role '{role}'; one of {', '.join(ROLES)}"))
+    if department is not None and department not in department_codes():
+        problems.append(FieldProblem("department", f"unknown department '{department}'; one of "
+                                     f"{', '.join(department_codes())}"))
+    if department is None and set(roles) & {"staff", "supervisor"}:
+        problems.append(FieldProblem("department", "staff and supervisors belong to a department"))
+    if problems:
+        raise InvalidData(problems)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(f"user '{username}' already exists")
+    user = User(username=username, password_hash=_hasher.hash(password),
+                display_name=display_name or username, department_code=department,
+                created_at=clock.now(), language="zh-CN", is_active=True)
+    user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """Return the user for valid credentials; NotAuthenticated otherwise."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        # Hash anyway so that a missing user costs the same time as a wrong password.
+        _hasher.hash(password)
+        raise NotAuthenticated("wrong username or password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise NotAuthenticated("wrong username or password") from None
+    return user
+
+
+def get_user(session: Session, username: str) -> User | None:
+    """Return the user named `username`, or None."""
+    return session.execute(select(User).where(User.username == username)).scalar_one_or_none()

@@ -1,0 +1,50 @@
+"""The task projection the inbox reads, and comments on tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models.base import Base, UTCDateTime
+
+TASK_STATES = ("open", "completed", "cancelled")
+SLA_STATUSES = ("on_track", "at_risk", "breached")
+
+
+class Task(Base):
+    """One user task of an instance, as the inbox sees it (never deserializes a workflow)."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_department_state_due", "department", "state", "due_at"),
+        Index("ix_task_assignee_state_due", "assignee", "state", "due_at"),
+        Index("ix_task_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    department: Mapped[str] = mapped_column(ForeignKey("department.code"))
+    assignee: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_status: Mapped[str] = mapped_column(String(20), default="on_track")
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class TaskComment(Base):
+    __tablename__ = "task_comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    author: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,147 @@
+"""Read-side queries: the inbox task list, instance visibility, history reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine import access, clock
+from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
+from engine.identity import Actor
+from engine.models import HistoryEvent, Instance, Task, TaskComment
+
+TASK_SCOPES = ("mine", "department", "escalated", "all")
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    scope: str = "mine"
+    state: str | None = "open"
+    overdue: bool = False
+    process_key: str | None = None
+    element_id: str | None = None
+    instance_id: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple[list[Task], int]:
+    """Return one page of the actor's tasks in `scope`, overdue first then by due time."""
+    if filters.scope not in TASK_SCOPES:
+        raise InvalidData([FieldProblem("scope", f"one of {', '.join(TASK_SCOPES)}")])
+    if filters.state not in (None, "open", "completed", "cancelled"):
+        raise InvalidData([FieldProblem("state", "one of open, completed, cancelled")])
+    access.require_scope(actor, filters.scope)
+    now = clock.now()
+    conditions = []
+    if filters.scope == "mine":
+        conditions.append(Task.assignee == actor.username)
+    elif filters.scope == "department":
+        conditions.append(Task.department == (actor.department or ""))
+    elif filters.scope == "escalated":
+        # Nothing escalates before the SLA clock exists; its escalation records replace this.
+        conditions.append(false())
+    if filters.state:
+        conditions.append(Task.state == filters.state)
+    if filters.overdue:
+        conditions.append(Task.state == "open")
+        conditions.append(Task.due_at < now)
+    for column, value in ((Task.process_key, filters.process_key),
+                          (Task.element_id, filters.element_id),
+                          (Task.instance_id, filters.instance_id)):
+        if value:
+            conditions.append(column == value)
+    total = session.execute(select(func.count()).select_from(Task).where(*conditions)).scalar_one()
+    overdue_first = case((Task.due_at < now, 0), else_=1)
+    rows = session.execute(
+        select(Task).where(*conditions)
+        .order_by(overdue_first, Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+        .limit(max(1, min(filters.limit, 500))).offset(max(0, filters.offset))
+    ).scalars().all()
+    return list(rows), int(total)
+
+
+def get_task(session: Session, *, task_id: str, actor: Actor) -> Task:
+    """Return a task the actor may see."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task '{task_id}' does not exist")
+    access.require_read_task(actor, task)
+    return task
+
+
+def get_instance(session: Session, *, instance_id: str, actor: Actor) -> Instance:
+    """Return an instance the actor may see: one they started or that has work of theirs."""
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"instance '{instance_id}' does not exist")
+    if actor.has(*access.READ_ALL_ROLES) or instance.started_by == actor.username:
+        return instance
+    involved = session.execute(select(exists().where(
+        Task.instance_id == instance_id,
+        or_(Task.assignee == actor.username, Task.completed_by == actor.username,
+            Task.department == (actor.department or "")),
+    ))).scalar()
+    if not involved:
+        raise NotPermitted("this case has no work of yours or your department")
+    return instance
+
+
+def open_tasks_of(session: Session, instance_id: str) -> list[Task]:
+    """Return the open tasks of an instance, by creation time."""
+    return list(session.execute(
+        select(Task).where(Task.instance_id == instance_id, Task.state == "open")
+        .order_by(Task.created_at, Task.id)
+    ).scalars())
+
+
+def instance_history(session: Session, instance_id: str) -> list[HistoryEvent]:
+    """Return the events of one instance, oldest first."""
+    return list(session.execute(
+        select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+        .order_by(HistoryEvent.seq)
+    ).scalars())
+
+
+def task_comments(session: Session, task_id: str) -> list[TaskComment]:
+    """Return the comments of a task, oldest first."""
+    return list(session.execute(
+        select(TaskComment).where(TaskComment.task_id == task_id).order_by(TaskComment.id)
+    ).scalars())
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    instance_id: str | None = None
+    actor: str | None = None
+    type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_seq: int | None = None
+    limit: int = 100
+    newest_first: bool = False
+
+
+def search_events(session: Session, *, actor: Actor, filters: EventFilters) -> list[HistoryEvent]:
+    """Return one page of history events for auditors, by sequence (cursor: `after_seq`)."""
+    access.require_auditor(actor)
+    conditions = []
+    for column, value in ((HistoryEvent.instance_id, filters.instance_id),
+                          (HistoryEvent.actor, filters.actor), (HistoryEvent.type, filters.type)):
+        if value:
+            conditions.append(column == value)
+    if filters.since:
+        conditions.append(HistoryEvent.at >= clock.to_utc(filters.since))
+    if filters.until:
+        conditions.append(HistoryEvent.at < clock.to_utc(filters.until))
+    if filters.after_seq is not None:
+        conditions.append(HistoryEvent.seq < filters.after_seq if filters.newest_first
+                          else HistoryEvent.seq > filters.after_seq)
+    order = HistoryEvent.seq.desc() if filters.newest_first else HistoryEvent.seq
+    return list(session.execute(
+        select(HistoryEvent).where(*conditions).order_by(order)
+        .limit(max(1, min(filters.limit, 1000)))
+    ).scalars())

@@ -1,0 +1,64 @@
+"""One round of background work as of an instant: timers now; SLA and escalation plug in here.
+
+The round selects due rows in batches on an index and handles each instance in
+its own transaction, claiming it with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so
+rounds on several workers at once never do the same work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from engine import clock, runtime
+from engine.db import unit_of_work
+from engine.errors import FlowdeskError
+from engine.identity import SYSTEM
+
+log = logging.getLogger("flowdesk.rounds")
+
+
+@dataclass
+class RoundResult:
+    timers_fired: int = 0
+    warnings: int = 0
+    breaches: int = 0
+    escalations: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the counts as `flowdesk tick` prints them."""
+        return asdict(self)
+
+
+def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResult:
+    """Run one round of background work as of `at` (default now)."""
+    at = clock.to_utc(at or clock.now())
+    result = RoundResult()
+    result.timers_fired = fire_due_timers(at, batch_size=batch_size, result=result)
+    return result
+
+
+def fire_due_timers(at: datetime, *, batch_size: int = 200, result: RoundResult | None = None) -> int:
+    """Fire every BPMN timer due by `at`, one instance per transaction."""
+    fired = 0
+    after: str | None = None
+    while True:
+        with unit_of_work(write=False) as session:
+            ids = runtime.due_timer_instance_ids(session, at=at, limit=batch_size, after=after)
+        if not ids:
+            return fired
+        for instance_id in ids:
+            try:
+                with unit_of_work() as session:
+                    fired += len(runtime.fire_due_timers(session, instance_id=instance_id, at=at,
+                                                         actor=SYSTEM))
+            except FlowdeskError as exc:
+                log.warning("timer round failed for instance %s: %s", instance_id, exc.message)
+                if result is not None:
+                    result.errors += 1
+                with unit_of_work() as session:
+                    runtime.mark_instance_error(session, instance_id=instance_id,
+                                                message=exc.message, actor=SYSTEM)
+        after = ids[-1]

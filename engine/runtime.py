@@ -1,0 +1,518 @@
+"""Running instances: lock → load → run engine steps → save → project tasks → append events.
+
+Every public function here is one state change done inside the caller's
+transaction (the edge commits). Nothing is committed here, so a failure at any
+point leaves no task row without its workflow state and no event without its
+change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+
+from engine import access, clock
+from engine.audit import PendingEvent, append_events
+from engine.bpmn.script_engine import restricted_script_engine
+from engine.bpmn.serializer import SERIALIZER_VERSION, dump_state, load_state
+from engine.db import is_sqlite
+from engine.definitions import SPEC_CACHE, get_version
+from engine.departments import department_codes, department_for_lane
+from engine.errors import (
+    ConcurrentUpdate,
+    FieldProblem,
+    InvalidData,
+    NotFound,
+    ProcessError,
+    TaskHeldByOther,
+    TaskNotOpen,
+)
+from engine.identity import Actor, get_user
+from engine.models import Instance, ProcessVersion, Task, TaskComment
+from engine.sla import due_at_for
+from forms.registry import validate_submission
+
+clock.install_spiff_clock()
+
+
+@dataclass
+class _Step:
+    """What one operation loaded and what it will write."""
+
+    instance: Instance
+    workflow: BpmnWorkflow
+    version: ProcessVersion
+    open_tasks: dict[str, Task]
+    events: list[PendingEvent] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _lock_instance(session: Session, instance_id: str, *, skip_locked: bool = False) -> Instance | None:
+    stmt = select(Instance).where(Instance.id == instance_id).execution_options(
+        populate_existing=True)
+    if not is_sqlite(session):
+        # SQLite write transactions already hold the database lock (BEGIN IMMEDIATE).
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _load(session: Session, instance: Instance) -> _Step:
+    version = session.get(ProcessVersion, instance.version_id)
+    assert version is not None
+    spec, subprocess_specs = SPEC_CACHE.get(version)
+    workflow = load_state(instance.workflow_state, spec, subprocess_specs)
+    workflow.script_engine = restricted_script_engine()
+    open_tasks = {
+        t.id: t
+        for t in session.execute(
+            select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    return _Step(instance, workflow, version, open_tasks)
+
+
+def _load_task(session: Session, task_id: str) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task '{task_id}' does not exist")
+    return task
+
+
+def _lock_task_instance(session: Session, task: Task) -> _Step:
+    instance = _lock_instance(session, task.instance_id)
+    assert instance is not None
+    step = _load(session, instance)
+    # Re-read the task under the instance lock: another request may have changed it.
+    session.refresh(task)
+    return step
+
+
+# ---------------------------------------------------------------- running
+
+
+def _run_engine(workflow: BpmnWorkflow, action: Any = None) -> None:
+    """Run `action` and then the engine up to its next wait state, mapping its failures."""
+    try:
+        if action is not None:
+            action()
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        raise _process_error(exc) from exc
+
+
+def _process_error(exc: SpiffWorkflowException) -> ProcessError:
+    task_spec = getattr(getattr(exc, "task", None), "task_spec", None) or getattr(
+        exc, "task_spec", None)
+    element_id = getattr(task_spec, "bpmn_id", None)
+    element_name = getattr(task_spec, "bpmn_name", None)
+    detail = str(exc)
+    where = f" at {element_id}" + (f" ({element_name})" if element_name else "") if element_id else ""
+    return ProcessError(f"the process failed{where}: {detail}", element_id=element_id,
+                        element_name=element_name)
+
+
+def _ready_user_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def _evaluate_property(workflow: BpmnWorkflow, task: SpiffTask, name: str) -> Any:
+    expression = (task.task_spec.extensions or {}).get("properties", {}).get(name)
+    if not expression:
+        return None
+    try:
+        return workflow.script_engine.evaluate(task, expression)
+    except SpiffWorkflowException as exc:
+        raise _process_error(exc) from exc
+
+
+def _department_of(workflow: BpmnWorkflow, task: SpiffTask) -> str:
+    """Return the owning department: the `department` property when given, else the lane."""
+    value = _evaluate_property(workflow, task, "department")
+    code = department_for_lane(str(value)) if value else department_for_lane(task.task_spec.lane)
+    if code is None:
+        raise ProcessError(
+            f"task {task.task_spec.bpmn_id} has no department: lane {task.task_spec.lane!r}, "
+            f"department property {value!r}; expected one of {', '.join(department_codes())}",
+            element_id=task.task_spec.bpmn_id, element_name=task.task_spec.bpmn_name)
+    return code
+
+
+def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None:
+    """Make the task table match the workflow's READY user tasks."""
+    ready = {str(t.id): t for t in _ready_user_tasks(step.workflow)}
+    for task_id, row in step.open_tasks.items():
+        if task_id not in ready and row.state == "open":
+            row.state = "cancelled"
+            row.completed_at = now
+            step.events.append(PendingEvent(
+                type="task_cancelled", actor=actor.username, instance_id=row.instance_id,
+                task_id=row.id, element_id=row.element_id, data={"name": row.name}, at=now))
+    for task_id, spiff_task in ready.items():
+        if task_id in step.open_tasks:
+            continue
+        spec = spiff_task.task_spec
+        department = _department_of(step.workflow, spiff_task)
+        assignee = _evaluate_property(step.workflow, spiff_task, "assignee") or None
+        row = Task(
+            id=task_id, instance_id=step.instance.id, process_key=step.instance.process_key,
+            element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, department=department,
+            assignee=str(assignee) if assignee else None, state="open", created_at=now,
+            due_at=due_at_for(process_key=step.instance.process_key, element_id=spec.bpmn_id,
+                              extensions=spec.extensions or {}, data=spiff_task.data,
+                              created_at=now),
+            sla_status="on_track", escalation_level=0,
+        )
+        session.add(row)
+        step.open_tasks[task_id] = row
+        step.events.append(PendingEvent(
+            type="task_created", actor=actor.username, instance_id=step.instance.id,
+            task_id=task_id, element_id=spec.bpmn_id,
+            data={"name": row.name, "department": department, "assignee": row.assignee,
+                  "due_at": row.due_at.isoformat() if row.due_at else None}, at=now))
+
+
+def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """Return the case variables: the data of the workflow's open front (or its end data)."""
+    if workflow.is_completed():
+        source = [workflow.data] if workflow.data else []
+        if workflow.last_task is not None:
+            source.insert(0, workflow.last_task.data)
+    else:
+        front = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED,
+                                   skip_subprocesses=True)
+        front.sort(key=lambda t: t.last_state_change)
+        source = [t.data for t in front]
+        if workflow.last_task is not None:
+            source.insert(0, workflow.last_task.data)
+    merged: dict[str, Any] = {}
+    for data in source:
+        merged.update(data)
+    return _json_clean(merged)
+
+
+def _json_clean(value: Any) -> Any:
+    """Return a JSON-storable copy of task data (dates as ISO text, drop callables)."""
+    if isinstance(value, dict):
+        return {str(k): _json_clean(v) for k, v in value.items() if not callable(v)}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_clean(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
+    due: list[datetime] = []
+    for pending in workflow.waiting_events():
+        value = pending.value
+        if pending.event_type.endswith("TimerEventDefinition") and isinstance(value, str):
+            try:
+                due.append(clock.to_utc(datetime.fromisoformat(value)))
+            except ValueError:
+                continue
+    return min(due) if due else None
+
+
+def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None:
+    """Project tasks, store the workflow state and variables, and append the events."""
+    _project_tasks(session, step, actor=actor, now=now)
+    instance = step.instance
+    instance.workflow_state = dump_state(step.workflow)
+    instance.serializer_version = SERIALIZER_VERSION
+    instance.variables = current_variables(step.workflow)
+    instance.next_timer_at = _next_timer_at(step.workflow)
+    if step.workflow.is_completed() and instance.status == "running":
+        instance.status = "completed"
+        instance.ended_at = now
+        step.events.append(PendingEvent(type="instance_completed", actor=actor.username,
+                                        instance_id=instance.id, at=now,
+                                        data={"variables": instance.variables}))
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConcurrentUpdate("the case was changed by someone else; reload and retry") from exc
+    append_events(session, step.events)
+
+
+# ---------------------------------------------------------------- operations
+
+
+def start_instance(session: Session, *, process_key: str, variables: Any,
+                   business_key: str | None = None, actor: Actor,
+                   language: str = "zh-CN") -> Instance:
+    """Start an instance of the newest version of a process and run it to its first wait."""
+    access.require_can_start(actor)
+    version = get_version(session, process_key)
+    spec, subprocess_specs = SPEC_CACHE.get(version)
+    start_event = _start_event_id(spec)
+    data = validate_submission(process_key, start_event, variables, language=language)
+    if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 200):
+        raise InvalidData([FieldProblem("business_key", "must be text of at most 200 characters")])
+    now = clock.now()
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=restricted_script_engine())
+    instance = Instance(id=str(uuid.uuid4()), process_key=process_key, version_id=version.id,
+                        business_key=business_key, status="running", variables={},
+                        workflow_state="", serializer_version=SERIALIZER_VERSION,
+                        started_at=now, started_by=actor.username)
+    session.add(instance)
+    step = _Step(instance, workflow, version, {})
+    step.events.append(PendingEvent(
+        type="instance_started", actor=actor.username, instance_id=instance.id,
+        element_id=start_event, at=now,
+        data={"process_key": process_key, "version": version.version,
+              "business_key": business_key, "variables": _json_clean(data)}))
+
+    def seed_start_data() -> None:
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+
+    _run_engine(workflow, seed_start_data)
+    _save(session, step, actor=actor, now=now)
+    return instance
+
+
+def _start_event_id(spec: Any) -> str:
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent":
+            return str(task_spec.bpmn_id)
+    return "start"
+
+
+def complete_task(session: Session, *, task_id: str, variables: Any, actor: Actor,
+                  language: str = "zh-CN") -> tuple[Task, Instance]:
+    """Complete an open user task with submitted data and run the process on."""
+    task = _load_task(session, task_id)
+    access.require_work_task(actor, task)
+    step = _lock_task_instance(session, task)
+    _require_open(task)
+    if task.assignee is not None and task.assignee != actor.username:
+        raise TaskHeldByOther(f"task is claimed by {task.assignee}")
+    data = validate_submission(task.process_key, task.element_id, variables, language=language)
+    now = clock.now()
+    spiff_task = _spiff_task(step.workflow, task)
+
+    def run_task() -> None:
+        spiff_task.data.update(data)
+        spiff_task.run()
+
+    _run_engine(step.workflow, run_task)
+    task.state = "completed"
+    task.completed_at = now
+    task.completed_by = actor.username
+    task.assignee = task.assignee or actor.username
+    step.open_tasks.pop(task.id, None)
+    step.events.append(PendingEvent(
+        type="task_completed", actor=actor.username, instance_id=task.instance_id,
+        task_id=task.id, element_id=task.element_id, at=now,
+        data={"name": task.name, "department": task.department,
+              "variables": _json_clean(data)}))
+    _save(session, step, actor=actor, now=now)
+    return task, step.instance
+
+
+def _spiff_task(workflow: BpmnWorkflow, task: Task) -> SpiffTask:
+    spiff_task = workflow.get_task_from_id(uuid.UUID(task.id))
+    if spiff_task is None or spiff_task.state != TaskState.READY:
+        raise TaskNotOpen("task is no longer open")
+    return spiff_task
+
+
+def _require_open(task: Task) -> None:
+    if task.state != "open":
+        raise TaskNotOpen(f"task is {task.state}")
+
+
+def claim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
+    """Claim an open task of the actor's department."""
+    task = _load_task(session, task_id)
+    access.require_work_task(actor, task)
+    _lock_task_row(session, task)
+    _require_open(task)
+    if task.assignee == actor.username:
+        return task
+    if task.assignee is not None:
+        raise TaskHeldByOther(f"task is claimed by {task.assignee}")
+    task.assignee = actor.username
+    _append_task_event(session, task, "task_claimed", actor, {"assignee": actor.username})
+    return task
+
+
+def unclaim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
+    """Give a claimed task back to its department's queue."""
+    task = _load_task(session, task_id)
+    access.require_work_task(actor, task)
+    _lock_task_row(session, task)
+    _require_open(task)
+    if task.assignee is None:
+        return task
+    supervises = actor.has("supervisor") and actor.department == task.department
+    if task.assignee != actor.username and not supervises:
+        raise TaskHeldByOther(f"task is claimed by {task.assignee}")
+    previous = task.assignee
+    task.assignee = None
+    _append_task_event(session, task, "task_unclaimed", actor, {"previous_assignee": previous})
+    return task
+
+
+def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) -> Task:
+    """Assign an open task to a member of its department (supervisors, executives)."""
+    task = _load_task(session, task_id)
+    access.require_assign(actor, task)
+    if not isinstance(username, str) or not username:
+        raise InvalidData([FieldProblem("username", "give the username to assign the task to")])
+    user = get_user(session, username)
+    if user is None or not user.is_active:
+        raise InvalidData([FieldProblem("username", f"no active user '{username}'")])
+    if user.department_code != task.department or not user.role_names & {"staff", "supervisor"}:
+        raise InvalidData([FieldProblem(
+            "username", f"'{username}' is not staff of the task's department {task.department}")])
+    _lock_task_row(session, task)
+    _require_open(task)
+    previous = task.assignee
+    task.assignee = username
+    _append_task_event(session, task, "task_assigned", actor,
+                       {"assignee": username, "previous_assignee": previous})
+    return task
+
+
+def add_comment(session: Session, *, task_id: str, text: Any, actor: Actor,
+                escalated_to_actor: bool = False) -> TaskComment:
+    """Add a comment to a task (any state) and record it in the history."""
+    task = _load_task(session, task_id)
+    access.require_comment(actor, task, escalated_to_actor=escalated_to_actor)
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidData([FieldProblem("text", "the comment is empty")])
+    if len(text) > 10_000:
+        raise InvalidData([FieldProblem("text", "at most 10000 characters")])
+    now = clock.now()
+    comment = TaskComment(task_id=task.id, instance_id=task.instance_id, author=actor.username,
+                          text=text.strip(), created_at=now)
+    session.add(comment)
+    session.flush()
+    _append_task_event(session, task, "task_commented", actor, {"text": comment.text})
+    return comment
+
+
+def cancel_instance(session: Session, *, instance_id: str, reason: Any, actor: Actor) -> Instance:
+    """Cancel a running instance and its open tasks (supervisors, admins)."""
+    access.require_can_cancel(actor)
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidData([FieldProblem("reason", "say why the case is cancelled")])
+    instance = _lock_instance(session, instance_id)
+    if instance is None:
+        raise NotFound(f"instance '{instance_id}' does not exist")
+    if instance.status not in ("running", "error"):
+        raise TaskNotOpen(f"the case is {instance.status}")
+    step = _load(session, instance)
+    now = clock.now()
+    step.workflow.cancel()
+    instance.status = "cancelled"
+    instance.ended_at = now
+    _project_tasks(session, step, actor=actor, now=now)  # tasks cancelled before the case
+    step.events.append(PendingEvent(type="instance_cancelled", actor=actor.username,
+                                    instance_id=instance.id, at=now,
+                                    data={"reason": reason.strip()}))
+    _save(session, step, actor=actor, now=now)
+    return instance
+
+
+def _lock_task_row(session: Session, task: Task) -> None:
+    stmt = select(Task).where(Task.id == task.id).execution_options(populate_existing=True)
+    if not is_sqlite(session):
+        stmt = stmt.with_for_update()
+    session.execute(stmt)
+
+
+def _append_task_event(session: Session, task: Task, type_: str, actor: Actor,
+                       data: dict[str, Any]) -> None:
+    session.flush()
+    append_events(session, [PendingEvent(type=type_, actor=actor.username,
+                                         instance_id=task.instance_id, task_id=task.id,
+                                         element_id=task.element_id,
+                                         data={"name": task.name, **data})])
+
+
+# ---------------------------------------------------------------- timers
+
+
+def due_timer_instance_ids(session: Session, *, at: datetime, limit: int = 200,
+                           after: str | None = None) -> list[str]:
+    """Return ids of running instances with a timer due by `at`, in id order (one batch)."""
+    stmt = (
+        select(Instance.id)
+        .where(Instance.status == "running", Instance.next_timer_at <= clock.to_utc(at))
+        .order_by(Instance.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(Instance.id > after)
+    return list(session.execute(stmt).scalars())
+
+
+def fire_due_timers(session: Session, *, instance_id: str, at: datetime,
+                    actor: Actor) -> list[str]:
+    """Fire the timers of one instance due by `at`; return the element ids that fired.
+
+    Skips (returns []) when another worker holds the instance or nothing is due
+    any more, so concurrent rounds never fire a timer twice.
+    """
+    instance = _lock_instance(session, instance_id, skip_locked=True)
+    at = clock.to_utc(at)
+    if (instance is None or instance.status != "running" or instance.next_timer_at is None
+            or instance.next_timer_at > at):
+        return []
+    step = _load(session, instance)
+    before = _waiting_timers(step.workflow)
+    # SpiffWorkflow fires a timer only when its due time is strictly before "now";
+    # "due by T" includes T itself.
+    with clock.frozen_at(at + timedelta(microseconds=1)):
+        _run_engine(step.workflow, step.workflow.refresh_timers)
+        after = _waiting_timers(step.workflow)
+        # A timer fired when it stopped waiting, or (a cycle) when its next due time moved.
+        fired = [element for task_id, (element, due) in before.items()
+                 if task_id not in after or after[task_id][1] != due]
+        for element_id in fired:
+            step.events.append(PendingEvent(type="timer_fired", actor=actor.username,
+                                            instance_id=instance.id, element_id=element_id,
+                                            at=at, data={"due_by": at.isoformat()}))
+        _save(session, step, actor=actor, now=at)
+    return fired
+
+
+def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, Any]]:
+    """Return waiting timer tasks as task id -> (element id, due value)."""
+    timers = {}
+    for task in list(workflow.event_manager.tasks.values()):
+        definition = task.task_spec.event_definition
+        if "Timer" in type(definition).__name__:
+            timers[str(task.id)] = (task.task_spec.bpmn_id, definition.details(task).value)
+    return timers
+
+
+def mark_instance_error(session: Session, *, instance_id: str, message: str,
+                        actor: Actor) -> None:
+    """Record that background work on an instance failed, without losing its state."""
+    instance = _lock_instance(session, instance_id)
+    if instance is None or instance.status != "running":
+        return
+    instance.status = "error"
+    instance.error = message
+    instance.next_timer_at = None
+    session.flush()
+    append_events(session, [PendingEvent(type="instance_error", actor=actor.username,
+                                         instance_id=instance_id, data={"error": message})])

@@ -1,0 +1,52 @@
+"""A small client over FastAPI's TestClient that signs in users and speaks the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+
+
+class Api:
+    """The HTTP API as a user sees it (bearer tokens per username)."""
+
+    def __init__(self) -> None:
+        self.client = TestClient(create_app())
+        self.tokens: dict[str, str] = {}
+
+    def login(self, username: str, password: str = "secret-pw") -> str:
+        r = self.client.post("/api/v1/auth/token", data={"username": username,
+                                                         "password": password})
+        assert r.status_code == 200, r.text
+        self.tokens[username] = r.json()["access_token"]
+        return self.tokens[username]
+
+    def _headers(self, user: str | None) -> dict[str, str]:
+        if user is None:
+            return {}
+        if user not in self.tokens:
+            self.login(user)
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def get(self, path: str, user: str | None, **kw: Any):  # type: ignore[no-untyped-def]
+        return self.client.get(f"/api/v1{path}", headers=self._headers(user), **kw)
+
+    def post(self, path: str, user: str | None, **kw: Any):  # type: ignore[no-untyped-def]
+        return self.client.post(f"/api/v1{path}", headers=self._headers(user), **kw)
+
+    def deploy(self, user: str, filename: str, content: bytes):  # type: ignore[no-untyped-def]
+        return self.post("/processes", user, files={"file": (filename, content, "text/xml")})
+
+    def start(self, user: str, key: str, variables: dict | None = None, **body: Any):  # type: ignore[no-untyped-def]
+        return self.post(f"/processes/{key}/instances", user,
+                         json={"variables": variables or {}, **body})
+
+    def tasks(self, user: str, **params: Any) -> list[dict]:
+        r = self.get("/tasks", user, params=params)
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    def complete(self, user: str, task_id: str, variables: dict | None = None):  # type: ignore[no-untyped-def]
+        return self.post(f"/tasks/{task_id}/complete", user, json={"variables": variables or {}})

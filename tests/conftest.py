@@ -1,0 +1,106 @@
+"""Test databases built by the real migrations: SQLite always, PostgreSQL when
+FLOWDESK_TEST_DATABASE_URL is set (`make test` sets it under CI=true, where an
+unreachable server fails the run instead of skipping)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine import clock
+from engine.config import get_settings
+from engine.db import dispose_engines, get_engine
+from engine.migrations import upgrade_database
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI") == "true"
+
+# Tables that keep their rows between tests (seeded by the migrations).
+KEEP = {"department", "alembic_version", "history_head"}
+
+
+def _backends() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    if PG_URL:
+        params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
+    return params
+
+
+def _create_pg_database(server_url: str) -> str:
+    url = make_url(server_url)
+    name = f"{url.database or 'flowdesk_test'}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - re-raised as a clear failure
+        pytest.exit(f"PostgreSQL at {url.host}:{url.port} is unreachable ({exc}); "
+                    "under CI=true the PostgreSQL tests must run", returncode=3)
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(db_url: str) -> None:
+    url = make_url(db_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Create and migrate one database per backend for the whole run."""
+    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'flowdesk.db'}"}
+    if PG_URL:
+        urls["postgresql"] = _create_pg_database(PG_URL)
+    for url in urls.values():
+        upgrade_database(url)
+    yield urls
+    dispose_engines()
+    if "postgresql" in urls:
+        _drop_pg_database(urls["postgresql"])
+
+
+def _empty_tables(url: str) -> None:
+    from engine.models import Base
+
+    engine = get_engine(url)
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(text("UPDATE history_head SET last_seq = 0, last_hash = :h"),
+                     {"h": "0" * 64})
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, database_urls: dict[str, str],
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point flowdesk at an emptied database of each backend in turn."""
+    url = database_urls[request.param]
+    _empty_tables(url)
+    monkeypatch.setenv("FLOWDESK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    clock.set_global_time(None)
+    get_settings.cache_clear()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if PG_URL:
+        return [f"flowdesk: PostgreSQL tests ON ({make_url(PG_URL).host})"]
+    return ["flowdesk: PostgreSQL tests SKIPPED: FLOWDESK_TEST_DATABASE_URL is not set "
+            "(make test sets it when CI=true or when a server answers on 127.0.0.1:5432)"]
