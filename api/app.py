@@ -36,15 +36,23 @@ _STATUS = (
 
 def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
     if isinstance(exc, InvalidBpmn):
-        detail = [{"element_id": p.element_id, "element_name": p.element_name,
-                   "message": p.message, "file": p.file} for p in exc.problems]
+        detail = [
+            {
+                "element_id": p.element_id,
+                "element_name": p.element_name,
+                "message": p.message,
+                "file": p.file,
+            }
+            for p in exc.problems
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
     if isinstance(exc, InvalidData):
         detail = [{"field": p.field, "message": p.message} for p in exc.problems]
         return JSONResponse({"detail": detail}, status_code=422)
     if isinstance(exc, ProcessError):
-        detail = [{"element_id": exc.element_id, "element_name": exc.element_name,
-                   "message": exc.message}]
+        detail = [
+            {"element_id": exc.element_id, "element_name": exc.element_name, "message": exc.message}
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
     for cls, status in _STATUS:
         if isinstance(exc, cls):
@@ -74,8 +82,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the application."""
-    app = FastAPI(title="flowdesk", version="0.1.0", docs_url="/api/docs",
-                  openapi_url="/api/v1/openapi.json", lifespan=_lifespan)
+    app = FastAPI(
+        title="flowdesk",
+        version="0.1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        lifespan=_lifespan,
+    )
     app.add_middleware(MetricsMiddleware)
     app.add_exception_handler(FlowdeskError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]

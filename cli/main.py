@@ -34,9 +34,14 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     from engine.identity import create_user
 
     with unit_of_work() as session:
-        user = create_user(session, username=args.name, password=args.password,
-                           roles=args.role, department=args.department,
-                           display_name=args.display_name)
+        user = create_user(
+            session,
+            username=args.name,
+            password=args.password,
+            roles=args.role,
+            department=args.department,
+            display_name=args.display_name,
+        )
         print(f"created user {user.username} ({', '.join(sorted(user.role_names))})")
     return 0
 
@@ -118,8 +123,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     prepare_for_serving()
     if get_settings().broker_url is None:
         os.environ.setdefault("FLOWDESK_EMBEDDED_BACKGROUND", "1")
-    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
     return 0
 
 
@@ -143,8 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     add = user_sub.add_parser("add", help="create a user")
     add.add_argument("name")
     add.add_argument("--password", required=True)
-    add.add_argument("--role", action="append", required=True,
-                     choices=["staff", "supervisor", "executive", "designer", "auditor", "admin"])
+    add.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["staff", "supervisor", "executive", "designer", "auditor", "admin"],
+    )
     add.add_argument("--department")
     add.add_argument("--display-name")
     add.set_defaults(func=cmd_user_add)
@@ -163,8 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="history")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain").set_defaults(
-        func=cmd_audit_verify)
+    audit_sub.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
     return parser
 
 

@@ -35,8 +35,7 @@ class PendingEvent:
 
 
 def _canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=str)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def event_hash(
@@ -53,8 +52,17 @@ def event_hash(
 ) -> str:
     """Return the SHA-256 of an event's content and its predecessor's hash."""
     body = _canonical_json(
-        [seq, clock.to_utc(at).isoformat(timespec="microseconds"), actor, type, instance_id,
-         task_id, element_id, data, prev_hash]
+        [
+            seq,
+            clock.to_utc(at).isoformat(timespec="microseconds"),
+            actor,
+            type,
+            instance_id,
+            task_id,
+            element_id,
+            data,
+            prev_hash,
+        ]
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -79,13 +87,31 @@ def append_events(session: Session, events: list[PendingEvent]) -> list[HistoryE
         seq += 1
         at = clock.to_utc(ev.at or now)
         data = _json_safe(ev.data)
-        digest = event_hash(seq=seq, at=at, actor=ev.actor, type=ev.type,
-                            instance_id=ev.instance_id, task_id=ev.task_id,
-                            element_id=ev.element_id, data=data, prev_hash=prev)
-        rows.append(HistoryEvent(seq=seq, at=at, actor=ev.actor, type=ev.type,
-                                 instance_id=ev.instance_id, task_id=ev.task_id,
-                                 element_id=ev.element_id, data=data, prev_hash=prev,
-                                 hash=digest))
+        digest = event_hash(
+            seq=seq,
+            at=at,
+            actor=ev.actor,
+            type=ev.type,
+            instance_id=ev.instance_id,
+            task_id=ev.task_id,
+            element_id=ev.element_id,
+            data=data,
+            prev_hash=prev,
+        )
+        rows.append(
+            HistoryEvent(
+                seq=seq,
+                at=at,
+                actor=ev.actor,
+                type=ev.type,
+                instance_id=ev.instance_id,
+                task_id=ev.task_id,
+                element_id=ev.element_id,
+                data=data,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
         prev = digest
     session.add_all(rows)
     session.execute(
@@ -116,31 +142,55 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
     count = 0
     last_seen = 0
     while True:
-        batch = session.execute(
-            select(HistoryEvent).where(HistoryEvent.seq > last_seen)
-            .order_by(HistoryEvent.seq).limit(batch_size)
-        ).scalars().all()
+        batch = (
+            session.execute(
+                select(HistoryEvent)
+                .where(HistoryEvent.seq > last_seen)
+                .order_by(HistoryEvent.seq)
+                .limit(batch_size)
+            )
+            .scalars()
+            .all()
+        )
         if not batch:
             break
         for ev in batch:
             count += 1
             if ev.seq != expected_seq:
                 if ev.seq > expected_seq:
-                    return VerifyResult(False, count, expected_seq,
-                                        f"event {expected_seq} is missing (removed); "
-                                        f"the next event is {ev.seq}")
+                    return VerifyResult(
+                        False,
+                        count,
+                        expected_seq,
+                        f"event {expected_seq} is missing (removed); the next event is {ev.seq}",
+                    )
                 return VerifyResult(False, count, ev.seq, f"event {ev.seq} is out of sequence")
             if ev.prev_hash != prev:
-                return VerifyResult(False, count, ev.seq,
-                                    f"event {ev.seq} does not follow event {ev.seq - 1}: "
-                                    "an event was inserted, removed or altered before it")
-            digest = event_hash(seq=ev.seq, at=ev.at, actor=ev.actor, type=ev.type,
-                                instance_id=ev.instance_id, task_id=ev.task_id,
-                                element_id=ev.element_id, data=ev.data, prev_hash=ev.prev_hash)
+                return VerifyResult(
+                    False,
+                    count,
+                    ev.seq,
+                    f"event {ev.seq} does not follow event {ev.seq - 1}: "
+                    "an event was inserted, removed or altered before it",
+                )
+            digest = event_hash(
+                seq=ev.seq,
+                at=ev.at,
+                actor=ev.actor,
+                type=ev.type,
+                instance_id=ev.instance_id,
+                task_id=ev.task_id,
+                element_id=ev.element_id,
+                data=ev.data,
+                prev_hash=ev.prev_hash,
+            )
             if digest != ev.hash:
-                return VerifyResult(False, count, ev.seq,
-                                    f"event {ev.seq} ({ev.type}) was altered: its content "
-                                    "does not match its hash")
+                return VerifyResult(
+                    False,
+                    count,
+                    ev.seq,
+                    f"event {ev.seq} ({ev.type}) was altered: its content does not match its hash",
+                )
             prev = ev.hash
             expected_seq += 1
             last_seen = ev.seq
@@ -148,10 +198,17 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
     head = session.execute(select(HistoryHead).where(HistoryHead.id == 1)).scalar_one()
     if head.last_seq != expected_seq - 1 or head.last_hash != prev:
         if head.last_seq > expected_seq - 1:
-            return VerifyResult(False, count, expected_seq,
-                                f"event {expected_seq} is missing (removed): the history "
-                                f"ends at {expected_seq - 1} but recorded {head.last_seq} events")
-        return VerifyResult(False, count, head.last_seq + 1,
-                            f"event {head.last_seq + 1} was inserted after the recorded end "
-                            "of the history")
+            return VerifyResult(
+                False,
+                count,
+                expected_seq,
+                f"event {expected_seq} is missing (removed): the history "
+                f"ends at {expected_seq - 1} but recorded {head.last_seq} events",
+            )
+        return VerifyResult(
+            False,
+            count,
+            head.last_seq + 1,
+            f"event {head.last_seq + 1} was inserted after the recorded end of the history",
+        )
     return VerifyResult(True, count)

@@ -55,9 +55,9 @@ class _ClockDatetime(datetime):
     workflow state serialize like any other datetime.
     """
 
-    fromisoformat = staticmethod(datetime.fromisoformat)
-    fromisocalendar = staticmethod(datetime.fromisocalendar)
-    combine = staticmethod(datetime.combine)
+    fromisoformat = staticmethod(datetime.fromisoformat)  # type: ignore[assignment]
+    fromisocalendar = staticmethod(datetime.fromisocalendar)  # type: ignore[assignment]
+    combine = staticmethod(datetime.combine)  # type: ignore[assignment]
 
     @classmethod
     def now(cls, tz=None):  # type: ignore[override]

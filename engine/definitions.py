@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 
 from engine import access, clock
 from engine.audit import PendingEvent, append_events
@@ -37,7 +37,9 @@ def content_hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def latest_versions(session: Session, kind: str | None = None) -> list[tuple[ProcessDefinition, ProcessVersion]]:
+def latest_versions(
+    session: Session, kind: str | None = None
+) -> list[tuple[ProcessDefinition, ProcessVersion]]:
     """Return each definition with its newest version, ordered by key."""
     newest = (
         select(ProcessVersion.definition_id, func.max(ProcessVersion.version).label("v"))
@@ -47,8 +49,11 @@ def latest_versions(session: Session, kind: str | None = None) -> list[tuple[Pro
     stmt = (
         select(ProcessDefinition, ProcessVersion)
         .join(ProcessVersion, ProcessVersion.definition_id == ProcessDefinition.id)
-        .join(newest, (newest.c.definition_id == ProcessVersion.definition_id)
-              & (newest.c.v == ProcessVersion.version))
+        .join(
+            newest,
+            (newest.c.definition_id == ProcessVersion.definition_id)
+            & (newest.c.v == ProcessVersion.version),
+        )
         .order_by(ProcessDefinition.key)
     )
     if kind:
@@ -68,13 +73,17 @@ def _library(session: Session, exclude: set[str]) -> list[tuple[str, bytes]]:
     return files
 
 
-def validate_files(session: Session | None, files: list[tuple[str, bytes]]) -> tuple[list[ParsedFile], list]:
+def validate_files(
+    session: Session | None, files: list[tuple[str, bytes]]
+) -> tuple[list[ParsedFile], list]:
     """Validate BPMN/DMN files against what is deployed; raise InvalidBpmn with every problem."""
     library = _library(session, set()) if session is not None else []
     return parse_and_validate(files, library=library, max_bytes=get_settings().max_bpmn_bytes)
 
 
-def deploy_files(session: Session, *, files: list[tuple[str, bytes]], actor: Actor) -> list[DeployedVersion]:
+def deploy_files(
+    session: Session, *, files: list[tuple[str, bytes]], actor: Actor
+) -> list[DeployedVersion]:
     """Validate and deploy files; a new version only for processes whose file changed."""
     access.require_designer(actor)
     parsed_files, processes = validate_files(session, files)
@@ -90,23 +99,53 @@ def deploy_files(session: Session, *, files: list[tuple[str, bytes]], actor: Act
             process = by_key.get(key)
             name = process.name if process else key
             specs = dump_specs(process.spec, process.subprocess_specs) if process else None
-            result, created = _add_version(session, key=key, kind=parsed.kind, name=name,
-                                           filename=parsed.filename, content=text,
-                                           digest=digest, specs_json=specs, actor=actor, now=now)
+            result, created = _add_version(
+                session,
+                key=key,
+                kind=parsed.kind,
+                name=name,
+                filename=parsed.filename,
+                content=text,
+                digest=digest,
+                specs_json=specs,
+                actor=actor,
+                now=now,
+            )
             results.append(result)
             if created:
-                events.append(PendingEvent(
-                    type="definition_deployed", actor=actor.username, element_id=key,
-                    data={"key": key, "version": result.version, "kind": parsed.kind,
-                          "filename": parsed.filename, "content_hash": digest}, at=now))
+                events.append(
+                    PendingEvent(
+                        type="definition_deployed",
+                        actor=actor.username,
+                        element_id=key,
+                        data={
+                            "key": key,
+                            "version": result.version,
+                            "kind": parsed.kind,
+                            "filename": parsed.filename,
+                            "content_hash": digest,
+                        },
+                        at=now,
+                    )
+                )
     session.flush()
     append_events(session, events)
     return results
 
 
-def _add_version(session: Session, *, key: str, kind: str, name: str, filename: str,
-                 content: str, digest: str, specs_json: str | None, actor: Actor,
-                 now: datetime) -> tuple[DeployedVersion, bool]:
+def _add_version(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    name: str,
+    filename: str,
+    content: str,
+    digest: str,
+    specs_json: str | None,
+    actor: Actor,
+    now: datetime,
+) -> tuple[DeployedVersion, bool]:
     definition = session.execute(
         select(ProcessDefinition).where(ProcessDefinition.key == key).with_for_update()
     ).scalar_one_or_none()
@@ -115,15 +154,24 @@ def _add_version(session: Session, *, key: str, kind: str, name: str, filename: 
         session.add(definition)
         session.flush()
     newest = session.execute(
-        select(ProcessVersion).where(ProcessVersion.definition_id == definition.id)
-        .order_by(ProcessVersion.version.desc()).limit(1)
+        select(ProcessVersion)
+        .where(ProcessVersion.definition_id == definition.id)
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
     ).scalar_one_or_none()
     if newest is not None and newest.content_hash == digest:
         return DeployedVersion(key, newest.version, newest.name, newest.deployed_at, False), False
-    version = ProcessVersion(definition_id=definition.id,
-                             version=(newest.version + 1) if newest else 1, name=name,
-                             filename=filename, content=content, content_hash=digest,
-                             specs_json=specs_json, deployed_at=now, deployed_by=actor.username)
+    version = ProcessVersion(
+        definition_id=definition.id,
+        version=(newest.version + 1) if newest else 1,
+        name=name,
+        filename=filename,
+        content=content,
+        content_hash=digest,
+        specs_json=specs_json,
+        deployed_at=now,
+        deployed_by=actor.username,
+    )
     session.add(version)
     session.flush()
     return DeployedVersion(key, version.version, name, now, True), True
@@ -139,11 +187,16 @@ def deploy_folder(session: Session, *, folder: Path, actor: Actor) -> list[Deplo
 
 def list_versions(session: Session, key: str) -> list[ProcessVersion]:
     """Return every version of a process, oldest first; NotFound for an unknown key."""
-    rows = session.execute(
-        select(ProcessVersion).join(ProcessDefinition,
-                                    ProcessDefinition.id == ProcessVersion.definition_id)
-        .where(ProcessDefinition.key == key).order_by(ProcessVersion.version)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(ProcessVersion)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessVersion.definition_id)
+            .where(ProcessDefinition.key == key)
+            .order_by(ProcessVersion.version)
+        )
+        .scalars()
+        .all()
+    )
     if not rows:
         raise NotFound(f"process '{key}' is not deployed")
     return list(rows)
@@ -171,7 +224,9 @@ class _SpecCache:
     """Restored specs per version id; versions are immutable, so entries never go stale."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[tuple[int, str], tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]] = OrderedDict()
+        self._items: OrderedDict[
+            tuple[int, str], tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
+        ] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 

@@ -81,8 +81,9 @@ class InvalidBpmn(FlowdeskError):
 class ProcessError(FlowdeskError):
     """The process itself failed while running (a condition, script or decision raised) (422)."""
 
-    def __init__(self, message: str, *, element_id: str | None = None,
-                 element_name: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, element_id: str | None = None, element_name: str | None = None
+    ) -> None:
         super().__init__(message)
         self.element_id = element_id
         self.element_name = element_name

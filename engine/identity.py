@@ -36,16 +36,25 @@ SYSTEM = Actor("system", frozenset({"system"}))
 
 def actor_for(user: User) -> Actor:
     """Return the actor a user acts as."""
-    return Actor(user.username, frozenset(user.role_names), user.department_code,
-                 user.display_name)
+    return Actor(user.username, frozenset(user.role_names), user.department_code, user.display_name)
 
 
-def create_user(session: Session, *, username: str, password: str, roles: list[str],
-                department: str | None = None, display_name: str | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    roles: list[str],
+    department: str | None = None,
+    display_name: str | None = None,
+) -> User:
     """Create a user with argon2-hashed password; InvalidData / Conflict on bad input."""
     problems = []
-    if not username or len(username) > 80 or not username.replace("_", "").replace(
-            ".", "").replace("-", "").isalnum():
+    if (
+        not username
+        or len(username) > 80
+        or not username.replace("_", "").replace(".", "").replace("-", "").isalnum()
+    ):
         problems.append(FieldProblem("username", "use 1-80 letters, digits, '.', '_' or '-'"))
     if len(password) < 6:
         problems.append(FieldProblem("password", "at least 6 characters"))
@@ -53,19 +62,31 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
         problems.append(FieldProblem("role", "give at least one role"))
     for role in roles:
         if role not in ROLES:
-            problems.append(FieldProblem("role", f"unknown role '{role}'; one of {', '.join(ROLES)}"))
+            problems.append(
+                FieldProblem("role", f"unknown role '{role}'; one of {', '.join(ROLES)}")
+            )
     if department is not None and department not in department_codes():
-        problems.append(FieldProblem("department", f"unknown department '{department}'; one of "
-                                     f"{', '.join(department_codes())}"))
+        problems.append(
+            FieldProblem(
+                "department",
+                f"unknown department '{department}'; one of {', '.join(department_codes())}",
+            )
+        )
     if department is None and set(roles) & {"staff", "supervisor"}:
         problems.append(FieldProblem("department", "staff and supervisors belong to a department"))
     if problems:
         raise InvalidData(problems)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"user '{username}' already exists")
-    user = User(username=username, password_hash=_hasher.hash(password),
-                display_name=display_name or username, department_code=department,
-                created_at=clock.now(), language="zh-CN", is_active=True)
+    user = User(
+        username=username,
+        password_hash=_hasher.hash(password),
+        display_name=display_name or username,
+        department_code=department,
+        created_at=clock.now(),
+        language="zh-CN",
+        is_active=True,
+    )
     user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
     session.add(user)
     session.flush()

@@ -49,18 +49,26 @@ def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple
     if filters.overdue:
         conditions.append(Task.state == "open")
         conditions.append(Task.due_at < now)
-    for column, value in ((Task.process_key, filters.process_key),
-                          (Task.element_id, filters.element_id),
-                          (Task.instance_id, filters.instance_id)):
+    for column, value in (
+        (Task.process_key, filters.process_key),
+        (Task.element_id, filters.element_id),
+        (Task.instance_id, filters.instance_id),
+    ):
         if value:
             conditions.append(column == value)
     total = session.execute(select(func.count()).select_from(Task).where(*conditions)).scalar_one()
     overdue_first = case((Task.due_at < now, 0), else_=1)
-    rows = session.execute(
-        select(Task).where(*conditions)
-        .order_by(overdue_first, Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-        .limit(max(1, min(filters.limit, 500))).offset(max(0, filters.offset))
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(Task)
+            .where(*conditions)
+            .order_by(overdue_first, Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+            .limit(max(1, min(filters.limit, 500)))
+            .offset(max(0, filters.offset))
+        )
+        .scalars()
+        .all()
+    )
     return list(rows), int(total)
 
 
@@ -80,11 +88,18 @@ def get_instance(session: Session, *, instance_id: str, actor: Actor) -> Instanc
         raise NotFound(f"instance '{instance_id}' does not exist")
     if actor.has(*access.READ_ALL_ROLES) or instance.started_by == actor.username:
         return instance
-    involved = session.execute(select(exists().where(
-        Task.instance_id == instance_id,
-        or_(Task.assignee == actor.username, Task.completed_by == actor.username,
-            Task.department == (actor.department or "")),
-    ))).scalar()
+    involved = session.execute(
+        select(
+            exists().where(
+                Task.instance_id == instance_id,
+                or_(
+                    Task.assignee == actor.username,
+                    Task.completed_by == actor.username,
+                    Task.department == (actor.department or ""),
+                ),
+            )
+        )
+    ).scalar()
     if not involved:
         raise NotPermitted("this case has no work of yours or your department")
     return instance
@@ -92,25 +107,33 @@ def get_instance(session: Session, *, instance_id: str, actor: Actor) -> Instanc
 
 def open_tasks_of(session: Session, instance_id: str) -> list[Task]:
     """Return the open tasks of an instance, by creation time."""
-    return list(session.execute(
-        select(Task).where(Task.instance_id == instance_id, Task.state == "open")
-        .order_by(Task.created_at, Task.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Task)
+            .where(Task.instance_id == instance_id, Task.state == "open")
+            .order_by(Task.created_at, Task.id)
+        ).scalars()
+    )
 
 
 def instance_history(session: Session, instance_id: str) -> list[HistoryEvent]:
     """Return the events of one instance, oldest first."""
-    return list(session.execute(
-        select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
-        .order_by(HistoryEvent.seq)
-    ).scalars())
+    return list(
+        session.execute(
+            select(HistoryEvent)
+            .where(HistoryEvent.instance_id == instance_id)
+            .order_by(HistoryEvent.seq)
+        ).scalars()
+    )
 
 
 def task_comments(session: Session, task_id: str) -> list[TaskComment]:
     """Return the comments of a task, oldest first."""
-    return list(session.execute(
-        select(TaskComment).where(TaskComment.task_id == task_id).order_by(TaskComment.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(TaskComment).where(TaskComment.task_id == task_id).order_by(TaskComment.id)
+        ).scalars()
+    )
 
 
 @dataclass(frozen=True)
@@ -129,8 +152,11 @@ def search_events(session: Session, *, actor: Actor, filters: EventFilters) -> l
     """Return one page of history events for auditors, by sequence (cursor: `after_seq`)."""
     access.require_auditor(actor)
     conditions = []
-    for column, value in ((HistoryEvent.instance_id, filters.instance_id),
-                          (HistoryEvent.actor, filters.actor), (HistoryEvent.type, filters.type)):
+    for column, value in (
+        (HistoryEvent.instance_id, filters.instance_id),
+        (HistoryEvent.actor, filters.actor),
+        (HistoryEvent.type, filters.type),
+    ):
         if value:
             conditions.append(column == value)
     if filters.since:
@@ -138,10 +164,17 @@ def search_events(session: Session, *, actor: Actor, filters: EventFilters) -> l
     if filters.until:
         conditions.append(HistoryEvent.at < clock.to_utc(filters.until))
     if filters.after_seq is not None:
-        conditions.append(HistoryEvent.seq < filters.after_seq if filters.newest_first
-                          else HistoryEvent.seq > filters.after_seq)
+        conditions.append(
+            HistoryEvent.seq < filters.after_seq
+            if filters.newest_first
+            else HistoryEvent.seq > filters.after_seq
+        )
     order = HistoryEvent.seq.desc() if filters.newest_first else HistoryEvent.seq
-    return list(session.execute(
-        select(HistoryEvent).where(*conditions).order_by(order)
-        .limit(max(1, min(filters.limit, 1000)))
-    ).scalars())
+    return list(
+        session.execute(
+            select(HistoryEvent)
+            .where(*conditions)
+            .order_by(order)
+            .limit(max(1, min(filters.limit, 1000)))
+        ).scalars()
+    )

@@ -40,7 +40,9 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
     return result
 
 
-def fire_due_timers(at: datetime, *, batch_size: int = 200, result: RoundResult | None = None) -> int:
+def fire_due_timers(
+    at: datetime, *, batch_size: int = 200, result: RoundResult | None = None
+) -> int:
     """Fire every BPMN timer due by `at`, one instance per transaction."""
     fired = 0
     after: str | None = None
@@ -52,13 +54,17 @@ def fire_due_timers(at: datetime, *, batch_size: int = 200, result: RoundResult 
         for instance_id in ids:
             try:
                 with unit_of_work() as session:
-                    fired += len(runtime.fire_due_timers(session, instance_id=instance_id, at=at,
-                                                         actor=SYSTEM))
+                    fired += len(
+                        runtime.fire_due_timers(
+                            session, instance_id=instance_id, at=at, actor=SYSTEM
+                        )
+                    )
             except FlowdeskError as exc:
                 log.warning("timer round failed for instance %s: %s", instance_id, exc.message)
                 if result is not None:
                     result.errors += 1
                 with unit_of_work() as session:
-                    runtime.mark_instance_error(session, instance_id=instance_id,
-                                                message=exc.message, actor=SYSTEM)
+                    runtime.mark_instance_error(
+                        session, instance_id=instance_id, message=exc.message, actor=SYSTEM
+                    )
         after = ids[-1]

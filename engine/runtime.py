@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, clock
 from engine.audit import PendingEvent, append_events
@@ -59,9 +59,12 @@ class _Step:
 # ---------------------------------------------------------------- loading
 
 
-def _lock_instance(session: Session, instance_id: str, *, skip_locked: bool = False) -> Instance | None:
-    stmt = select(Instance).where(Instance.id == instance_id).execution_options(
-        populate_existing=True)
+def _lock_instance(
+    session: Session, instance_id: str, *, skip_locked: bool = False
+) -> Instance | None:
+    stmt = (
+        select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+    )
     if not is_sqlite(session):
         # SQLite write transactions already hold the database lock (BEGIN IMMEDIATE).
         stmt = stmt.with_for_update(skip_locked=skip_locked)
@@ -77,7 +80,8 @@ def _load(session: Session, instance: Instance) -> _Step:
     open_tasks = {
         t.id: t
         for t in session.execute(
-            select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+            select(Task)
+            .where(Task.instance_id == instance.id, Task.state == "open")
             .execution_options(populate_existing=True)
         ).scalars()
     }
@@ -115,13 +119,17 @@ def _run_engine(workflow: BpmnWorkflow, action: Any = None) -> None:
 
 def _process_error(exc: SpiffWorkflowException) -> ProcessError:
     task_spec = getattr(getattr(exc, "task", None), "task_spec", None) or getattr(
-        exc, "task_spec", None)
+        exc, "task_spec", None
+    )
     element_id = getattr(task_spec, "bpmn_id", None)
     element_name = getattr(task_spec, "bpmn_name", None)
     detail = str(exc)
-    where = f" at {element_id}" + (f" ({element_name})" if element_name else "") if element_id else ""
-    return ProcessError(f"the process failed{where}: {detail}", element_id=element_id,
-                        element_name=element_name)
+    where = (
+        f" at {element_id}" + (f" ({element_name})" if element_name else "") if element_id else ""
+    )
+    return ProcessError(
+        f"the process failed{where}: {detail}", element_id=element_id, element_name=element_name
+    )
 
 
 def _ready_user_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
@@ -146,7 +154,9 @@ def _department_of(workflow: BpmnWorkflow, task: SpiffTask) -> str:
         raise ProcessError(
             f"task {task.task_spec.bpmn_id} has no department: lane {task.task_spec.lane!r}, "
             f"department property {value!r}; expected one of {', '.join(department_codes())}",
-            element_id=task.task_spec.bpmn_id, element_name=task.task_spec.bpmn_name)
+            element_id=task.task_spec.bpmn_id,
+            element_name=task.task_spec.bpmn_name,
+        )
     return code
 
 
@@ -157,9 +167,17 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
         if task_id not in ready and row.state == "open":
             row.state = "cancelled"
             row.completed_at = now
-            step.events.append(PendingEvent(
-                type="task_cancelled", actor=actor.username, instance_id=row.instance_id,
-                task_id=row.id, element_id=row.element_id, data={"name": row.name}, at=now))
+            step.events.append(
+                PendingEvent(
+                    type="task_cancelled",
+                    actor=actor.username,
+                    instance_id=row.instance_id,
+                    task_id=row.id,
+                    element_id=row.element_id,
+                    data={"name": row.name},
+                    at=now,
+                )
+            )
     for task_id, spiff_task in ready.items():
         if task_id in step.open_tasks:
             continue
@@ -167,21 +185,43 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
         department = _department_of(step.workflow, spiff_task)
         assignee = _evaluate_property(step.workflow, spiff_task, "assignee") or None
         row = Task(
-            id=task_id, instance_id=step.instance.id, process_key=step.instance.process_key,
-            element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, department=department,
-            assignee=str(assignee) if assignee else None, state="open", created_at=now,
-            due_at=due_at_for(process_key=step.instance.process_key, element_id=spec.bpmn_id,
-                              extensions=spec.extensions or {}, data=spiff_task.data,
-                              created_at=now),
-            sla_status="on_track", escalation_level=0,
+            id=task_id,
+            instance_id=step.instance.id,
+            process_key=step.instance.process_key,
+            element_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            department=department,
+            assignee=str(assignee) if assignee else None,
+            state="open",
+            created_at=now,
+            due_at=due_at_for(
+                process_key=step.instance.process_key,
+                element_id=spec.bpmn_id,
+                extensions=spec.extensions or {},
+                data=spiff_task.data,
+                created_at=now,
+            ),
+            sla_status="on_track",
+            escalation_level=0,
         )
         session.add(row)
         step.open_tasks[task_id] = row
-        step.events.append(PendingEvent(
-            type="task_created", actor=actor.username, instance_id=step.instance.id,
-            task_id=task_id, element_id=spec.bpmn_id,
-            data={"name": row.name, "department": department, "assignee": row.assignee,
-                  "due_at": row.due_at.isoformat() if row.due_at else None}, at=now))
+        step.events.append(
+            PendingEvent(
+                type="task_created",
+                actor=actor.username,
+                instance_id=step.instance.id,
+                task_id=task_id,
+                element_id=spec.bpmn_id,
+                data={
+                    "name": row.name,
+                    "department": department,
+                    "assignee": row.assignee,
+                    "due_at": row.due_at.isoformat() if row.due_at else None,
+                },
+                at=now,
+            )
+        )
 
 
 def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -191,8 +231,9 @@ def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
         if workflow.last_task is not None:
             source.insert(0, workflow.last_task.data)
     else:
-        front = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED,
-                                   skip_subprocesses=True)
+        front = workflow.get_tasks(
+            state=TaskState.READY | TaskState.WAITING | TaskState.STARTED, skip_subprocesses=True
+        )
         front.sort(key=lambda t: t.last_state_change)
         source = [t.data for t in front]
         if workflow.last_task is not None:
@@ -239,9 +280,15 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
     if step.workflow.is_completed() and instance.status == "running":
         instance.status = "completed"
         instance.ended_at = now
-        step.events.append(PendingEvent(type="instance_completed", actor=actor.username,
-                                        instance_id=instance.id, at=now,
-                                        data={"variables": instance.variables}))
+        step.events.append(
+            PendingEvent(
+                type="instance_completed",
+                actor=actor.username,
+                instance_id=instance.id,
+                at=now,
+                data={"variables": instance.variables},
+            )
+        )
     try:
         session.flush()
     except StaleDataError as exc:
@@ -252,9 +299,15 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
 # ---------------------------------------------------------------- operations
 
 
-def start_instance(session: Session, *, process_key: str, variables: Any,
-                   business_key: str | None = None, actor: Actor,
-                   language: str = "zh-CN") -> Instance:
+def start_instance(
+    session: Session,
+    *,
+    process_key: str,
+    variables: Any,
+    business_key: str | None = None,
+    actor: Actor,
+    language: str = "zh-CN",
+) -> Instance:
     """Start an instance of the newest version of a process and run it to its first wait."""
     access.require_can_start(actor)
     version = get_version(session, process_key)
@@ -265,17 +318,35 @@ def start_instance(session: Session, *, process_key: str, variables: Any,
         raise InvalidData([FieldProblem("business_key", "must be text of at most 200 characters")])
     now = clock.now()
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=restricted_script_engine())
-    instance = Instance(id=str(uuid.uuid4()), process_key=process_key, version_id=version.id,
-                        business_key=business_key, status="running", variables={},
-                        workflow_state="", serializer_version=SERIALIZER_VERSION,
-                        started_at=now, started_by=actor.username)
+    instance = Instance(
+        id=str(uuid.uuid4()),
+        process_key=process_key,
+        version_id=version.id,
+        business_key=business_key,
+        status="running",
+        variables={},
+        workflow_state="",
+        serializer_version=SERIALIZER_VERSION,
+        started_at=now,
+        started_by=actor.username,
+    )
     session.add(instance)
     step = _Step(instance, workflow, version, {})
-    step.events.append(PendingEvent(
-        type="instance_started", actor=actor.username, instance_id=instance.id,
-        element_id=start_event, at=now,
-        data={"process_key": process_key, "version": version.version,
-              "business_key": business_key, "variables": _json_clean(data)}))
+    step.events.append(
+        PendingEvent(
+            type="instance_started",
+            actor=actor.username,
+            instance_id=instance.id,
+            element_id=start_event,
+            at=now,
+            data={
+                "process_key": process_key,
+                "version": version.version,
+                "business_key": business_key,
+                "variables": _json_clean(data),
+            },
+        )
+    )
 
     def seed_start_data() -> None:
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -293,8 +364,9 @@ def _start_event_id(spec: Any) -> str:
     return "start"
 
 
-def complete_task(session: Session, *, task_id: str, variables: Any, actor: Actor,
-                  language: str = "zh-CN") -> tuple[Task, Instance]:
+def complete_task(
+    session: Session, *, task_id: str, variables: Any, actor: Actor, language: str = "zh-CN"
+) -> tuple[Task, Instance]:
     """Complete an open user task with submitted data and run the process on."""
     task = _load_task(session, task_id)
     access.require_work_task(actor, task)
@@ -316,11 +388,17 @@ def complete_task(session: Session, *, task_id: str, variables: Any, actor: Acto
     task.completed_by = actor.username
     task.assignee = task.assignee or actor.username
     step.open_tasks.pop(task.id, None)
-    step.events.append(PendingEvent(
-        type="task_completed", actor=actor.username, instance_id=task.instance_id,
-        task_id=task.id, element_id=task.element_id, at=now,
-        data={"name": task.name, "department": task.department,
-              "variables": _json_clean(data)}))
+    step.events.append(
+        PendingEvent(
+            type="task_completed",
+            actor=actor.username,
+            instance_id=task.instance_id,
+            task_id=task.id,
+            element_id=task.element_id,
+            at=now,
+            data={"name": task.name, "department": task.department, "variables": _json_clean(data)},
+        )
+    )
     _save(session, step, actor=actor, now=now)
     return task, step.instance
 
@@ -379,19 +457,27 @@ def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) 
     if user is None or not user.is_active:
         raise InvalidData([FieldProblem("username", f"no active user '{username}'")])
     if user.department_code != task.department or not user.role_names & {"staff", "supervisor"}:
-        raise InvalidData([FieldProblem(
-            "username", f"'{username}' is not staff of the task's department {task.department}")])
+        raise InvalidData(
+            [
+                FieldProblem(
+                    "username",
+                    f"'{username}' is not staff of the task's department {task.department}",
+                )
+            ]
+        )
     _lock_task_row(session, task)
     _require_open(task)
     previous = task.assignee
     task.assignee = username
-    _append_task_event(session, task, "task_assigned", actor,
-                       {"assignee": username, "previous_assignee": previous})
+    _append_task_event(
+        session, task, "task_assigned", actor, {"assignee": username, "previous_assignee": previous}
+    )
     return task
 
 
-def add_comment(session: Session, *, task_id: str, text: Any, actor: Actor,
-                escalated_to_actor: bool = False) -> TaskComment:
+def add_comment(
+    session: Session, *, task_id: str, text: Any, actor: Actor, escalated_to_actor: bool = False
+) -> TaskComment:
     """Add a comment to a task (any state) and record it in the history."""
     task = _load_task(session, task_id)
     access.require_comment(actor, task, escalated_to_actor=escalated_to_actor)
@@ -400,8 +486,13 @@ def add_comment(session: Session, *, task_id: str, text: Any, actor: Actor,
     if len(text) > 10_000:
         raise InvalidData([FieldProblem("text", "at most 10000 characters")])
     now = clock.now()
-    comment = TaskComment(task_id=task.id, instance_id=task.instance_id, author=actor.username,
-                          text=text.strip(), created_at=now)
+    comment = TaskComment(
+        task_id=task.id,
+        instance_id=task.instance_id,
+        author=actor.username,
+        text=text.strip(),
+        created_at=now,
+    )
     session.add(comment)
     session.flush()
     _append_task_event(session, task, "task_commented", actor, {"text": comment.text})
@@ -424,9 +515,15 @@ def cancel_instance(session: Session, *, instance_id: str, reason: Any, actor: A
     instance.status = "cancelled"
     instance.ended_at = now
     _project_tasks(session, step, actor=actor, now=now)  # tasks cancelled before the case
-    step.events.append(PendingEvent(type="instance_cancelled", actor=actor.username,
-                                    instance_id=instance.id, at=now,
-                                    data={"reason": reason.strip()}))
+    step.events.append(
+        PendingEvent(
+            type="instance_cancelled",
+            actor=actor.username,
+            instance_id=instance.id,
+            at=now,
+            data={"reason": reason.strip()},
+        )
+    )
     _save(session, step, actor=actor, now=now)
     return instance
 
@@ -438,20 +535,31 @@ def _lock_task_row(session: Session, task: Task) -> None:
     session.execute(stmt)
 
 
-def _append_task_event(session: Session, task: Task, type_: str, actor: Actor,
-                       data: dict[str, Any]) -> None:
+def _append_task_event(
+    session: Session, task: Task, type_: str, actor: Actor, data: dict[str, Any]
+) -> None:
     session.flush()
-    append_events(session, [PendingEvent(type=type_, actor=actor.username,
-                                         instance_id=task.instance_id, task_id=task.id,
-                                         element_id=task.element_id,
-                                         data={"name": task.name, **data})])
+    append_events(
+        session,
+        [
+            PendingEvent(
+                type=type_,
+                actor=actor.username,
+                instance_id=task.instance_id,
+                task_id=task.id,
+                element_id=task.element_id,
+                data={"name": task.name, **data},
+            )
+        ],
+    )
 
 
 # ---------------------------------------------------------------- timers
 
 
-def due_timer_instance_ids(session: Session, *, at: datetime, limit: int = 200,
-                           after: str | None = None) -> list[str]:
+def due_timer_instance_ids(
+    session: Session, *, at: datetime, limit: int = 200, after: str | None = None
+) -> list[str]:
     """Return ids of running instances with a timer due by `at`, in id order (one batch)."""
     stmt = (
         select(Instance.id)
@@ -464,8 +572,7 @@ def due_timer_instance_ids(session: Session, *, at: datetime, limit: int = 200,
     return list(session.execute(stmt).scalars())
 
 
-def fire_due_timers(session: Session, *, instance_id: str, at: datetime,
-                    actor: Actor) -> list[str]:
+def fire_due_timers(session: Session, *, instance_id: str, at: datetime, actor: Actor) -> list[str]:
     """Fire the timers of one instance due by `at`; return the element ids that fired.
 
     Skips (returns []) when another worker holds the instance or nothing is due
@@ -473,8 +580,12 @@ def fire_due_timers(session: Session, *, instance_id: str, at: datetime,
     """
     instance = _lock_instance(session, instance_id, skip_locked=True)
     at = clock.to_utc(at)
-    if (instance is None or instance.status != "running" or instance.next_timer_at is None
-            or instance.next_timer_at > at):
+    if (
+        instance is None
+        or instance.status != "running"
+        or instance.next_timer_at is None
+        or instance.next_timer_at > at
+    ):
         return []
     step = _load(session, instance)
     before = _waiting_timers(step.workflow)
@@ -484,12 +595,22 @@ def fire_due_timers(session: Session, *, instance_id: str, at: datetime,
         _run_engine(step.workflow, step.workflow.refresh_timers)
         after = _waiting_timers(step.workflow)
         # A timer fired when it stopped waiting, or (a cycle) when its next due time moved.
-        fired = [element for task_id, (element, due) in before.items()
-                 if task_id not in after or after[task_id][1] != due]
+        fired = [
+            element
+            for task_id, (element, due) in before.items()
+            if task_id not in after or after[task_id][1] != due
+        ]
         for element_id in fired:
-            step.events.append(PendingEvent(type="timer_fired", actor=actor.username,
-                                            instance_id=instance.id, element_id=element_id,
-                                            at=at, data={"due_by": at.isoformat()}))
+            step.events.append(
+                PendingEvent(
+                    type="timer_fired",
+                    actor=actor.username,
+                    instance_id=instance.id,
+                    element_id=element_id,
+                    at=at,
+                    data={"due_by": at.isoformat()},
+                )
+            )
         _save(session, step, actor=actor, now=at)
     return fired
 
@@ -504,8 +625,7 @@ def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, Any]]:
     return timers
 
 
-def mark_instance_error(session: Session, *, instance_id: str, message: str,
-                        actor: Actor) -> None:
+def mark_instance_error(session: Session, *, instance_id: str, message: str, actor: Actor) -> None:
     """Record that background work on an instance failed, without losing its state."""
     instance = _lock_instance(session, instance_id)
     if instance is None or instance.status != "running":
@@ -514,5 +634,14 @@ def mark_instance_error(session: Session, *, instance_id: str, message: str,
     instance.error = message
     instance.next_timer_at = None
     session.flush()
-    append_events(session, [PendingEvent(type="instance_error", actor=actor.username,
-                                         instance_id=instance_id, data={"error": message})])
+    append_events(
+        session,
+        [
+            PendingEvent(
+                type="instance_error",
+                actor=actor.username,
+                instance_id=instance_id,
+                data={"error": message},
+            )
+        ],
+    )

@@ -10,7 +10,13 @@ from datetime import datetime
 from typing import Any
 
 
-def due_at_for(*, process_key: str, element_id: str, extensions: dict[str, Any],
-               data: dict[str, Any], created_at: datetime) -> datetime | None:
+def due_at_for(
+    *,
+    process_key: str,
+    element_id: str,
+    extensions: dict[str, Any],
+    data: dict[str, Any],
+    created_at: datetime,
+) -> datetime | None:
     """Return the due time of a task created at `created_at`, or None when it has no SLA."""
     return None

@@ -17,8 +17,9 @@ class Api:
         self.tokens: dict[str, str] = {}
 
     def login(self, username: str, password: str = "secret-pw") -> str:
-        r = self.client.post("/api/v1/auth/token", data={"username": username,
-                                                         "password": password})
+        r = self.client.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
         assert r.status_code == 200, r.text
         self.tokens[username] = r.json()["access_token"]
         return self.tokens[username]
@@ -40,8 +41,9 @@ class Api:
         return self.post("/processes", user, files={"file": (filename, content, "text/xml")})
 
     def start(self, user: str, key: str, variables: dict | None = None, **body: Any):  # type: ignore[no-untyped-def]
-        return self.post(f"/processes/{key}/instances", user,
-                         json={"variables": variables or {}, **body})
+        return self.post(
+            f"/processes/{key}/instances", user, json={"variables": variables or {}, **body}
+        )
 
     def tasks(self, user: str, **params: Any) -> list[dict]:
         r = self.get("/tasks", user, params=params)

@@ -42,8 +42,11 @@ def _create_pg_database(server_url: str) -> str:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - re-raised as a clear failure
-        pytest.exit(f"PostgreSQL at {url.host}:{url.port} is unreachable ({exc}); "
-                    "under CI=true the PostgreSQL tests must run", returncode=3)
+        pytest.exit(
+            f"PostgreSQL at {url.host}:{url.port} is unreachable ({exc}); "
+            "under CI=true the PostgreSQL tests must run",
+            returncode=3,
+        )
     finally:
         admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
@@ -82,13 +85,13 @@ def _empty_tables(url: str) -> None:
         else:
             for name in reversed(tables):
                 conn.execute(text(f"DELETE FROM {name}"))
-        conn.execute(text("UPDATE history_head SET last_seq = 0, last_hash = :h"),
-                     {"h": "0" * 64})
+        conn.execute(text("UPDATE history_head SET last_seq = 0, last_hash = :h"), {"h": "0" * 64})
 
 
 @pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, database_urls: dict[str, str],
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, database_urls: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """Point flowdesk at an emptied database of each backend in turn."""
     url = database_urls[request.param]
     _empty_tables(url)
@@ -102,5 +105,7 @@ def db_url(request: pytest.FixtureRequest, database_urls: dict[str, str],
 def pytest_report_header(config: pytest.Config) -> list[str]:
     if PG_URL:
         return [f"flowdesk: PostgreSQL tests ON ({make_url(PG_URL).host})"]
-    return ["flowdesk: PostgreSQL tests SKIPPED: FLOWDESK_TEST_DATABASE_URL is not set "
-            "(make test sets it when CI=true or when a server answers on 127.0.0.1:5432)"]
+    return [
+        "flowdesk: PostgreSQL tests SKIPPED: FLOWDESK_TEST_DATABASE_URL is not set "
+        "(make test sets it when CI=true or when a server answers on 127.0.0.1:5432)"
+    ]

@@ -11,13 +11,21 @@ from engine.identity import SYSTEM, Actor, actor_for, create_user
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def make_user(username: str, *roles: str, department: str | None = None,
-              password: str = "secret-pw") -> Actor:
+def make_user(
+    username: str, *roles: str, department: str | None = None, password: str = "secret-pw"
+) -> Actor:
     """Create a user and return the actor they act as."""
     with unit_of_work() as session:
-        return actor_for(create_user(session, username=username, password=password,
-                                     roles=list(roles) or ["staff"], department=department,
-                                     display_name=username))
+        return actor_for(
+            create_user(
+                session,
+                username=username,
+                password=password,
+                roles=list(roles) or ["staff"],
+                department=department,
+                display_name=username,
+            )
+        )
 
 
 def deploy_fixture(*names: str) -> list[DeployedVersion]:

@@ -44,7 +44,8 @@ def test_deploy_rules_and_versions(api: Api) -> None:
     assert r.status_code == 201 and r.json()["version"] == 2
     listed = api.get("/processes", "cathy").json()
     assert [(p["key"], p["version"], p["name"]) for p in listed] == [
-        ("two_lane", 2, "Two-lane review v2")]
+        ("two_lane", 2, "Two-lane review v2")
+    ]
     versions = api.get("/processes/two_lane/versions", "ada").json()
     assert [v["version"] for v in versions] == [1, 2]
     xml = api.get("/processes/two_lane/versions/1/bpmn", "ada")
@@ -60,7 +61,10 @@ def test_queues_claims_loop_and_history(api: Api) -> None:
     assert instance["status"] == "running" and instance["version"] == 1
     [intake] = instance["open_tasks"]
     assert (intake["element_id"], intake["department"], intake["assignee"]) == (
-        "intake", "customer_service", None)
+        "intake",
+        "customer_service",
+        None,
+    )
 
     assert [t["id"] for t in api.tasks("carl", scope="department")] == [intake["id"]]
     assert api.tasks("eric", scope="department") == []
@@ -118,20 +122,38 @@ def test_assign_comment_cancel_rules(api: Api) -> None:
     [intake] = instance["open_tasks"]
     api.complete("cathy", intake["id"])
     [review] = api.tasks("eric", scope="department")
-    assert api.post(f"/tasks/{review['id']}/assign", "eric", json={"username": "eric"}).status_code == 403
-    assert api.post(f"/tasks/{review['id']}/assign", "susan", json={"username": "sam"}).status_code == 422
+    assert (
+        api.post(f"/tasks/{review['id']}/assign", "eric", json={"username": "eric"}).status_code
+        == 403
+    )
+    assert (
+        api.post(f"/tasks/{review['id']}/assign", "susan", json={"username": "sam"}).status_code
+        == 422
+    )
     r = api.post(f"/tasks/{review['id']}/assign", "susan", json={"username": "eric"})
     assert r.status_code == 200 and r.json()["assignee"] == "eric"
-    assert api.post(f"/tasks/{review['id']}/comments", "eric", json={"text": "on site at 3"}).status_code == 201
+    assert (
+        api.post(
+            f"/tasks/{review['id']}/comments", "eric", json={"text": "on site at 3"}
+        ).status_code
+        == 201
+    )
     assert api.post(f"/tasks/{review['id']}/comments", "ada", json={"text": "x"}).status_code == 403
-    assert api.post(f"/tasks/{review['id']}/comments", "eric", json={"text": " "}).status_code == 422
+    assert (
+        api.post(f"/tasks/{review['id']}/comments", "eric", json={"text": " "}).status_code == 422
+    )
     comments = api.get(f"/tasks/{review['id']}/comments", "susan").json()["items"]
     assert [c["text"] for c in comments] == ["on site at 3"]
-    assert api.post(f"/instances/{instance['id']}/cancel", "eric", json={"reason": "dup"}).status_code == 403
+    assert (
+        api.post(f"/instances/{instance['id']}/cancel", "eric", json={"reason": "dup"}).status_code
+        == 403
+    )
     r = api.post(f"/instances/{instance['id']}/cancel", "susan", json={"reason": "duplicate"})
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert api.get(f"/tasks/{review['id']}", "eric").json()["state"] == "cancelled"
-    types = [e["type"] for e in api.get(f"/instances/{instance['id']}/history", "ada").json()["events"]]
+    types = [
+        e["type"] for e in api.get(f"/instances/{instance['id']}/history", "ada").json()["events"]
+    ]
     assert types[-4:] == ["task_assigned", "task_commented", "task_cancelled", "instance_cancelled"]
 
 
@@ -144,7 +166,10 @@ def test_scopes_and_reads_by_role(api: Api) -> None:
     assert api.get(f"/instances/{instance['id']}", "carl").status_code == 200
     assert api.start("ada", "two_lane").status_code == 403
     assert api.start("cathy", "missing").status_code == 404
-    assert api.post("/processes/two_lane/instances", "cathy", json={"variables": [1]}).status_code == 422
+    assert (
+        api.post("/processes/two_lane/instances", "cathy", json={"variables": [1]}).status_code
+        == 422
+    )
     assert api.get("/tasks/nope", "cathy").status_code == 404
     assert api.get("/audit/verify", "cathy").status_code == 403
     assert api.get("/audit/verify", "ada").json() == {"ok": True, "events": 3}

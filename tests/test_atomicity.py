@@ -14,13 +14,16 @@ from tests.factories import deploy_fixture, make_user
 
 def _counts() -> tuple[int, int, int]:
     with unit_of_work(write=False) as s:
-        return (s.scalar(select(func.count()).select_from(Instance)),
-                s.scalar(select(func.count()).select_from(Task)),
-                s.scalar(select(func.count()).select_from(HistoryEvent)))
+        return (
+            s.scalar(select(func.count()).select_from(Instance)),
+            s.scalar(select(func.count()).select_from(Task)),
+            s.scalar(select(func.count()).select_from(HistoryEvent)),
+        )
 
 
 def test_failing_history_append_rolls_back_the_whole_completion(
-        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     eng = make_user("eng", "staff", department="engineering")
     deploy_fixture("script_guard.bpmn")
     with unit_of_work() as s:

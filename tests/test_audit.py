@@ -49,8 +49,10 @@ def test_edited_event_is_named(history: Api, capsys: pytest.CaptureFixture[str])
 
 
 def test_edited_data_is_named(history: Api) -> None:
-    _sql("UPDATE history_event SET data = :d WHERE seq = 2",
-         d=json.dumps({"name": "Intake", "department": "sales"}))
+    _sql(
+        "UPDATE history_event SET data = :d WHERE seq = 2",
+        d=json.dumps({"name": "Intake", "department": "sales"}),
+    )
     assert _verify(history)[0]["first_bad_seq"] == 2
 
 
@@ -69,16 +71,20 @@ def test_deleted_last_event_is_named(history: Api) -> None:
 def test_inserted_event_is_named(history: Api) -> None:
     # Make room in the middle, as a forger would, and insert a plausible event.
     _sql("UPDATE history_event SET seq = seq + 100 WHERE seq >= 5")
-    _sql("INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
-         "data, prev_hash, hash) SELECT 5, at, 'mallory', 'task_completed', instance_id, task_id, "
-         "element_id, data, hash, hash FROM history_event WHERE seq = 4")
+    _sql(
+        "INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
+        "data, prev_hash, hash) SELECT 5, at, 'mallory', 'task_completed', instance_id, task_id, "
+        "element_id, data, hash, hash FROM history_event WHERE seq = 4"
+    )
     result, code = _verify(history)
     assert (result["ok"], result["first_bad_seq"], code) == (False, 5, 1)
 
 
 def test_event_appended_behind_the_chain_is_named(history: Api) -> None:
-    _sql("INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
-         "data, prev_hash, hash) SELECT 8, at, 'mallory', 'task_completed', instance_id, task_id, "
-         "element_id, data, hash, hash FROM history_event WHERE seq = 7")
+    _sql(
+        "INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
+        "data, prev_hash, hash) SELECT 8, at, 'mallory', 'task_completed', instance_id, task_id, "
+        "element_id, data, hash, hash FROM history_event WHERE seq = 7"
+    )
     result, code = _verify(history)
     assert (result["ok"], result["first_bad_seq"], code) == (False, 8, 1)

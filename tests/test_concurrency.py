@@ -13,8 +13,12 @@ def test_three_way_completion_race(db_url: str) -> None:
     for name in ("c1", "c2", "c3"):
         make_user(name, "staff", department="customer_service")
     api = Api()
-    assert api.deploy("dora", "two_lane.bpmn",
-                      (FIXTURES / "processes" / "two_lane.bpmn").read_bytes()).status_code == 201
+    assert (
+        api.deploy(
+            "dora", "two_lane.bpmn", (FIXTURES / "processes" / "two_lane.bpmn").read_bytes()
+        ).status_code
+        == 201
+    )
     for name in ("c1", "c2", "c3"):
         api.login(name)
     for round_no in range(3):
@@ -23,11 +27,16 @@ def test_three_way_completion_race(db_url: str) -> None:
         barrier = threading.Barrier(3)
         codes: dict[str, int] = {}
 
-        def complete(user: str) -> None:
+        def complete(
+            user: str, task_id: str, barrier: threading.Barrier, codes: dict[str, int]
+        ) -> None:
             barrier.wait()
-            codes[user] = api.complete(user, task["id"], {"by": user}).status_code
+            codes[user] = api.complete(user, task_id, {"by": user}).status_code
 
-        threads = [threading.Thread(target=complete, args=(u,)) for u in ("c1", "c2", "c3")]
+        threads = [
+            threading.Thread(target=complete, args=(u, task["id"], barrier, codes))
+            for u in ("c1", "c2", "c3")
+        ]
         for t in threads:
             t.start()
         for t in threads:

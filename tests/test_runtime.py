@@ -23,8 +23,13 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Shanghai
 
 def _open_tasks(instance_id: str) -> list[Task]:
     with unit_of_work(write=False) as s:
-        return list(s.scalars(select(Task).where(Task.instance_id == instance_id,
-                                                 Task.state == "open").order_by(Task.element_id)))
+        return list(
+            s.scalars(
+                select(Task)
+                .where(Task.instance_id == instance_id, Task.state == "open")
+                .order_by(Task.element_id)
+            )
+        )
 
 
 def _instance(instance_id: str) -> Instance:
@@ -43,8 +48,9 @@ def _assert_round_trip(instance_id: str) -> None:
 
 def _start(actor: Actor, key: str, variables: dict) -> str:
     with unit_of_work() as s:
-        instance_id = runtime.start_instance(s, process_key=key, variables=variables,
-                                             actor=actor).id
+        instance_id = runtime.start_instance(
+            s, process_key=key, variables=variables, actor=actor
+        ).id
     _assert_round_trip(instance_id)
     return instance_id
 
@@ -63,7 +69,10 @@ def test_parallel_gateway_and_multi_instance_per_department(db_url: str) -> None
     instance_id = _start(sales, "parallel_mi", {"departments": ["engineering", "property"]})
     tasks = _open_tasks(instance_id)
     assert sorted((t.element_id, t.department) for t in tasks) == [
-        ("propose", "engineering"), ("propose", "property"), ("sales_check", "sales")]
+        ("propose", "engineering"),
+        ("propose", "property"),
+        ("sales_check", "sales"),
+    ]
     by_dept = {t.department: t for t in tasks}
     _complete(eng, by_dept["engineering"], {"solution": "replace pipe"})
     _complete(sales, by_dept["sales"])
@@ -85,7 +94,9 @@ def test_business_rule_task_and_call_activity(db_url: str) -> None:
     assert _instance(instance_id).status == "completed"
 
 
-def test_intermediate_timer_fires_once_on_tick(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_intermediate_timer_fires_once_on_tick(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     prop = make_user("pete", "staff", department="property")
     deploy_fixture("timers.bpmn")
     with clock.frozen_at(T0):
@@ -113,7 +124,9 @@ def test_intermediate_timer_fires_once_on_tick(db_url: str, capsys: pytest.Captu
     assert [(e.element_id, e.actor) for e in fired] == [("wait", "system")]
 
 
-def test_boundary_timer_cancels_the_waiting_task(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_boundary_timer_cancels_the_waiting_task(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     prop = make_user("pete", "staff", department="property")
     deploy_fixture("timers.bpmn")
     with clock.frozen_at(T0):
@@ -121,7 +134,12 @@ def test_boundary_timer_cancels_the_waiting_task(db_url: str, capsys: pytest.Cap
     [first] = _open_tasks(instance_id)
     assert flowdesk(["tick", "--at", (T0 + timedelta(hours=2, seconds=1)).isoformat()]) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "timers_fired": 1, "warnings": 0, "breaches": 0, "escalations": 0, "errors": 0}
+        "timers_fired": 1,
+        "warnings": 0,
+        "breaches": 0,
+        "escalations": 0,
+        "errors": 0,
+    }
     assert _instance(instance_id).status == "completed"
     with unit_of_work(write=False) as s:
         assert s.get(Task, first.id).state == "cancelled"

@@ -27,9 +27,16 @@ def search_events(
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict:
     """Return one page of history events matching the filters."""
-    filters = queries.EventFilters(instance_id=instance_id, actor=actor_name, type=type,
-                                   since=since, until=until, after_seq=after, limit=limit,
-                                   newest_first=order == "desc")
+    filters = queries.EventFilters(
+        instance_id=instance_id,
+        actor=actor_name,
+        type=type,
+        since=since,
+        until=until,
+        after_seq=after,
+        limit=limit,
+        newest_first=order == "desc",
+    )
     with unit_of_work(write=False) as session:
         events = queries.search_events(session, actor=actor, filters=filters)
         items = [event_read(e) for e in events]

@@ -18,5 +18,8 @@ def create_token(username: Annotated[str, Form()], password: Annotated[str, Form
     """Exchange a username and password for a bearer token."""
     with unit_of_work(write=False) as session:
         user = authenticate(session, username=username, password=password)
-        return {"access_token": issue_token(user.id), "token_type": "bearer",
-                "username": user.username}
+        return {
+            "access_token": issue_token(user.id),
+            "token_type": "bearer",
+            "username": user.username,
+        }

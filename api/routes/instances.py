@@ -18,18 +18,27 @@ router = APIRouter(tags=["instances"])
 def show_instance(session: Session, instance: Instance) -> dict:
     """Return the API view of an instance with its open tasks."""
     version = session.get(ProcessVersion, instance.version_id)
-    return instance_read(instance, version=version.version if version else 0,
-                         open_tasks=queries.open_tasks_of(session, instance.id))
+    return instance_read(
+        instance,
+        version=version.version if version else 0,
+        open_tasks=queries.open_tasks_of(session, instance.id),
+    )
 
 
 @router.post("/processes/{key}/instances", status_code=201)
-def start_instance(key: str, body: StartInstance, actor: CurrentActor,
-                   lang: Language) -> JSONResponse:
+def start_instance(
+    key: str, body: StartInstance, actor: CurrentActor, lang: Language
+) -> JSONResponse:
     """Start an instance of the newest version of a process."""
     with unit_of_work() as session:
-        instance = runtime.start_instance(session, process_key=key, variables=body.variables,
-                                          business_key=body.business_key, actor=actor,
-                                          language=lang)
+        instance = runtime.start_instance(
+            session,
+            process_key=key,
+            variables=body.variables,
+            business_key=body.business_key,
+            actor=actor,
+            language=lang,
+        )
         session.flush()
         result = show_instance(session, instance)
     return JSONResponse(result, status_code=201)
@@ -39,8 +48,9 @@ def start_instance(key: str, body: StartInstance, actor: CurrentActor,
 def get_instance(instance_id: str, actor: CurrentActor) -> dict:
     """Return an instance the caller may see."""
     with unit_of_work(write=False) as session:
-        return show_instance(session, queries.get_instance(session, instance_id=instance_id,
-                                                           actor=actor))
+        return show_instance(
+            session, queries.get_instance(session, instance_id=instance_id, actor=actor)
+        )
 
 
 @router.get("/instances/{instance_id}/history")
@@ -55,7 +65,8 @@ def get_history(instance_id: str, actor: CurrentActor) -> dict:
 def cancel_instance(instance_id: str, body: CancelInstance, actor: CurrentActor) -> dict:
     """Cancel a running instance (supervisors and admins)."""
     with unit_of_work() as session:
-        instance = runtime.cancel_instance(session, instance_id=instance_id, reason=body.reason,
-                                           actor=actor)
+        instance = runtime.cancel_instance(
+            session, instance_id=instance_id, reason=body.reason, actor=actor
+        )
         session.flush()
         return show_instance(session, instance)

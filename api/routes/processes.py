@@ -32,14 +32,23 @@ async def deploy_process(file: UploadFile, actor: CurrentActor) -> Response:
     content = await file.read(limit + 1)
     filename = file.filename or "upload.bpmn"
     if len(content) > limit:
-        raise InvalidBpmn([BpmnProblem(None, None, f"the file is larger than {limit} bytes",
-                                       filename)])
+        raise InvalidBpmn(
+            [BpmnProblem(None, None, f"the file is larger than {limit} bytes", filename)]
+        )
     with unit_of_work() as session:
         results = definitions.deploy_files(session, files=[(filename, content)], actor=actor)
     created = any(r.created for r in results)
     body = {
-        "processes": [{"key": r.key, "name": r.name, "version": r.version, "created": r.created,
-                       "deployed_at": iso(r.deployed_at)} for r in results],
+        "processes": [
+            {
+                "key": r.key,
+                "name": r.name,
+                "version": r.version,
+                "created": r.created,
+                "deployed_at": iso(r.deployed_at),
+            }
+            for r in results
+        ],
     }
     if results:
         body.update(key=results[0].key, version=results[0].version)

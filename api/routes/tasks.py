@@ -30,10 +30,16 @@ def list_tasks(
     offset: int = Query(0, ge=0),
 ) -> dict:
     """Return the caller's tasks in a scope, overdue first then by due time."""
-    filters = queries.TaskFilters(scope=scope, state=None if state == "any" else state,
-                                  overdue=overdue, process_key=process_key,
-                                  element_id=element_id, instance_id=instance_id,
-                                  limit=limit, offset=offset)
+    filters = queries.TaskFilters(
+        scope=scope,
+        state=None if state == "any" else state,
+        overdue=overdue,
+        process_key=process_key,
+        element_id=element_id,
+        instance_id=instance_id,
+        limit=limit,
+        offset=offset,
+    )
     with unit_of_work(write=False) as session:
         rows, total = queries.list_tasks(session, actor=actor, filters=filters)
         return {"items": [task_read(t) for t in rows], "total": total}
@@ -50,8 +56,10 @@ def get_task(task_id: str, actor: CurrentActor) -> dict:
             "form": get_form(task.process_key, task.element_id),
             "variables": instance.variables if instance else {},
             "business_key": instance.business_key if instance else None,
-            "comments": [{"author": c.author, "text": c.text, "created_at": iso(c.created_at)}
-                         for c in queries.task_comments(session, task.id)],
+            "comments": [
+                {"author": c.author, "text": c.text, "created_at": iso(c.created_at)}
+                for c in queries.task_comments(session, task.id)
+            ],
         }
 
 
@@ -73,18 +81,18 @@ def unclaim_task(task_id: str, actor: CurrentActor) -> dict:
 def assign_task(task_id: str, body: AssignTask, actor: CurrentActor) -> dict:
     """Assign a task to a member of its department."""
     with unit_of_work() as session:
-        return task_read(runtime.assign_task(session, task_id=task_id, username=body.username,
-                                             actor=actor))
+        return task_read(
+            runtime.assign_task(session, task_id=task_id, username=body.username, actor=actor)
+        )
 
 
 @router.post("/tasks/{task_id}/complete")
-def complete_task(task_id: str, body: CompleteTask, actor: CurrentActor,
-                  lang: Language) -> dict:
+def complete_task(task_id: str, body: CompleteTask, actor: CurrentActor, lang: Language) -> dict:
     """Complete a task with its form data and run the process on."""
     with unit_of_work() as session:
-        task, instance = runtime.complete_task(session, task_id=task_id,
-                                               variables=body.variables, actor=actor,
-                                               language=lang)
+        task, instance = runtime.complete_task(
+            session, task_id=task_id, variables=body.variables, actor=actor, language=lang
+        )
         session.flush()
         shown = task_read(task)
         return {**shown, "task": shown, "instance": show_instance(session, instance)}
@@ -95,8 +103,13 @@ def add_comment(task_id: str, body: CommentCreate, actor: CurrentActor) -> dict:
     """Comment on a task."""
     with unit_of_work() as session:
         comment = runtime.add_comment(session, task_id=task_id, text=body.text, actor=actor)
-        return {"id": comment.id, "task_id": comment.task_id, "author": comment.author,
-                "text": comment.text, "created_at": iso(comment.created_at)}
+        return {
+            "id": comment.id,
+            "task_id": comment.task_id,
+            "author": comment.author,
+            "text": comment.text,
+            "created_at": iso(comment.created_at),
+        }
 
 
 @router.get("/tasks/{task_id}/comments")
@@ -104,6 +117,8 @@ def list_comments(task_id: str, actor: CurrentActor) -> dict:
     """Return a task's comments, oldest first."""
     with unit_of_work(write=False) as session:
         queries.get_task(session, task_id=task_id, actor=actor)
-        items = [{"id": c.id, "author": c.author, "text": c.text,
-                  "created_at": iso(c.created_at)} for c in queries.task_comments(session, task_id)]
+        items = [
+            {"id": c.id, "author": c.author, "text": c.text, "created_at": iso(c.created_at)}
+            for c in queries.task_comments(session, task_id)
+        ]
         return {"items": items, "total": len(items)}

@@ -51,8 +51,9 @@ def _build_serializer() -> BpmnWorkflowSerializer:
     config[BpmnWorkflow] = _SharedSpecWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Task data may hold dates and decimals from forms; SpiffWorkflow only knows datetime.
-    registry.register(date, lambda v: {"value": v.isoformat()},
-                      lambda v: date.fromisoformat(v["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"])
+    )
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     return BpmnWorkflowSerializer(registry)
 

@@ -22,8 +22,9 @@ class HistoryEvent(Base):
         Index("ix_history_event_at", "at"),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                     primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(80))
     type: Mapped[str] = mapped_column(String(40))
