@@ -273,7 +273,11 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
     """Project tasks, store the workflow state and variables, and append the events."""
     _project_tasks(session, step, actor=actor, now=now)
     instance = step.instance
-    instance.workflow_state = dump_state(step.workflow)
+    try:
+        instance.workflow_state = dump_state(step.workflow)
+    except (TypeError, ValueError) as exc:
+        # A script produced a value that is not JSON (a set, an object): refuse the step.
+        raise ProcessError(f"the case data cannot be stored: {exc}") from exc
     instance.serializer_version = SERIALIZER_VERSION
     instance.variables = current_variables(step.workflow)
     instance.next_timer_at = _next_timer_at(step.workflow)
