@@ -1,0 +1,74 @@
+"""Hostile BPMN through the API: escapes in conditions and scripts never run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.api_client import Api
+from tests.factories import FIXTURES, make_user
+
+GUARD = (FIXTURES / "processes" / "script_guard.bpmn").read_text()
+
+
+@pytest.fixture
+def api(db_url: str) -> Api:
+    make_user("dora", "designer")
+    make_user("eng", "staff", department="engineering")
+    return Api()
+
+
+def _with_condition(condition: str) -> bytes:
+    return GUARD.replace("total &gt; 100", condition).encode()
+
+
+def _with_script(script: str) -> bytes:
+    return GUARD.replace("total = amount * 2", script).encode()
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "__import__('os').system('touch {marker}')",
+        "().__class__.__base__.__subclasses__()",
+        "[c for c in ().__class__.__mro__[1].__subclasses__() if c.__name__ == 'Popen']",
+    ],
+)
+def test_escaping_condition_is_refused_at_deploy(api: Api, tmp_path: Path, condition: str) -> None:
+    marker = tmp_path / "pwned"
+    r = api.deploy("dora", "guard.bpmn", _with_condition(condition.format(marker=marker)))
+    assert r.status_code == 422, r.text
+    problems = r.json()["detail"]
+    assert any(p["element_id"] == "f4" and "_" in p["message"] for p in problems), problems
+    assert api.get("/processes", "dora").json() == []
+    assert not marker.exists()
+
+
+def test_escaping_script_is_refused_at_deploy(api: Api) -> None:
+    script = "total = [c for c in ().__class__.__base__.__subclasses__()]"
+    r = api.deploy("dora", "guard.bpmn", _with_script(script))
+    assert r.status_code == 422
+    assert any(p["element_id"] == "compute" for p in r.json()["detail"])
+
+
+def test_condition_calling_os_system_fails_cleanly_at_run_time(api: Api, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    r = api.deploy("dora", "guard.bpmn", _with_condition(f"os.system('touch {marker}') == 0"))
+    assert r.status_code == 201, r.text
+    [task] = api.start("eng", "script_guard").json()["open_tasks"]
+    result = api.complete("eng", task["id"], {"amount": 1})
+    assert result.status_code == 422
+    [problem] = result.json()["detail"]
+    assert "os" in problem["message"] and "not defined" in problem["message"]
+    assert not marker.exists()
+    assert api.get(f"/tasks/{task['id']}", "eng").json()["state"] == "open"
+
+
+def test_script_producing_unstorable_data_is_refused(api: Api) -> None:
+    r = api.deploy("dora", "guard.bpmn", _with_script("total = amount * 2\nodd = {1, 2}"))
+    assert r.status_code == 201, r.text
+    [task] = api.start("eng", "script_guard").json()["open_tasks"]
+    result = api.complete("eng", task["id"], {"amount": 1})
+    assert result.status_code == 422, result.text
+    assert api.get(f"/tasks/{task['id']}", "eng").json()["state"] == "open"
