@@ -124,6 +124,10 @@ def _process_error(exc: SpiffWorkflowException) -> ProcessError:
     element_id = getattr(task_spec, "bpmn_id", None)
     element_name = getattr(task_spec, "bpmn_name", None)
     detail = str(exc)
+    inner = exc.__cause__ or exc.__context__
+    if inner is not None and str(inner) not in detail:
+        # SpiffWorkflow's wrapper hides the cause ("name 'os' is not defined"); show it.
+        detail = f"{detail} ({type(inner).__name__}: {inner})"
     where = (
         f" at {element_id}" + (f" ({element_name})" if element_name else "") if element_id else ""
     )

@@ -65,10 +65,12 @@ def test_condition_calling_os_system_fails_cleanly_at_run_time(api: Api, tmp_pat
     assert api.get(f"/tasks/{task['id']}", "eng").json()["state"] == "open"
 
 
-def test_script_producing_unstorable_data_is_refused(api: Api) -> None:
-    r = api.deploy("dora", "guard.bpmn", _with_script("total = amount * 2\nodd = {1, 2}"))
+def test_script_defining_a_class_fails_cleanly(api: Api) -> None:
+    script = "total = amount * 2\nclass Box:\n    pass\nodd = Box()"
+    r = api.deploy("dora", "guard.bpmn", _with_script(script))
     assert r.status_code == 201, r.text
     [task] = api.start("eng", "script_guard").json()["open_tasks"]
     result = api.complete("eng", task["id"], {"amount": 1})
     assert result.status_code == 422, result.text
+    assert result.json()["detail"][0]["element_id"] == "compute"
     assert api.get(f"/tasks/{task['id']}", "eng").json()["state"] == "open"
