@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from engine.config import get_settings
@@ -14,7 +16,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def issue_token(user_id: int) -> str:
     """Return a bearer token for the user."""
-    return _serializer().dumps({"uid": user_id})
+    # The nonce makes every token distinct, so a cache keyed by token never mixes sessions.
+    return _serializer().dumps({"uid": user_id, "n": secrets.token_hex(8)})
 
 
 def read_token(token: str) -> int:

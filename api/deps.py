@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,6 +18,28 @@ from engine.models import User
 
 _bearer = HTTPBearer(auto_error=False)
 
+# Who a token stands for, remembered briefly: a request then needs no user lookup.
+# A disabled user or a changed role takes effect within ACTOR_CACHE_SECONDS.
+ACTOR_CACHE_SECONDS = 30.0
+_ACTOR_CACHE_SIZE = 10_000
+_actors: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+_actors_lock = threading.Lock()
+
+
+def _cached_actor(token: str) -> Actor | None:
+    with _actors_lock:
+        hit = _actors.get(token)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+
+def _remember_actor(token: str, actor: Actor) -> None:
+    with _actors_lock:
+        _actors[token] = (time.monotonic() + ACTOR_CACHE_SECONDS, actor)
+        while len(_actors) > _ACTOR_CACHE_SIZE:
+            _actors.popitem(last=False)
+
 
 def current_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -22,12 +47,18 @@ def current_actor(
     """Return the actor named by the bearer token; 401 without a valid one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send Authorization: Bearer <token>")
-    user_id = read_token(credentials.credentials)
+    token = credentials.credentials
+    user_id = read_token(token)  # checks signature and expiry on every request
+    cached = _cached_actor(token)
+    if cached is not None:
+        return cached
     with unit_of_work(write=False) as session:
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             raise NotAuthenticated("the user of this token no longer exists or is disabled")
-        return actor_for(user)
+        actor = actor_for(user)
+    _remember_actor(token, actor)
+    return actor
 
 
 def language(request: Request) -> str:

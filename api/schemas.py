@@ -56,12 +56,12 @@ def task_read(task: Task) -> dict[str, Any]:
     }
 
 
-def instance_read(instance: Instance, *, version: int, open_tasks: list[Task]) -> dict[str, Any]:
+def instance_read(instance: Instance, *, open_tasks: list[Task]) -> dict[str, Any]:
     """Return an instance with its variables and open tasks."""
     return {
         "id": instance.id,
         "process_key": instance.process_key,
-        "version": version,
+        "version": instance.version,
         "business_key": instance.business_key,
         "status": instance.status,
         "variables": instance.variables,

@@ -352,13 +352,17 @@ def grow(url: str, completed: int, open_: int) -> None:
         cs = actor_for(get_user(s, "bench_cs"))
         eng = actor_for(get_user(s, "bench_eng"))
     with unit_of_work() as s:
-        done = start_instance(s, process_key="bench_two_lane", variables={"n": 0}, actor=cs)
+        done = start_instance(
+            s, process_key="bench_two_lane", variables={"n": 0}, actor=cs
+        ).instance
     for actor in (cs, eng):
         with unit_of_work() as s:
             task = s.query(Task).filter_by(instance_id=done.id, state="open").one()
             complete_task(s, task_id=task.id, variables={"x": 1}, actor=actor)
     with unit_of_work() as s:
-        running = start_instance(s, process_key="bench_two_lane", variables={"n": 1}, actor=cs)
+        running = start_instance(
+            s, process_key="bench_two_lane", variables={"n": 1}, actor=cs
+        ).instance
     engine = create_engine(url)
     batch = 10_000
     with engine.begin() as conn:
@@ -436,7 +440,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict:
     results: dict = {"backend": backend}
     results.update(count_sql(url))
     print(
-        f"  SQL statements: {results['sql_per_start']} per start (incl. the token's user "
+        f"  SQL statements: {results['sql_per_start']} per start (the token's user is cached), "
         f"lookup), {results['sql_per_completion']} per completion"
     )
     server = Server(url, workers=1)

@@ -221,31 +221,44 @@ def get_version(session: Session, key: str, version: int | None = None) -> Proce
 
 
 class _SpecCache:
-    """Restored specs per version id; versions are immutable, so entries never go stale."""
+    """Restored specs per version; versions are immutable and their ids never reused, so
+    entries never go stale (tests that empty the tables call `clear()`)."""
 
     def __init__(self, size: int = 256) -> None:
         self._items: OrderedDict[
-            tuple[int, str], tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
+            tuple[str, int], tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
         ] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, version: ProcessVersion) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
-        # Ids alone could repeat across databases (tests run several); the hash cannot.
-        cache_key = (version.id, version.content_hash)
+    def get(
+        self, session: Session, version_id: int
+    ) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        """Return the restored specs of a version, reading them from the database on a miss."""
+        # Ids repeat across databases (tests use several), so the database is part of the key.
+        cache_key = (str(session.get_bind().url), version_id)
         with self._lock:
             hit = self._items.get(cache_key)
             if hit is not None:
                 self._items.move_to_end(cache_key)
                 return hit
-        if version.specs_json is None:
-            raise NotFound(f"version {version.id} holds no executable process")
-        specs = load_specs(version.specs_json)
+        specs_json = session.execute(
+            select(ProcessVersion.specs_json).where(ProcessVersion.id == version_id)
+        ).scalar_one_or_none()
+        if specs_json is None:
+            raise NotFound(f"version {version_id} holds no executable process")
+        specs = load_specs(specs_json)
         with self._lock:
             self._items[cache_key] = specs
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return specs
+
+
+    def clear(self) -> None:
+        """Forget every entry (after tables were emptied and ids may repeat)."""
+        with self._lock:
+            self._items.clear()
 
 
 SPEC_CACHE = _SpecCache()

@@ -38,7 +38,7 @@ from engine.errors import (
     TaskNotOpen,
 )
 from engine.identity import Actor, get_user
-from engine.models import Instance, ProcessVersion, Task, TaskComment
+from engine.models import Instance, Task, TaskComment
 from engine.sla import due_at_for
 from forms.registry import validate_submission
 
@@ -51,9 +51,24 @@ class _Step:
 
     instance: Instance
     workflow: BpmnWorkflow
-    version: ProcessVersion
     open_tasks: dict[str, Task]
     events: list[PendingEvent] = field(default_factory=list)
+
+    def case_state(self) -> CaseState:
+        """Return the instance with its open tasks as the operation left them."""
+        tasks = sorted(
+            (t for t in self.open_tasks.values() if t.state == "open"),
+            key=lambda t: (t.created_at, t.id),
+        )
+        return CaseState(self.instance, tasks)
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """An instance and its open tasks after an operation."""
+
+    instance: Instance
+    open_tasks: list[Task]
 
 
 # ---------------------------------------------------------------- loading
@@ -72,9 +87,7 @@ def _lock_instance(
 
 
 def _load(session: Session, instance: Instance) -> _Step:
-    version = session.get(ProcessVersion, instance.version_id)
-    assert version is not None
-    spec, subprocess_specs = SPEC_CACHE.get(version)
+    spec, subprocess_specs = SPEC_CACHE.get(session, instance.version_id)
     workflow = load_state(instance.workflow_state, spec, subprocess_specs)
     workflow.script_engine = restricted_script_engine()
     open_tasks = {
@@ -85,7 +98,7 @@ def _load(session: Session, instance: Instance) -> _Step:
             .execution_options(populate_existing=True)
         ).scalars()
     }
-    return _Step(instance, workflow, version, open_tasks)
+    return _Step(instance, workflow, open_tasks)
 
 
 def _load_task(session: Session, task_id: str) -> Task:
@@ -96,11 +109,13 @@ def _load_task(session: Session, task_id: str) -> Task:
 
 
 def _lock_task_instance(session: Session, task: Task) -> _Step:
+    """Lock the task's instance and load it; the open-task read refreshes `task` if open."""
     instance = _lock_instance(session, task.instance_id)
     assert instance is not None
     step = _load(session, instance)
-    # Re-read the task under the instance lock: another request may have changed it.
-    session.refresh(task)
+    if task.id not in step.open_tasks:
+        session.refresh(task)  # only on this path: say what became of it
+        raise TaskNotOpen(f"task is {task.state}")
     return step
 
 
@@ -315,11 +330,11 @@ def start_instance(
     business_key: str | None = None,
     actor: Actor,
     language: str = "zh-CN",
-) -> Instance:
+) -> CaseState:
     """Start an instance of the newest version of a process and run it to its first wait."""
     access.require_can_start(actor)
     version = get_version(session, process_key)
-    spec, subprocess_specs = SPEC_CACHE.get(version)
+    spec, subprocess_specs = SPEC_CACHE.get(session, version.id)
     start_event = _start_event_id(spec)
     data = validate_submission(process_key, start_event, variables, language=language)
     if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 200):
@@ -330,6 +345,7 @@ def start_instance(
         id=str(uuid.uuid4()),
         process_key=process_key,
         version_id=version.id,
+        version=version.version,
         business_key=business_key,
         status="running",
         variables={},
@@ -339,7 +355,7 @@ def start_instance(
         started_by=actor.username,
     )
     session.add(instance)
-    step = _Step(instance, workflow, version, {})
+    step = _Step(instance, workflow, {})
     step.events.append(
         PendingEvent(
             type="instance_started",
@@ -362,7 +378,7 @@ def start_instance(
 
     _run_engine(workflow, seed_start_data)
     _save(session, step, actor=actor, now=now)
-    return instance
+    return step.case_state()
 
 
 def _start_event_id(spec: Any) -> str:
@@ -374,12 +390,11 @@ def _start_event_id(spec: Any) -> str:
 
 def complete_task(
     session: Session, *, task_id: str, variables: Any, actor: Actor, language: str = "zh-CN"
-) -> tuple[Task, Instance]:
+) -> tuple[Task, CaseState]:
     """Complete an open user task with submitted data and run the process on."""
     task = _load_task(session, task_id)
     access.require_work_task(actor, task)
     step = _lock_task_instance(session, task)
-    _require_open(task)
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskHeldByOther(f"task is claimed by {task.assignee}")
     data = validate_submission(task.process_key, task.element_id, variables, language=language)
@@ -408,7 +423,7 @@ def complete_task(
         )
     )
     _save(session, step, actor=actor, now=now)
-    return task, step.instance
+    return task, step.case_state()
 
 
 def _spiff_task(workflow: BpmnWorkflow, task: Task) -> SpiffTask:
@@ -507,7 +522,7 @@ def add_comment(
     return comment
 
 
-def cancel_instance(session: Session, *, instance_id: str, reason: Any, actor: Actor) -> Instance:
+def cancel_instance(session: Session, *, instance_id: str, reason: Any, actor: Actor) -> CaseState:
     """Cancel a running instance and its open tasks (supervisors, admins)."""
     access.require_can_cancel(actor)
     if not isinstance(reason, str) or not reason.strip():
@@ -533,7 +548,7 @@ def cancel_instance(session: Session, *, instance_id: str, reason: Any, actor: A
         )
     )
     _save(session, step, actor=actor, now=now)
-    return instance
+    return step.case_state()
 
 
 def _lock_task_row(session: Session, task: Task) -> None:

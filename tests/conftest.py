@@ -75,8 +75,10 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
 
 
 def _empty_tables(url: str) -> None:
+    from engine.definitions import SPEC_CACHE
     from engine.models import Base
 
+    SPEC_CACHE.clear()  # emptied tables hand out the same version ids again
     engine = get_engine(url)
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
     with engine.begin() as conn:

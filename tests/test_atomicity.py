@@ -28,7 +28,7 @@ def test_failing_history_append_rolls_back_the_whole_completion(
     deploy_fixture("script_guard.bpmn")
     with unit_of_work() as s:
         instance = runtime.start_instance(s, process_key="script_guard", variables={}, actor=eng)
-        instance_id = instance.id
+        instance_id = instance.instance.id
     with unit_of_work(write=False) as s:
         [task] = s.scalars(select(Task).where(Task.instance_id == instance_id)).all()
         state_before = s.get(Instance, instance_id).workflow_state

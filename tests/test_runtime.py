@@ -15,7 +15,7 @@ from engine.bpmn.serializer import dump_state, load_state
 from engine.db import unit_of_work
 from engine.definitions import SPEC_CACHE
 from engine.identity import Actor
-from engine.models import Instance, ProcessVersion, Task
+from engine.models import Instance, Task
 from tests.factories import deploy_fixture, make_user
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Shanghai
@@ -41,7 +41,7 @@ def _assert_round_trip(instance_id: str) -> None:
     """Restore the stored state, serialize it again: nothing may change."""
     with unit_of_work(write=False) as s:
         instance = s.get(Instance, instance_id)
-        spec, subs = SPEC_CACHE.get(s.get(ProcessVersion, instance.version_id))
+        spec, subs = SPEC_CACHE.get(s, instance.version_id)
         again = dump_state(load_state(instance.workflow_state, spec, subs))
         assert json.loads(again) == json.loads(instance.workflow_state)
 
@@ -50,7 +50,7 @@ def _start(actor: Actor, key: str, variables: dict) -> str:
     with unit_of_work() as s:
         instance_id = runtime.start_instance(
             s, process_key=key, variables=variables, actor=actor
-        ).id
+        ).instance.id
     _assert_round_trip(instance_id)
     return instance_id
 

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, Language
 from api.schemas import CancelInstance, StartInstance, event_read, instance_read
 from engine import queries, runtime
 from engine.db import unit_of_work
-from engine.models import Instance, ProcessVersion
 
 router = APIRouter(tags=["instances"])
-
-
-def show_instance(session: Session, instance: Instance) -> dict:
-    """Return the API view of an instance with its open tasks."""
-    version = session.get(ProcessVersion, instance.version_id)
-    return instance_read(
-        instance,
-        version=version.version if version else 0,
-        open_tasks=queries.open_tasks_of(session, instance.id),
-    )
 
 
 @router.post("/processes/{key}/instances", status_code=201)
@@ -31,7 +19,7 @@ def start_instance(
 ) -> JSONResponse:
     """Start an instance of the newest version of a process."""
     with unit_of_work() as session:
-        instance = runtime.start_instance(
+        case = runtime.start_instance(
             session,
             process_key=key,
             variables=body.variables,
@@ -39,8 +27,7 @@ def start_instance(
             actor=actor,
             language=lang,
         )
-        session.flush()
-        result = show_instance(session, instance)
+        result = instance_read(case.instance, open_tasks=case.open_tasks)
     return JSONResponse(result, status_code=201)
 
 
@@ -48,9 +35,8 @@ def start_instance(
 def get_instance(instance_id: str, actor: CurrentActor) -> dict:
     """Return an instance the caller may see."""
     with unit_of_work(write=False) as session:
-        return show_instance(
-            session, queries.get_instance(session, instance_id=instance_id, actor=actor)
-        )
+        instance = queries.get_instance(session, instance_id=instance_id, actor=actor)
+        return instance_read(instance, open_tasks=queries.open_tasks_of(session, instance.id))
 
 
 @router.get("/instances/{instance_id}/history")
@@ -65,8 +51,7 @@ def get_history(instance_id: str, actor: CurrentActor) -> dict:
 def cancel_instance(instance_id: str, body: CancelInstance, actor: CurrentActor) -> dict:
     """Cancel a running instance (supervisors and admins)."""
     with unit_of_work() as session:
-        instance = runtime.cancel_instance(
+        case = runtime.cancel_instance(
             session, instance_id=instance_id, reason=body.reason, actor=actor
         )
-        session.flush()
-        return show_instance(session, instance)
+        return instance_read(case.instance, open_tasks=case.open_tasks)

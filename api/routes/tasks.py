@@ -7,8 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentActor, Language
-from api.routes.instances import show_instance
-from api.schemas import AssignTask, CommentCreate, CompleteTask, iso, task_read
+from api.schemas import AssignTask, CommentCreate, CompleteTask, instance_read, iso, task_read
 from engine import queries, runtime
 from engine.db import unit_of_work
 from engine.models import Instance
@@ -90,12 +89,16 @@ def assign_task(task_id: str, body: AssignTask, actor: CurrentActor) -> dict:
 def complete_task(task_id: str, body: CompleteTask, actor: CurrentActor, lang: Language) -> dict:
     """Complete a task with its form data and run the process on."""
     with unit_of_work() as session:
-        task, instance = runtime.complete_task(
+        task, case = runtime.complete_task(
             session, task_id=task_id, variables=body.variables, actor=actor, language=lang
         )
         session.flush()
         shown = task_read(task)
-        return {**shown, "task": shown, "instance": show_instance(session, instance)}
+        return {
+            **shown,
+            "task": shown,
+            "instance": instance_read(case.instance, open_tasks=case.open_tasks),
+        }
 
 
 @router.post("/tasks/{task_id}/comments", status_code=201)

@@ -17,6 +17,8 @@ class Instance(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_key: Mapped[str] = mapped_column(String(200), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    # The version number, kept beside its id so that showing an instance needs no join.
+    version: Mapped[int] = mapped_column(Integer)
     business_key: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     variables: Mapped[dict[str, Any]] = mapped_column(JSON)
