@@ -441,7 +441,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict:
     results.update(count_sql(url))
     print(
         f"  SQL statements: {results['sql_per_start']} per start (the token's user is cached), "
-        f"lookup), {results['sql_per_completion']} per completion"
+        f"{results['sql_per_completion']} per completion"
     )
     server = Server(url, workers=1)
     try:

@@ -236,7 +236,8 @@ class _SpecCache:
     ) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
         """Return the restored specs of a version, reading them from the database on a miss."""
         # Ids repeat across databases (tests use several), so the database is part of the key.
-        cache_key = (str(session.get_bind().url), version_id)
+        bind = session.get_bind()
+        cache_key = (str(bind.engine.url), version_id)
         with self._lock:
             hit = self._items.get(cache_key)
             if hit is not None:
@@ -253,7 +254,6 @@ class _SpecCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return specs
-
 
     def clear(self) -> None:
         """Forget every entry (after tables were emptied and ids may repeat)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import threading
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import CodeType, ModuleType
@@ -124,7 +125,7 @@ _GLOBALS = _build_globals()
 _GUARD_NAMES = frozenset(_GLOBALS)
 
 
-def _refusal_message(errors: tuple[str, ...] | list[str]) -> str:
+def _refusal_message(errors: Sequence[str]) -> str:
     return "; ".join(e.replace("Line None: ", "") for e in errors)
 
 
