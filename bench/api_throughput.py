@@ -149,63 +149,73 @@ def token(client: httpx.Client, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def drive(base: str, instances: int, timings: Timings, lock: threading.Lock) -> None:
-    """Start `instances` instances, then complete both tasks of each (one keep-alive client)."""
-    with httpx.Client(base_url=base, timeout=60) as client:
-        cs, eng = token(client, "bench_cs"), token(client, "bench_eng")
-        first_tasks, starts, completions = [], [], []
-        for i in range(instances):
+class Client:
+    """One keep-alive HTTP client acting as both users of the benchmark process."""
+
+    def __init__(self, base: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=60)
+        self.cs, self.eng = token(self.http, "bench_cs"), token(self.http, "bench_eng")
+        self.first: list[str] = []
+        self.starts: list[float] = []
+        self.completions: list[float] = []
+
+    def start(self, count: int) -> None:
+        for i in range(count):
             t0 = time.perf_counter()
-            r = client.post(
+            r = self.http.post(
                 "/api/v1/processes/bench_two_lane/instances",
-                headers=cs,
+                headers=self.cs,
                 json={"variables": {"n": i, "customer": "客户" + str(i)}},
             )
-            starts.append(time.perf_counter() - t0)
+            self.starts.append(time.perf_counter() - t0)
             r.raise_for_status()
-            first_tasks.append(r.json()["open_tasks"][0]["id"])
-        with lock:
-            timings.starts.extend(starts)
-        second_tasks = []
-        for task_id in first_tasks:
+            self.first.append(r.json()["open_tasks"][0]["id"])
+
+    def complete_all(self) -> None:
+        second = []
+        for task_id in self.first:
             t0 = time.perf_counter()
-            r = client.post(
-                f"/api/v1/tasks/{task_id}/complete", headers=cs, json={"variables": {"a": "done"}}
+            r = self.http.post(
+                f"/api/v1/tasks/{task_id}/complete",
+                headers=self.cs,
+                json={"variables": {"a": "done"}},
             )
-            completions.append(time.perf_counter() - t0)
+            self.completions.append(time.perf_counter() - t0)
             r.raise_for_status()
-            second_tasks.append(r.json()["instance"]["open_tasks"][0]["id"])
-        for task_id in second_tasks:
+            second.append(r.json()["instance"]["open_tasks"][0]["id"])
+        for task_id in second:
             t0 = time.perf_counter()
-            r = client.post(
-                f"/api/v1/tasks/{task_id}/complete", headers=eng, json={"variables": {"b": "done"}}
+            r = self.http.post(
+                f"/api/v1/tasks/{task_id}/complete",
+                headers=self.eng,
+                json={"variables": {"b": "done"}},
             )
-            completions.append(time.perf_counter() - t0)
+            self.completions.append(time.perf_counter() - t0)
             r.raise_for_status()
-        with lock:
-            timings.completions.extend(completions)
+        self.first = []
 
 
-def run_phase(base: str, instances: int, clients: int) -> Timings:
-    """Run `clients` concurrent clients; starts all first, then all completions."""
-    timings = Timings()
-    lock = threading.Lock()
-    per_client = instances // clients
-    barrier_start = time.perf_counter()
-    threads = [
-        threading.Thread(target=drive, args=(base, per_client, timings, lock))
-        for _ in range(clients)
-    ]
+def _in_threads(work: list) -> float:  # type: ignore[type-arg]
+    threads = [threading.Thread(target=w) for w in work]
+    t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - barrier_start
-    # Each client starts then completes; split the wall time by the summed latencies.
-    total_latency = sum(timings.starts) + sum(timings.completions)
-    share = sum(timings.starts) / total_latency if total_latency else 0.5
-    timings.start_wall = wall * share
-    timings.complete_wall = wall * (1 - share)
+    return time.perf_counter() - t0
+
+
+def run_phase(base: str, instances: int, clients: int) -> Timings:
+    """`clients` concurrent clients start `instances` instances, then complete all tasks."""
+    pool = [Client(base) for _ in range(clients)]
+    per_client = instances // clients
+    timings = Timings()
+    timings.start_wall = _in_threads([lambda c=c: c.start(per_client) for c in pool])
+    timings.complete_wall = _in_threads([c.complete_all for c in pool])
+    for c in pool:
+        timings.starts.extend(c.starts)
+        timings.completions.extend(c.completions)
+        c.http.close()
     return timings
 
 

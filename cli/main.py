@@ -115,22 +115,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
-    import uvicorn
-
+    from cli.server import run_server
     from engine.config import get_settings
     from engine.serving import prepare_for_serving
 
     prepare_for_serving()
     if get_settings().broker_url is None:
         os.environ.setdefault("FLOWDESK_EMBEDDED_BACKGROUND", "1")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    run_server(host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -27,8 +27,7 @@ def start_instance(
             actor=actor,
             language=lang,
         )
-        result = instance_read(case.instance, open_tasks=case.open_tasks)
-    return JSONResponse(result, status_code=201)
+    return JSONResponse(instance_read(case.instance, open_tasks=case.open_tasks), status_code=201)
 
 
 @router.get("/instances/{instance_id}")

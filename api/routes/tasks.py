@@ -92,13 +92,13 @@ def complete_task(task_id: str, body: CompleteTask, actor: CurrentActor, lang: L
         task, case = runtime.complete_task(
             session, task_id=task_id, variables=body.variables, actor=actor, language=lang
         )
-        session.flush()
-        shown = task_read(task)
-        return {
-            **shown,
-            "task": shown,
-            "instance": instance_read(case.instance, open_tasks=case.open_tasks),
-        }
+    # Rendered after the commit: the history lock is held no longer than the write.
+    shown = task_read(task)
+    return {
+        **shown,
+        "task": shown,
+        "instance": instance_read(case.instance, open_tasks=case.open_tasks),
+    }
 
 
 @router.post("/tasks/{task_id}/comments", status_code=201)

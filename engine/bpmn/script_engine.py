@@ -1,21 +1,28 @@
 """The restricted evaluator for BPMN conditions, scripts, timer and DMN expressions.
 
-BPMN files are untrusted input. SpiffWorkflow's default environment runs plain
-`eval`/`exec`, so this module gives it one that compiles every source with
-RestrictedPython (no imports, no names or attributes starting with `_`) and runs
-it with guarded attribute, item and iteration access and a short list of safe
-builtins. Compiled code is cached per source string.
+BPMN files are untrusted input, and SpiffWorkflow's default environment runs their
+Python with plain `eval`/`exec`. This module gives SpiffWorkflow an environment that
+compiles every source with RestrictedPython under a stricter policy (no imports, no
+names or attributes starting with `_`, no `.format`, no frame/code attributes, no
+calls to `open`, `getattr`, `eval`, `type`, ...) and runs the bytecode with guarded
+attribute, item and iteration access and a short list of harmless builtins.
+
+Compiled code is cached per source string, so a condition checked on every engine
+step is parsed once per process.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
-import threading
-from collections.abc import Sequence
+import operator
+import re
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from types import CodeType, ModuleType
-from typing import Any
+from types import CodeType, MappingProxyType, ModuleType
+from typing import Any, Literal, NamedTuple
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Guards import (
@@ -23,12 +30,318 @@ from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
 )
+from RestrictedPython.PrintCollector import PrintCollector
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+Mode = Literal["eval", "exec"]
+
+# SpiffWorkflow finds the failing line of a script by looking for this file name in
+# the traceback, so compiled code must carry it.
+_FILENAME = "<string>"
 
 
 class ScriptRefused(Exception):
-    """The source uses something the restricted evaluator does not allow."""
+    """Refuse BPMN source that uses something the restricted evaluator does not allow."""
+
+    def __init__(self, message: str, line_number: int | None = None) -> None:
+        super().__init__(message)
+        self.line_number = line_number
+
+
+# ---------------------------------------------------------------- what is refused
+
+_UNDERSCORE_REASON = "names starting with '_' reach Python internals"
+
+# Attributes without a leading underscore that still reach interpreter internals:
+# frames, code objects and the class hierarchy.
+_INTERNAL_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES | {"mro"})
+
+# `str.format` resolves `{0.__class__}` inside the format string, where no compile
+# check can see it; f-strings are compiled and checked like any other expression.
+_FORMAT_ATTRIBUTES = frozenset({"format", "format_map"})
+
+# Builtins that open files, load code or reach arbitrary attributes. None of them is
+# available at run time either; naming the call at deploy time gives a clear message
+# instead of a NameError later.
+_FORBIDDEN_CALLS = frozenset(
+    {
+        "breakpoint",
+        "classmethod",
+        "compile",
+        "delattr",
+        "dir",
+        "eval",
+        "exec",
+        "exit",
+        "getattr",
+        "globals",
+        "hasattr",
+        "help",
+        "input",
+        "locals",
+        "memoryview",
+        "object",
+        "open",
+        "property",
+        "quit",
+        "setattr",
+        "staticmethod",
+        "super",
+        "type",
+        "vars",
+    }
+)
+
+
+def _name_problem(name: str) -> str | None:
+    if name.startswith("_"):
+        return f"'{name}' is not allowed because it starts with '_': {_UNDERSCORE_REASON}"
+    return None
+
+
+def _attribute_problem(name: str) -> str | None:
+    if name.startswith("_"):
+        return f"attribute '{name}' is not allowed because it starts with '_': {_UNDERSCORE_REASON}"
+    if name in _INTERNAL_ATTRIBUTES:
+        return f"attribute '{name}' is not allowed: it reaches interpreter frames, code or classes"
+    if name in _FORMAT_ATTRIBUTES:
+        return (
+            f"'.{name}()' is not allowed: format strings can reach attributes starting "
+            "with '_'; use an f-string instead"
+        )
+    return None
+
+
+# RestrictedPython's own refusals, reworded for people who write BPMN, not Python.
+_REWORDED = {
+    "Augmented assignment of object items and slices is not allowed.": (
+        "augmented assignment to an item is not allowed; write d[k] = d[k] + 1 instead of d[k] += 1"
+    ),
+    "Augmented assignment of attributes is not allowed.": (
+        "augmented assignment to an attribute is not allowed"
+    ),
+}
+
+
+class _BpmnPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, stricter where BPMN needs it and worded for users."""
+
+    def error(self, node: ast.AST, info: str) -> None:
+        lineno = getattr(node, "lineno", None)
+        self.errors.append(f"Line {lineno}: {_REWORDED.get(info, info)}")
+
+    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
+        # RestrictedPython lets magic method names through inside classes; BPMN has
+        # no use for them, and one wording for every '_' name is clearer.
+        problem = _name_problem(name) if name and name != "_" else None
+        if problem:
+            self.error(node, problem)
+            return
+        super().check_name(node, name, allow_magic_methods)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        problem = _attribute_problem(node.attr)
+        if problem:
+            self.error(node, problem)
+            return self.node_contents_visit(node)
+        return super().visit_Attribute(node)
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        if isinstance(node.func, ast.Name) and node.func.id in _FORBIDDEN_CALLS:
+            self.error(
+                node,
+                f"{node.func.id}() is not allowed: BPMN code cannot reach files, "
+                "modules or Python internals",
+            )
+        return super().visit_Call(node)
+
+    def visit_Import(self, node: ast.Import) -> Any:
+        self.error(node, "import is not allowed: BPMN code cannot load modules")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
+        self.error(node, "import is not allowed: BPMN code cannot load modules")
+        return node
+
+
+# ---------------------------------------------------------------- compiling
+
+
+class _Refusal(NamedTuple):
+    message: str
+    line_number: int | None
+
+
+_LINE_PREFIX = re.compile(r"^Line (\d+|None): ")
+
+
+def _refusal_from_policy(errors: Sequence[str], multiline: bool) -> _Refusal:
+    first_line: int | None = None
+    messages: list[str] = []
+    for error in errors:
+        match = _LINE_PREFIX.match(error)
+        line = int(match.group(1)) if match and match.group(1) != "None" else None
+        text = error[match.end() :] if match else error
+        first_line = first_line or line
+        messages.append(f"line {line}: {text}" if multiline and line else text)
+    # The outermost problem is the one worth reading; the rest are usually the same
+    # escape seen one attribute further in.
+    more = len(messages) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return _Refusal(messages[0] + suffix, first_line)
+
+
+def _syntax_refusal(exc: SyntaxError) -> _Refusal:
+    where = f" at line {exc.lineno}" if exc.lineno else ""
+    where += f", column {exc.offset}" if exc.lineno and exc.offset else ""
+    return _Refusal(f"syntax error{where}: {exc.msg}", exc.lineno)
+
+
+def _prepare(source: str, mode: Mode) -> str:
+    # BPMN editors and hand-written XML indent the text inside <script> and
+    # <conditionExpression>; Python would read that as an IndentationError. The
+    # newline after an expression lets CPython give a column for "amount >".
+    return source.strip() + "\n" if mode == "eval" else textwrap.dedent(source)
+
+
+# lru_cache is safe to call from many threads: its bookkeeping is locked. Two threads
+# missing on the same source may both compile it, which is harmless because
+# compiling is pure and code objects are immutable. Refusals are cached as values
+# (not raised from inside the cache) so broken sources are not recompiled either.
+@lru_cache(maxsize=4096)
+def _compile(source: str, mode: Mode) -> CodeType | _Refusal:
+    text = _prepare(source, mode)
+    if not text.strip():
+        return _Refusal(
+            "the expression is empty" if mode == "eval" else "the script is empty", None
+        )
+    try:
+        # Parsing first gives syntax errors with a column, which RestrictedPython drops.
+        if mode == "eval":
+            tree = ast.parse(text, _FILENAME, "eval")
+            result = compile_restricted_eval(tree, _FILENAME, policy=_BpmnPolicy)
+        else:
+            module = ast.parse(text, _FILENAME, "exec")
+            result = compile_restricted_exec(module, _FILENAME, policy=_BpmnPolicy)
+    except SyntaxError as exc:  # from parsing, or from CPython's final compile step
+        return _syntax_refusal(exc)
+    except ValueError as exc:  # e.g. NUL bytes in the source
+        return _Refusal(f"cannot compile: {exc}", None)
+    except RecursionError:
+        return _Refusal("the code is nested too deeply", None)
+    if result.errors:
+        return _refusal_from_policy(result.errors, multiline="\n" in text.strip())
+    if result.code is None:  # pragma: no cover - RestrictedPython reports why above
+        return _Refusal("cannot compile", None)
+    return result.code
+
+
+def _compiled(source: str, mode: Mode) -> CodeType:
+    if not isinstance(source, str):
+        raise ScriptRefused(f"expected source text, got {type(source).__name__}")
+    compiled = _compile(source, mode)
+    if isinstance(compiled, _Refusal):
+        raise ScriptRefused(compiled.message, compiled.line_number)
+    return compiled
+
+
+def _check(source: str, mode: Mode) -> str | None:
+    try:
+        _compiled(source, mode)
+    except ScriptRefused as exc:
+        return str(exc)
+    return None
+
+
+def check_expression(source: str) -> str | None:
+    """Return why a BPMN expression would be refused, or None when it compiles."""
+    return _check(source, "eval")
+
+
+def check_script(source: str) -> str | None:
+    """Return why a BPMN script would be refused, or None when it compiles."""
+    return _check(source, "exec")
+
+
+# ---------------------------------------------------------------- running
+
+_MISSING = object()
+
+
+def _guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
+    """Read an attribute the way compiled BPMN code may (`a.b` becomes this call)."""
+    if not isinstance(name, str):
+        raise ScriptRefused("attribute names must be text")
+    problem = _attribute_problem(name)
+    if problem:
+        raise ScriptRefused(problem)
+    if isinstance(obj, ModuleType):
+        raise ScriptRefused("modules are not available to BPMN code")
+    if default is _MISSING:
+        return getattr(obj, name)
+    return getattr(obj, name, default)
+
+
+def _getitem(obj: Any, key: Any) -> Any:
+    return obj[key]
+
+
+def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    # Calls with *args/**kwargs are compiled to go through this hook.
+    return func(*args, **kwargs)
+
+
+_INPLACE: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
+    {
+        "+=": operator.iadd,
+        "-=": operator.isub,
+        "*=": operator.imul,
+        "/=": operator.itruediv,
+        "//=": operator.ifloordiv,
+        "%=": operator.imod,
+        "**=": operator.ipow,
+        "<<=": operator.ilshift,
+        ">>=": operator.irshift,
+        "|=": operator.ior,
+        "&=": operator.iand,
+        "^=": operator.ixor,
+        "@=": operator.imatmul,
+    }
+)
+
+
+def _inplacevar(op: str, target: Any, value: Any) -> Any:
+    # The in-place operators keep Python's meaning: `items += [x]` extends the list.
+    try:
+        return _INPLACE[op](target, value)
+    except KeyError:
+        raise ScriptRefused(f"the operator {op} is not allowed") from None
+
+
+# C code inside the date classes imports these (`strftime`, `today` and `timetuple`
+# import `time`; `strptime` imports `_strptime`) through the `__import__` of the
+# calling code's builtins. BPMN code itself can never name `__import__`.
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+
+
+def _internal_import(
+    name: str,
+    globals: Mapping[str, Any] | None = None,  # __import__'s own signature
+    locals: Mapping[str, Any] | None = None,
+    fromlist: tuple[str, ...] = (),
+    level: int = 0,
+) -> ModuleType:
+    if level == 0 and name in _INTERNAL_IMPORTS:
+        return builtins.__import__(name, globals, locals, fromlist, level)
+    raise ScriptRefused("import is not allowed: BPMN code cannot load modules")
+
+
+def _refuse_class(*_args: Any, **_kwargs: Any) -> Any:
+    raise ScriptRefused("class definitions are not allowed in BPMN scripts")
 
 
 _EXTRA_BUILTINS = (
@@ -36,179 +349,177 @@ _EXTRA_BUILTINS = (
     "map max min range reversed round set sorted str sum tuple zip"
 ).split()
 
-# Attributes that reach interpreter internals without a leading underscore.
-_FORBIDDEN_ATTRIBUTES = frozenset(
+# Catching or raising these would stop the worker process, not just fail the task.
+_PROCESS_EXCEPTIONS = ("BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit")
+
+
+def _safe_builtins() -> Mapping[str, Any]:
+    allowed = dict(safe_builtins)
+    # RestrictedPython offers guarded setattr/delattr and its own getattr; BPMN code
+    # has no business changing or looking up attributes by name.
+    for name in ("setattr", "delattr", "_getattr_", *_PROCESS_EXCEPTIONS):
+        allowed.pop(name, None)
+    for name in _EXTRA_BUILTINS:
+        allowed[name] = getattr(builtins, name)
+    # A class statement calls this first; refusing here stops it before its body runs.
+    allowed["__build_class__"] = _refuse_class
+    allowed["__import__"] = _internal_import
+    return MappingProxyType(allowed)
+
+
+_BUILTINS = _safe_builtins()
+
+# The names RestrictedPython's compiled code calls; user code cannot name them
+# because they start with '_'.
+_GUARDS: Mapping[str, Any] = MappingProxyType(
     {
-        "format",
-        "format_map",
-        "mro",
-        "gi_frame",
-        "gi_code",
-        "gi_yieldfrom",
-        "cr_frame",
-        "cr_code",
-        "ag_frame",
-        "ag_code",
-        "f_globals",
-        "f_locals",
-        "f_builtins",
-        "f_back",
-        "f_code",
-        "tb_frame",
-        "tb_next",
-        "func_globals",
-        "func_code",
+        "__metaclass__": _refuse_class,
+        "_getattr_": _guarded_getattr,
+        "_getitem_": _getitem,
+        "_getiter_": iter,
+        "_write_": full_write_guard,
+        "_inplacevar_": _inplacevar,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_apply_": _apply,
+        # print() goes to a collector nobody reads, instead of failing the task.
+        "_print_": PrintCollector,
     }
 )
 
-
-def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
-    if not isinstance(name, str) or name.startswith("_"):
-        raise ScriptRefused(
-            f"attribute '{name}' is not allowed: names starting with '_' are refused"
-        )
-    if name in _FORBIDDEN_ATTRIBUTES:
-        raise ScriptRefused(f"attribute '{name}' is not allowed in BPMN expressions")
-    if isinstance(obj, ModuleType):
-        raise ScriptRefused("modules are not available in BPMN expressions")
-    return getattr(obj, name, default) if default is not None else getattr(obj, name)
+# Timer and date expressions use these. They are not SpiffWorkflow "globals": task
+# data may hold a field called `date`, which then shadows the class, as in Python.
+_DATE_NAMES: Mapping[str, Any] = MappingProxyType(
+    {"datetime": datetime, "timedelta": timedelta, "date": date}
+)
 
 
-def _guarded_getitem(obj: Any, key: Any) -> Any:
-    if isinstance(key, str) and key.startswith("__"):
-        raise ScriptRefused(f"item '{key}' is not allowed")
-    return obj[key]
-
-
-def _guarded_inplacevar(op: str, x: Any, y: Any) -> Any:
-    operations = {
-        "+=": lambda: x + y,
-        "-=": lambda: x - y,
-        "*=": lambda: x * y,
-        "/=": lambda: x / y,
-        "//=": lambda: x // y,
-        "%=": lambda: x % y,
-        "**=": lambda: x**y,
-        "|=": lambda: x | y,
-        "&=": lambda: x & y,
-        "^=": lambda: x ^ y,
-    }
-    if op not in operations:
-        raise ScriptRefused(f"operator {op} is not allowed")
-    return operations[op]()
-
-
-def _build_globals() -> dict[str, Any]:
-    safe = dict(safe_builtins)
-    for name in _EXTRA_BUILTINS:
-        safe[name] = getattr(builtins, name)
-    # RestrictedPython's safe builtins include setattr/delattr with its own guards;
-    # BPMN expressions have no business changing objects' attributes at all.
-    for name in ("setattr", "delattr", "_getattr_"):
-        safe.pop(name, None)
-    return {
-        "__builtins__": safe,
-        "_getattr_": _guarded_getattr,
-        "_getitem_": _guarded_getitem,
-        "_getiter_": iter,
-        "_write_": full_write_guard,
-        "_inplacevar_": _guarded_inplacevar,
-        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-        "_unpack_sequence_": guarded_unpack_sequence,
-        "datetime": datetime,
-        "timedelta": timedelta,
-        "date": date,
-    }
-
-
-_GLOBALS = _build_globals()
-_GUARD_NAMES = frozenset(_GLOBALS)
-
-
-def _refusal_message(errors: Sequence[str]) -> str:
-    return "; ".join(e.replace("Line None: ", "") for e in errors)
-
-
-@lru_cache(maxsize=4096)
-def _compile(source: str, mode: str) -> CodeType:
-    """Compile restricted source once (thread-safe: lru_cache holds a lock)."""
-    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source.strip() if mode == "eval" else source, "<bpmn>")
-    if result.errors or result.code is None:
-        raise ScriptRefused(_refusal_message(result.errors) or "cannot compile")
-    return result.code
-
-
-def _check(source: str, mode: str) -> str | None:
-    if not isinstance(source, str) or not source.strip():
-        return "the expression is empty"
-    try:
-        _compile(source, mode)
-    except ScriptRefused as exc:
-        return str(exc)
-    except SyntaxError as exc:
-        return f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}"
-    return None
-
-
-def check_expression(source: str) -> str | None:
-    """Return a problem message for a BPMN expression, or None when it compiles restricted."""
-    return _check(source, "eval")
-
-
-def check_script(source: str) -> str | None:
-    """Return a problem message for a BPMN script, or None when it compiles restricted."""
-    return _check(source, "exec")
+def _scope(
+    context: Mapping[str, Any], external_context: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    scope = dict(_DATE_NAMES)
+    scope.update(external_context or {})
+    scope.update(context)
+    # Guards last, so task data (a form field named `_getattr_`) cannot replace them.
+    scope.update(_GUARDS)
+    # A fresh dict per run: CPython wants a real dict here to find `__import__`, and a
+    # copy means nothing run in one workflow can change what the next one sees.
+    scope["__builtins__"] = dict(_BUILTINS)
+    return scope
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """A SpiffWorkflow environment that runs task-data code under RestrictedPython."""
+    """Run SpiffWorkflow's expressions and scripts under RestrictedPython."""
 
     def evaluate(
         self,
         expression: str,
-        context: dict[str, Any],
-        external_context: dict[str, Any] | None = None,
+        context: Mapping[str, Any],
+        external_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        code = _compile(expression, "eval")
-        scope = dict(_GLOBALS)
-        scope.update(external_context or {})
-        scope.update(context)
-        return eval(code, scope)  # noqa: S307 - restricted bytecode with guards
+        """Return the value of a restricted expression over the task data."""
+        code = _compiled(expression, "eval")
+        return eval(code, _scope(context, external_context))  # restricted, guarded bytecode
 
     def execute(
-        self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+        self,
+        script: str,
+        context: dict[str, Any],
+        external_context: Mapping[str, Any] | None = None,
     ) -> bool:
-        code = _compile(script, "exec")
-        scope = dict(_GLOBALS)
-        scope.update(external_context or {})
-        scope.update(context)
-        exec(code, scope)  # noqa: S102 - restricted bytecode with guards
-        # Write back what the script set, leaving guards, builtins and callables out.
-        for key, value in scope.items():
-            if (
-                key in _GUARD_NAMES
-                or key.startswith("_")
-                or callable(value)
-                or isinstance(value, ModuleType)
-            ):
-                if key in context and key not in _GUARD_NAMES:
-                    context.pop(key)
-                continue
-            if external_context and key in external_context:
-                continue
-            context[key] = value
+        """Run a restricted script and update the task data in place with its variables."""
+        external = dict(external_context or {})
+        self.check_for_overwrite(context, external)
+        code = _compiled(script, "exec")
+        scope = _scope(context, external)
+        try:
+            exec(code, scope)  # restricted, guarded bytecode
+        finally:
+            # SpiffWorkflow runs scripts directly in the task data, so what a failing
+            # script set before the failure is kept; do the same.
+            _write_back(scope, context, external)
         return True
 
 
-_engine_lock = threading.Lock()
-_ENGINE: PythonScriptEngine | None = None
+def _write_back(
+    scope: Mapping[str, Any], context: dict[str, Any], external: Mapping[str, Any]
+) -> None:
+    for key in [k for k in context if k not in scope]:
+        del context[key]  # the script ran `del key`
+    for key, value in scope.items():
+        if key.startswith("_") or key in external:
+            continue
+        # Task data holds values only: SpiffWorkflow drops functions (and our date
+        # classes) from it, and modules cannot be reached at all.
+        if callable(value) or isinstance(value, ModuleType):
+            context.pop(key, None)
+            continue
+        context[key] = value
+
+
+class RestrictedScriptEngine(PythonScriptEngine):
+    """A PythonScriptEngine whose errors keep the cause in their message."""
+
+    def evaluate(
+        self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Evaluate an expression for a task, naming the cause when it fails."""
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except SpiffWorkflowException as exc:
+            exc.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as exc:
+            # SpiffWorkflow's own message is only "Error evaluating expression '...'",
+            # which hides why; people fixing a process need the why.
+            raise WorkflowTaskException(
+                f"Error evaluating expression '{expression}': {_describe(exc)}",
+                task=task,
+                exception=exc,
+                line_number=getattr(exc, "line_number", None),
+            ) from exc
+
+    def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Exception:
+        """Wrap a script failure, keeping its message whatever its arguments are."""
+        if isinstance(err, SpiffWorkflowException):
+            return super().create_task_exec_exception(task, script, err)
+        # SpiffWorkflow concatenates err.args[0], which fails for KeyError(1) and
+        # the like and then escapes as a bare TypeError.
+        line_number, error_line = self.get_error_line_number_and_content(script, err)
+        return WorkflowTaskException(
+            _describe(err),
+            task=task,
+            exception=err,
+            line_number=line_number,
+            error_line=error_line,
+        )
+
+    def get_error_line_number_and_content(self, script: str, err: Exception) -> tuple[int, str]:
+        """Return the failing line of a script, including for refused scripts."""
+        if isinstance(err, ScriptRefused):
+            line_number = err.line_number or 0
+        else:
+            line_number, _ = super().get_error_line_number_and_content(script, err)
+        lines = script.splitlines()
+        if 0 < line_number <= len(lines):
+            return line_number, lines[line_number - 1]
+        return 0, ""
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        """Refuse service tasks, which flowdesk does not run."""
+        # The base class would fail here with a NameError of its own.
+        raise WorkflowTaskException("service tasks are not supported by flowdesk", task=task)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+_ENGINE = RestrictedScriptEngine(environment=RestrictedEnvironment())
 
 
 def restricted_script_engine() -> PythonScriptEngine:
-    """Return the shared script engine that runs every BPMN expression restricted."""
-    global _ENGINE
-    with _engine_lock:
-        if _ENGINE is None:
-            _ENGINE = PythonScriptEngine(environment=RestrictedEnvironment())
-        return _ENGINE
+    """Return the shared engine that runs every BPMN expression and script restricted."""
+    # The engine and its environment keep no per-call state, so one instance serves
+    # every workflow and thread.
+    return _ENGINE

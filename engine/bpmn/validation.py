@@ -151,7 +151,7 @@ LABELS = {
     "businessRuleTask": "business rule task",
 }
 
-_ISO_DURATION = r"P(?:\d+(?:[.,]\d+)?[YMWD])*(?:T(?:\d+(?:[.,]\d+)?[HMS])+)?"
+_ISO_DURATION = r"P(?=[\dT])(?:\d+(?:[.,]\d+)?[YMWD])*(?:T(?:\d+(?:[.,]\d+)?[HMS])+)?"
 _ISO_DATETIME = (
     r"\d{4}-?\d{2}-?\d{2}"
     r"(?:T\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?)?"
@@ -159,7 +159,7 @@ _ISO_DATETIME = (
 )
 _ISO_CYCLE = rf"R\d*/(?:{_ISO_DURATION}|{_ISO_DATETIME})(?:/(?:{_ISO_DURATION}|{_ISO_DATETIME}))?"
 # An unquoted ISO 8601 value in a timer: Python reads `PT2H` as a variable name.
-UNQUOTED_ISO = re.compile(rf"(?:{_ISO_CYCLE}|{_ISO_DURATION}|{_ISO_DATETIME})", re.IGNORECASE)
+UNQUOTED_ISO = re.compile(rf"(?:{_ISO_CYCLE}|{_ISO_DURATION}|{_ISO_DATETIME})")
 
 TIMER_WORDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
 TIMER_EXAMPLES = {
@@ -429,7 +429,7 @@ class _BpmnChecker:
         self.problems = problems
         self.by_id: dict[str, etree._Element] = {}
         self.lane_of: dict[str, etree._Element] = {}
-        self.reported_lanes: set[int] = set()
+        self.reported_lanes: set[etree._Element] = set()  # kept alive: lxml proxies
         self.messages: set[str] = set()
         self.signals: set[str] = set()
         self.errors: set[str] = set()
@@ -547,13 +547,13 @@ class _BpmnChecker:
                     f"the lane has no name; name it after the department that owns its tasks: "
                     f"{_department_hint()}",
                 )
-                self.reported_lanes.add(id(lane))
+                self.reported_lanes.add(lane)
             elif department_for_lane(name) is None:
                 self.problems.add(
                     lane,
                     f"the lane '{name}' does not name a department; use {_department_hint()}",
                 )
-                self.reported_lanes.add(id(lane))
+                self.reported_lanes.add(lane)
 
     def _check_container(self, container: etree._Element, parent: etree._Element | None) -> None:
         """Check the flow nodes and sequence flows directly inside a process or subprocess."""
@@ -711,7 +711,7 @@ class _BpmnChecker:
             self._check_loops(node)
 
         if local in HUMAN_TASKS:
-            self._check_department(node, container)
+            self._check_department(node)
         elif local == "scriptTask":
             self._check_script_task(node)
         elif local == "businessRuleTask":
@@ -738,7 +738,7 @@ class _BpmnChecker:
                 return lane
         return self.lane_of.get(node.get("id") or "")
 
-    def _check_department(self, node: etree._Element, container: etree._Element) -> None:
+    def _check_department(self, node: etree._Element) -> None:
         label = _label(_bpmn_local(node) or "")
         properties = self._spiff_properties(node)
         if "department" in properties:
@@ -748,7 +748,7 @@ class _BpmnChecker:
             return
         lane = self._effective_lane(node)
         if lane is None or _clean(lane.get("name")) is None:
-            if lane is not None and id(lane) in self.reported_lanes:
+            if lane is not None and lane in self.reported_lanes:
                 return
             self.problems.add(
                 node,
@@ -756,7 +756,7 @@ class _BpmnChecker:
                 f"or give it a spiff property 'department'",
             )
             return
-        if department_for_lane(lane.get("name")) is None and id(lane) not in self.reported_lanes:
+        if department_for_lane(lane.get("name")) is None and lane not in self.reported_lanes:
             self.problems.add(
                 node,
                 f"the {label} is in the lane '{_clean(lane.get('name'))}', which does not name "
