@@ -74,3 +74,32 @@ def test_script_defining_a_class_fails_cleanly(api: Api) -> None:
     assert result.status_code == 422, result.text
     assert result.json()["detail"][0]["element_id"] == "compute"
     assert api.get(f"/tasks/{task['id']}", "eng").json()["state"] == "open"
+
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <bpmn:process id="p" name="&x;" isExecutable="true"/>
+</bpmn:definitions>"""
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY e "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <bpmn:process id="p" name="&e;" isExecutable="true"/>
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize("content", [XXE, BOMB, b"<not xml", b"\x00\x01binary", b""])
+def test_hostile_or_broken_xml_gets_a_clean_422(api: Api, content: bytes) -> None:
+    r = api.deploy("dora", "hostile.bpmn", content)
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["detail"]
+    assert problem["message"] and "root:" not in problem["message"]
+    assert api.get("/processes", "dora").json() == []
+
+
+def test_oversized_upload_is_refused(api: Api) -> None:
+    r = api.deploy("dora", "big.bpmn", b"<a>" + b" " * (3 * 1024 * 1024) + b"</a>")
+    assert r.status_code == 422
+    assert "larger than" in r.json()["detail"][0]["message"]
