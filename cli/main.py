@@ -8,6 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from engine.errors import FlowdeskError, InvalidBpmn, InvalidData
 
 
@@ -63,12 +65,19 @@ def _problem(file: str, message: str):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from engine.db import unit_of_work
     from engine.definitions import validate_files
 
     files = _read_files(args.files)
-    with unit_of_work(write=False) as session:
-        _, processes = validate_files(session, files)
+    try:
+        with unit_of_work(write=False) as session:
+            _, processes = validate_files(session, files)
+    except (OperationalError, ProgrammingError):
+        # No (migrated) database: validate the files on their own, without the
+        # deployed processes and decisions they might call.
+        _, processes = validate_files(None, files)
     for p in processes:
         print(f"{p.filename}: {p.key} ({p.name}): ok")
     return 0
@@ -189,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except FlowdeskError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"error: the database is not usable ({exc.__class__.__name__}: "
+              f"{str(exc).splitlines()[0]}); is it migrated? run `flowdesk db upgrade`",
+              file=sys.stderr)
         return 1
 
 
