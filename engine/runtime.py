@@ -9,6 +9,7 @@ change.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -336,7 +337,9 @@ def start_instance(
     version = get_version(session, process_key)
     spec, subprocess_specs = SPEC_CACHE.get(session, version.id)
     start_event = _start_event_id(spec)
-    data = validate_submission(process_key, start_event, variables, language=language)
+    data = validate_submission(
+        process_key, start_event, variables, language=language, user_check=_user_check(session)
+    )
     if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 200):
         raise InvalidData([FieldProblem("business_key", "must be text of at most 200 characters")])
     now = clock.now()
@@ -381,6 +384,20 @@ def start_instance(
     return step.case_state()
 
 
+def _user_check(session: Session) -> Callable[[str, str | None, list[str]], bool]:
+    """Return the check forms use for `user` fields: an active user of that department."""
+
+    def check(username: str, department: str | None, roles: list[str]) -> bool:
+        user = get_user(session, username)
+        if user is None or not user.is_active:
+            return False
+        if department is not None and user.department_code != department:
+            return False
+        return not roles or bool(user.role_names & set(roles))
+
+    return check
+
+
 def _start_event_id(spec: Any) -> str:
     for task_spec in spec.task_specs.values():
         if type(task_spec).__name__ == "StartEvent":
@@ -397,7 +414,13 @@ def complete_task(
     step = _lock_task_instance(session, task)
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskHeldByOther(f"task is claimed by {task.assignee}")
-    data = validate_submission(task.process_key, task.element_id, variables, language=language)
+    data = validate_submission(
+        task.process_key,
+        task.element_id,
+        variables,
+        language=language,
+        user_check=_user_check(session),
+    )
     now = clock.now()
     spiff_task = _spiff_task(step.workflow, task)
 

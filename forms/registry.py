@@ -1,27 +1,181 @@
-"""Where task and start forms plug in: look up a form and validate submitted data.
+"""Form definitions (one JSON file per process in this folder) and server-side validation.
 
-A start event or user task without a form accepts any JSON object
-(CONTRACT.md); form definitions in this folder add fields, types and rules.
+A start event or user task with a form accepts only data valid for that form:
+unknown fields are refused, each problem names its field, in the caller's
+language (CONTRACT.md). One without a form accepts any JSON object.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from engine.errors import FieldProblem, InvalidData
 
+FORMS_DIR = Path(__file__).resolve().parent
+FIELD_TYPES = (
+    "string",
+    "text",
+    "boolean",
+    "integer",
+    "number",
+    "enum",
+    "multi_enum",
+    "date",
+    "mobile",
+    "user",
+)
+# Mainland China mobile numbers: 11 digits starting 13-19 (optionally +86 / 86).
+MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+# (username, department, roles) -> whether such an active user exists
+UserCheck = Callable[[str, str | None, list[str]], bool]
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "not_object": {"zh-CN": "必须是一个 JSON 对象", "en": "must be a JSON object"},
+    "unknown": {
+        "zh-CN": "未知字段，此表单没有该字段",
+        "en": "unknown field: this form has no such field",
+    },
+    "required": {"zh-CN": "必填", "en": "is required"},
+    "required_if": {
+        "zh-CN": "当{field}为“{value}”时必填",
+        "en": "is required when {field} is '{value}'",
+    },
+    "string": {"zh-CN": "必须是文本", "en": "must be text"},
+    "too_long": {"zh-CN": "最多 {n} 个字符", "en": "at most {n} characters"},
+    "boolean": {"zh-CN": "必须是 true 或 false", "en": "must be true or false"},
+    "integer": {"zh-CN": "必须是整数", "en": "must be a whole number"},
+    "number": {"zh-CN": "必须是数字", "en": "must be a number"},
+    "min": {"zh-CN": "不能小于 {n}", "en": "must be at least {n}"},
+    "max": {"zh-CN": "不能大于 {n}", "en": "must be at most {n}"},
+    "exclusive_min": {"zh-CN": "必须大于 {n}", "en": "must be greater than {n}"},
+    "enum": {"zh-CN": "必须是以下之一：{values}", "en": "must be one of: {values}"},
+    "list": {"zh-CN": "必须是列表", "en": "must be a list"},
+    "date": {"zh-CN": "必须是日期，格式 YYYY-MM-DD", "en": "must be a date as YYYY-MM-DD"},
+    "mobile": {
+        "zh-CN": "不是有效的中国大陆手机号",
+        "en": "is not a valid mainland China mobile number",
+    },
+    "user": {"zh-CN": "不是{department}的{roles}", "en": "is not a {roles} member of {department}"},
+}
+
+
+def message(key: str, language: str, **params: Any) -> str:
+    """Return a validation message in the caller's language (zh-CN unless English)."""
+    lang = "en" if language.lower().startswith("en") else "zh-CN"
+    return MESSAGES[key][lang].format(**params)
+
+
+@lru_cache(maxsize=1)
+def _all_forms() -> dict[tuple[str, str], dict[str, Any]]:
+    forms: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(FORMS_DIR.glob("*.json")):
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        for element_id, form in definition["forms"].items():
+            forms[(definition["process"], element_id)] = {"element_id": element_id, **form}
+    return forms
+
 
 def get_form(process_key: str, element_id: str) -> dict[str, Any] | None:
     """Return the form of a start event or user task, or None when it has none."""
-    return None
+    return _all_forms().get((process_key, element_id))
+
+
+def _label(field: dict[str, Any], language: str) -> str:
+    lang = "en" if language.lower().startswith("en") else "zh-CN"
+    return str(field.get("label", {}).get(lang, field["name"]))
+
+
+def _check_value(
+    field: dict[str, Any], value: Any, language: str, user_check: UserCheck | None
+) -> tuple[Any, str | None]:
+    """Return (clean value, problem message or None) for a present, non-null value."""
+    kind = field["type"]
+    if kind in ("string", "text"):
+        if not isinstance(value, str):
+            return value, message("string", language)
+        value = value.strip()
+        limit = field.get("max_length")
+        if limit and len(value) > limit:
+            return value, message("too_long", language, n=limit)
+        return value, None
+    if kind == "boolean":
+        return (value, None) if isinstance(value, bool) else (value, message("boolean", language))
+    if kind in ("integer", "number"):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
+            return value, message(kind, language)
+        if kind == "integer" and not float(value).is_integer():
+            return value, message("integer", language)
+        if kind == "integer":
+            value = int(value)
+        if "min" in field and value < field["min"]:
+            return value, message("min", language, n=field["min"])
+        if "max" in field and value > field["max"]:
+            return value, message("max", language, n=field["max"])
+        if "exclusive_min" in field and value <= field["exclusive_min"]:
+            return value, message("exclusive_min", language, n=field["exclusive_min"])
+        return value, None
+    if kind == "enum":
+        allowed = [o["value"] for o in field["options"]]
+        if value not in allowed:
+            return value, message("enum", language, values=", ".join(allowed))
+        return value, None
+    if kind == "multi_enum":
+        allowed = [o["value"] for o in field["options"]]
+        if not isinstance(value, list):
+            return value, message("list", language)
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            return value, message("enum", language, values=", ".join(allowed))
+        return list(dict.fromkeys(value)), None
+    if kind == "date":
+        try:
+            return date.fromisoformat(value).isoformat(), None
+        except (TypeError, ValueError):
+            return value, message("date", language)
+    if kind == "mobile":
+        match = (
+            MOBILE.match(value.replace(" ", "").replace("-", ""))
+            if isinstance(value, str)
+            else None
+        )
+        if match is None:
+            return value, message("mobile", language)
+        return match.group(1), None
+    if kind == "user":
+        if not isinstance(value, str) or not value:
+            return value, message("string", language)
+        department, roles = field.get("department"), field.get("roles", [])
+        if user_check is not None and not user_check(value, department, roles):
+            return value, message(
+                "user", language, department=department or "-", roles="/".join(roles) or "user"
+            )
+        return value, None
+    raise ValueError(f"form field {field['name']} has unknown type {kind}")
 
 
 def validate_submission(
-    process_key: str, element_id: str, data: Any, *, language: str = "zh-CN"
+    process_key: str,
+    element_id: str,
+    data: Any,
+    *,
+    language: str = "zh-CN",
+    user_check: UserCheck | None = None,
 ) -> dict[str, Any]:
     """Return the data to store for a submission; InvalidData naming each bad field."""
     if not isinstance(data, dict):
-        raise InvalidData([FieldProblem("variables", "must be a JSON object")])
+        raise InvalidData([FieldProblem("variables", message("not_object", language))])
     bad_names = [
         k for k in data if not isinstance(k, str) or not k.isidentifier() or k.startswith("_")
     ]
@@ -35,4 +189,40 @@ def validate_submission(
     form = get_form(process_key, element_id)
     if form is None:
         return dict(data)
-    return dict(data)
+    fields = {f["name"]: f for f in form["fields"]}
+    problems = [FieldProblem(k, message("unknown", language)) for k in data if k not in fields]
+    clean: dict[str, Any] = {}
+    for name, field in fields.items():
+        value = data.get(name)
+        if value is None or (
+            isinstance(value, str) and not value.strip() and field["type"] != "text"
+        ):
+            value = field.get("default")
+        if value is None:
+            clean[name] = None
+            continue
+        value, problem = _check_value(field, value, language, user_check)
+        if problem:
+            problems.append(FieldProblem(name, problem))
+        clean[name] = value
+    for name, field in fields.items():
+        empty = clean.get(name) in (None, "", [])
+        if field.get("required") and empty:
+            problems.append(FieldProblem(name, message("required", language)))
+        condition = field.get("required_if")
+        if condition and empty and clean.get(condition["field"]) == condition["equals"]:
+            other = fields[condition["field"]]
+            problems.append(
+                FieldProblem(
+                    name,
+                    message(
+                        "required_if",
+                        language,
+                        field=_label(other, language),
+                        value=condition["equals"],
+                    ),
+                )
+            )
+    if problems:
+        raise InvalidData(problems)
+    return clean

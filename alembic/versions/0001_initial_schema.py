@@ -196,7 +196,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_task_department_state_due", ["department", "state", "due_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_task_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index("ix_task_instance_state", ["instance_id", "state"], unique=False)
         batch_op.create_index("ix_task_state_due", ["state", "due_at"], unique=False)
 
     op.create_table(
@@ -251,7 +251,7 @@ def downgrade() -> None:
     op.drop_table("task_comment")
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_index("ix_task_state_due")
-        batch_op.drop_index(batch_op.f("ix_task_instance_id"))
+        batch_op.drop_index("ix_task_instance_state")
         batch_op.drop_index("ix_task_department_state_due")
         batch_op.drop_index("ix_task_assignee_state_due")
 

@@ -18,13 +18,16 @@ class Task(Base):
 
     __tablename__ = "task"
     __table_args__ = (
+        # The runtime reads an instance's open tasks on every step: one index that
+        # answers it whatever the planner knows about the other indexes.
+        Index("ix_task_instance_state", "instance_id", "state"),
         Index("ix_task_department_state_due", "department", "state", "due_at"),
         Index("ix_task_assignee_state_due", "assignee", "state", "due_at"),
         Index("ix_task_state_due", "state", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"))
     process_key: Mapped[str] = mapped_column(String(200))
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
