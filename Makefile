@@ -20,6 +20,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/flowdesk db upgrade
+	$(BIN)/flowdesk seed-demo --if-empty
 	$(BIN)/flowdesk serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)

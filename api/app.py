@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from api.metrics import MetricsMiddleware, render_metrics
-from api.routes import audit, auth, instances, processes, tasks
+from api.routes import audit, auth, customers, instances, processes, tasks
 from engine.errors import (
     Conflict,
     FlowdeskError,
@@ -92,7 +92,7 @@ def create_app() -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     app.add_exception_handler(FlowdeskError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
-    for module in (auth, processes, instances, tasks, audit):
+    for module in (auth, processes, instances, tasks, customers, audit):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["ops"])

@@ -121,6 +121,21 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from engine.config import get_settings
+    from engine.demo import DEMO_PASSWORD, database_is_empty, seed_demo
+
+    if args.if_empty and not database_is_empty():
+        print("the database already has users; demo data not added")
+        return 0
+    users = seed_demo(get_settings().processes_dir)
+    print(f"demo organisation created; every demo user's password is: {DEMO_PASSWORD}")
+    for u in users:
+        where = f" ({u.department})" if u.department else ""
+        print(f"  {u.username:<12} {'/'.join(u.roles)}{where}  {u.display_name}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -173,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("files", nargs="+")
     deploy.set_defaults(func=cmd_deploy)
 
+    seed = sub.add_parser("seed-demo", help="the demo organisation and sample cases")
+    seed.add_argument("--if-empty", action="store_true", help="only on a database without users")
+    seed.set_defaults(func=cmd_seed_demo)
+
     tick = sub.add_parser("tick", help="one round of background work")
     tick.add_argument("--at", type=_parse_instant, help="ISO-8601 instant with offset")
     tick.set_defaults(func=cmd_tick)
@@ -200,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
-        print(f"error: the database is not usable ({exc.__class__.__name__}: "
-              f"{str(exc).splitlines()[0]}); is it migrated? run `flowdesk db upgrade`",
-              file=sys.stderr)
+        print(
+            f"error: the database is not usable ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}); is it migrated? run `flowdesk db upgrade`",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -220,6 +220,15 @@ def get_version(session: Session, key: str, version: int | None = None) -> Proce
     return row
 
 
+def start_event_id(session: Session, version: ProcessVersion) -> str:
+    """Return the element id of a version's start event."""
+    spec, _ = SPEC_CACHE.get(session, version.id)
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent":
+            return str(task_spec.bpmn_id)
+    return "start"
+
+
 class _SpecCache:
     """Restored specs per version; versions are immutable and their ids never reused, so
     entries never go stale (tests that empty the tables call `clear()`)."""

@@ -26,8 +26,9 @@ from engine import access, clock
 from engine.audit import PendingEvent, append_events
 from engine.bpmn.script_engine import restricted_script_engine
 from engine.bpmn.serializer import SERIALIZER_VERSION, dump_state, load_state
+from engine.customers import record_step
 from engine.db import is_sqlite
-from engine.definitions import SPEC_CACHE, get_version
+from engine.definitions import SPEC_CACHE, get_version, start_event_id
 from engine.departments import department_codes, department_for_lane
 from engine.errors import (
     ConcurrentUpdate,
@@ -313,6 +314,7 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
                 data={"variables": instance.variables},
             )
         )
+    record_step(session, instance=instance, events=step.events)
     try:
         session.flush()
     except StaleDataError as exc:
@@ -336,7 +338,7 @@ def start_instance(
     access.require_can_start(actor)
     version = get_version(session, process_key)
     spec, subprocess_specs = SPEC_CACHE.get(session, version.id)
-    start_event = _start_event_id(spec)
+    start_event = start_event_id(session, version)
     data = validate_submission(
         process_key, start_event, variables, language=language, user_check=_user_check(session)
     )
@@ -396,13 +398,6 @@ def _user_check(session: Session) -> Callable[[str, str | None, list[str]], bool
         return not roles or bool(user.role_names & set(roles))
 
     return check
-
-
-def _start_event_id(spec: Any) -> str:
-    for task_spec in spec.task_specs.values():
-        if type(task_spec).__name__ == "StartEvent":
-            return str(task_spec.bpmn_id)
-    return "start"
 
 
 def complete_task(

@@ -11,6 +11,7 @@ from engine import definitions
 from engine.config import get_settings
 from engine.db import unit_of_work
 from engine.errors import BpmnProblem, InvalidBpmn
+from forms.registry import get_form
 
 router = APIRouter(tags=["processes"])
 
@@ -53,6 +54,18 @@ async def deploy_process(file: UploadFile, actor: CurrentActor) -> Response:
     if results:
         body.update(key=results[0].key, version=results[0].version)
     return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get("/processes/{key}/form")
+def start_form(key: str, actor: CurrentActor) -> dict:
+    """Return the start form of the newest version of a process (null when it has none)."""
+    with unit_of_work(write=False) as session:
+        version = definitions.get_version(session, key)
+        return {
+            "key": key,
+            "version": version.version,
+            "form": get_form(key, definitions.start_event_id(session, version)),
+        }
 
 
 @router.get("/processes/{key}/versions")

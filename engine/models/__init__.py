@@ -1,6 +1,7 @@
 """ORM models, one module per table family; importing this package registers them all."""
 
 from engine.models.base import Base
+from engine.models.customers import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine.models.definitions import ProcessDefinition, ProcessVersion
 from engine.models.history import HistoryEvent, HistoryHead
 from engine.models.instances import Instance
@@ -9,6 +10,11 @@ from engine.models.tasks import Task, TaskComment
 
 __all__ = [
     "Base",
+    "Complaint",
+    "Customer",
+    "Lead",
+    "LeadStage",
+    "UnitOwnership",
     "Department",
     "HistoryEvent",
     "HistoryHead",

@@ -1,0 +1,40 @@
+"""Customer records and the sales funnel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentActor
+from engine import customers
+from engine.db import unit_of_work
+
+router = APIRouter(tags=["customers"])
+
+
+@router.get("/customers")
+def search_customers(
+    actor: CurrentActor,
+    q: str | None = None,
+    project: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> dict:
+    """Find customers by name or phone fragment and/or project."""
+    filters = customers.CustomerFilters(q=q, project=project, limit=limit, offset=offset)
+    with unit_of_work(write=False) as session:
+        items, total = customers.search_customers(session, actor=actor, filters=filters)
+        return {"items": items, "total": total}
+
+
+@router.get("/customers/{customer_id}")
+def read_customer(customer_id: int, actor: CurrentActor) -> dict:
+    """Return one customer with their leads, complaints and units."""
+    with unit_of_work(write=False) as session:
+        return customers.read_customer(session, actor=actor, customer_id=customer_id)
+
+
+@router.get("/reports/funnel")
+def funnel(actor: CurrentActor, project: str | None = None, consultant: str | None = None) -> dict:
+    """Return leads per stage, conversion between stages and lost reasons."""
+    with unit_of_work(write=False) as session:
+        return customers.funnel_report(session, actor=actor, project=project, consultant=consultant)

@@ -1,0 +1,255 @@
+"""`flowdesk seed-demo`: the demo organisation and sample cases in various stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine import runtime
+from engine.db import unit_of_work
+from engine.definitions import deploy_folder
+from engine.identity import SYSTEM, Actor, actor_for, create_user
+from engine.models import Task, User
+
+DEMO_PASSWORD = "flowdesk-demo"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    department: str | None = None
+
+
+DEMO_USERS = (
+    DemoUser("sales_li", "李娜 (置业顾问)", ("staff",), "sales"),
+    DemoUser("sales_zhou", "周杰 (置业顾问)", ("staff",), "sales"),
+    DemoUser("sales_sup", "孙经理 (销售主管)", ("supervisor",), "sales"),
+    DemoUser("cs_wang", "王芳 (客服)", ("staff",), "customer_service"),
+    DemoUser("cs_chen", "陈静 (客服)", ("staff",), "customer_service"),
+    DemoUser("cs_sup", "赵主管 (客服主管)", ("supervisor",), "customer_service"),
+    DemoUser("prop_liu", "刘强 (物业)", ("staff",), "property"),
+    DemoUser("prop_yang", "杨磊 (物业)", ("staff",), "property"),
+    DemoUser("prop_sup", "黄经理 (物业主管)", ("supervisor",), "property"),
+    DemoUser("eng_wu", "吴工 (工程)", ("staff",), "engineering"),
+    DemoUser("eng_zheng", "郑工 (工程)", ("staff",), "engineering"),
+    DemoUser("eng_sup", "马经理 (工程主管)", ("supervisor",), "engineering"),
+    DemoUser("cc_he", "何敏 (成本合约)", ("staff",), "cost_contracts"),
+    DemoUser("cc_lin", "林涛 (成本合约)", ("staff",), "cost_contracts"),
+    DemoUser("cc_sup", "郭经理 (成本合约主管)", ("supervisor",), "cost_contracts"),
+    DemoUser("gm", "高总 (总经理)", ("executive",)),
+    DemoUser("designer", "流程设计员", ("designer",)),
+    DemoUser("auditor", "审计员", ("auditor",)),
+    DemoUser("admin", "系统管理员", ("admin",)),
+)
+
+
+def database_is_empty() -> bool:
+    """Tell whether no user exists yet (a fresh installation)."""
+    with unit_of_work(write=False) as session:
+        return not session.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def seed_demo(processes_dir: Path) -> list[DemoUser]:
+    """Create the demo users, deploy the processes and start sample cases."""
+    with unit_of_work() as session:
+        deploy_folder(session, folder=processes_dir, actor=SYSTEM)
+        actors = {
+            u.username: actor_for(
+                create_user(
+                    session,
+                    username=u.username,
+                    password=DEMO_PASSWORD,
+                    roles=list(u.roles),
+                    department=u.department,
+                    display_name=u.display_name,
+                )
+            )
+            for u in DEMO_USERS
+        }
+    _sample_complaints(actors)
+    _sample_leads(actors)
+    return list(DEMO_USERS)
+
+
+def _start(actor: Actor, key: str, variables: dict[str, Any], business_key: str) -> str:
+    with unit_of_work() as session:
+        return runtime.start_instance(
+            session, process_key=key, variables=variables, business_key=business_key, actor=actor
+        ).instance.id
+
+
+def _open(instance_id: str) -> list[Task]:
+    with unit_of_work(write=False) as session:
+        return list(
+            session.execute(
+                select(Task)
+                .where(Task.instance_id == instance_id, Task.state == "open")
+                .order_by(Task.created_at)
+            ).scalars()
+        )
+
+
+def _do(
+    actors: dict[str, Actor],
+    instance_id: str,
+    element_id: str,
+    username: str,
+    variables: dict[str, Any],
+) -> None:
+    task = next(t for t in _open(instance_id) if t.element_id == element_id)
+    with unit_of_work() as session:
+        runtime.complete_task(session, task_id=task.id, variables=variables, actor=actors[username])
+
+
+def _sample_complaints(actors: dict[str, Actor]) -> None:
+    cs = actors["cs_wang"]
+    # 1. Just registered: waiting for the first response.
+    _start(
+        cs,
+        "complaint_handling",
+        {
+            "customer_name": "张伟",
+            "phone": "13800138001",
+            "project": "滨江壹号",
+            "unit": "3栋1502",
+            "channel": "hotline",
+            "category": "quality",
+            "severity": "urgent",
+            "description": "卫生间天花板漏水，已滴到地板。",
+        },
+        "TS-2026-0001",
+    )
+    # 2. Surveyed; engineering and property are proposing solutions.
+    second = _start(
+        cs,
+        "complaint_handling",
+        {
+            "customer_name": "李秀英",
+            "phone": "13900139002",
+            "project": "滨江壹号",
+            "unit": "5栋802",
+            "channel": "wechat",
+            "category": "facilities",
+            "severity": "high",
+            "description": "地下车库照明损坏，夜间无灯。",
+        },
+        "TS-2026-0002",
+    )
+    _do(actors, second, "acknowledge_complaint", "cs_wang", {"contacted": True, "notes": "已回电"})
+    _do(
+        actors,
+        second,
+        "site_survey",
+        "prop_liu",
+        {"findings": "线路老化，需工程部更换", "departments": ["property", "engineering"]},
+    )
+    # 3. A sales promise, closed with a satisfied customer.
+    third = _start(
+        actors["cs_chen"],
+        "complaint_handling",
+        {
+            "customer_name": "王磊",
+            "phone": "13700137003",
+            "project": "云山府",
+            "unit": "2栋301",
+            "channel": "walk_in",
+            "category": "sales_promise",
+            "severity": "normal",
+            "description": "销售承诺赠送车位未兑现。",
+        },
+        "TS-2026-0003",
+    )
+    _do(actors, third, "acknowledge_complaint", "cs_chen", {"contacted": True})
+    _do(actors, third, "propose_solution", "sales_li", {"solution": "按合同补充协议赠送车位"})
+    _do(actors, third, "approve_solution", "cs_sup", {"approved": True})
+    _do(actors, third, "execute_fix", "sales_li", {"work_done": "已签补充协议"})
+    _do(actors, third, "confirm_resolution", "cs_chen", {"resolved": True})
+    _do(actors, third, "return_visit", "cs_chen", {"satisfaction": 5, "comments": "非常满意"})
+    # 4. A contract question waiting for approval of the proposal.
+    fourth = _start(
+        cs,
+        "complaint_handling",
+        {
+            "customer_name": "赵敏",
+            "phone": "13600136004",
+            "project": "云山府",
+            "unit": "7栋1101",
+            "channel": "email",
+            "category": "contract",
+            "severity": "normal",
+            "description": "房产证办理进度无人告知。",
+        },
+        "TS-2026-0004",
+    )
+    _do(actors, fourth, "acknowledge_complaint", "cs_wang", {"contacted": True})
+    _do(
+        actors,
+        fourth,
+        "propose_solution",
+        "cc_he",
+        {"solution": "本月底前办结并短信通知", "cost_estimate": 0},
+    )
+
+
+def _sample_leads(actors: dict[str, Actor]) -> None:
+    sales = actors["sales_li"]
+    # A visitor waiting for a consultant.
+    _start(
+        sales,
+        "lead_follow_up",
+        {"name": "钱伟", "phone": "13500135005", "project": "滨江壹号", "source": "walk_in"},
+        "KH-2026-0001",
+    )
+    # A prospect being followed up.
+    second = _start(
+        sales,
+        "lead_follow_up",
+        {"name": "孙丽", "phone": "13400134006", "project": "云山府", "source": "web"},
+        "KH-2026-0002",
+    )
+    _do(actors, second, "assign_consultant", "sales_zhou", {"consultant": "sales_zhou"})
+    _do(actors, second, "follow_up", "sales_zhou", {"stage": "prospect", "notes": "关注三房户型"})
+    # Lost on price.
+    third = _start(
+        sales,
+        "lead_follow_up",
+        {"name": "周敏", "phone": "13300133007", "project": "滨江壹号", "source": "phone"},
+        "KH-2026-0003",
+    )
+    _do(actors, third, "assign_consultant", "sales_li", {"consultant": "sales_li"})
+    _do(
+        actors,
+        third,
+        "follow_up",
+        "sales_li",
+        {"stage": "lost", "lost_reason": "price", "notes": "预算不足"},
+    )
+    # Referred by an owner, won, onboarded, reward pending.
+    fourth = _start(
+        sales,
+        "lead_follow_up",
+        {
+            "name": "吴刚",
+            "phone": "13200132008",
+            "project": "云山府",
+            "source": "referral",
+            "referrer_phone": "13700137003",
+        },
+        "KH-2026-0004",
+    )
+    _do(actors, fourth, "assign_consultant", "sales_li", {"consultant": "sales_li"})
+    _do(actors, fourth, "follow_up", "sales_li", {"stage": "near_close"})
+    _do(actors, fourth, "follow_up", "sales_li", {"stage": "won"})
+    _do(
+        actors,
+        fourth,
+        "sign_contract",
+        "sales_li",
+        {"unit": "9栋601", "contract_no": "HT-2026-0456", "amount": 3280000},
+    )
+    _do(actors, fourth, "owner_onboarding", "cs_chen", {"welcome_call_done": True})

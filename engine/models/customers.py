@@ -1,0 +1,90 @@
+"""Customer records: customers (deduplicated by phone), their leads, complaints and units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models.base import Base, UTCDateTime
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Lead(Base):
+    """One lead (a `lead_follow_up` instance) of a customer for a project."""
+
+    __tablename__ = "lead"
+    __table_args__ = (Index("ix_lead_project_consultant", "project", "consultant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    project: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    referrer_phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    consultant: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    lost_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # open | won | lost | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LeadStage(Base):
+    """A lead entering a stage (the funnel reads this)."""
+
+    __tablename__ = "lead_stage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(80))
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Complaint(Base):
+    """One complaint (a `complaint_handling` instance) of a customer."""
+
+    __tablename__ = "complaint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    project: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    unit: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    category: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    responsible_department: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # open | closed | cancelled
+    satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class UnitOwnership(Base):
+    """A customer owning a unit, from a signed contract."""
+
+    __tablename__ = "unit_ownership"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    project: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    contract_no: Mapped[str] = mapped_column(String(50))
+    amount: Mapped[float | None] = mapped_column(nullable=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), nullable=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
