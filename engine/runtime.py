@@ -314,11 +314,11 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
                 data={"variables": instance.variables},
             )
         )
-    record_step(session, instance=instance, events=step.events)
     try:
         session.flush()
     except StaleDataError as exc:
         raise ConcurrentUpdate("the case was changed by someone else; reload and retry") from exc
+    record_step(session, instance=instance, events=step.events)
     append_events(session, step.events)
 
 

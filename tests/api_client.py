@@ -32,10 +32,12 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
     def get(self, path: str, user: str | None, **kw: Any):  # type: ignore[no-untyped-def]
-        return self.client.get(f"/api/v1{path}", headers=self._headers(user), **kw)
+        headers = {**self._headers(user), **kw.pop("headers", {})}
+        return self.client.get(f"/api/v1{path}", headers=headers, **kw)
 
     def post(self, path: str, user: str | None, **kw: Any):  # type: ignore[no-untyped-def]
-        return self.client.post(f"/api/v1{path}", headers=self._headers(user), **kw)
+        headers = {**self._headers(user), **kw.pop("headers", {})}
+        return self.client.post(f"/api/v1{path}", headers=headers, **kw)
 
     def deploy(self, user: str, filename: str, content: bytes):  # type: ignore[no-untyped-def]
         return self.post("/processes", user, files={"file": (filename, content, "text/xml")})

@@ -102,6 +102,24 @@ def test_upgrade_users_validate_deploy(tmp_path: Path) -> None:
     assert _run(tmp_path, "tick", "--at", "yesterday").returncode == 2
 
 
+def test_seed_demo_once(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    env["FLOWDESK_PROCESSES_DIR"] = str(Path(__file__).resolve().parents[1] / "processes")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FLOWDESK, *args], env=env, capture_output=True, text=True, timeout=300
+        )
+
+    assert run("db", "upgrade").returncode == 0
+    first = run("seed-demo", "--if-empty")
+    assert first.returncode == 0, first.stderr
+    assert "password is: flowdesk-demo" in first.stdout and "cs_sup" in first.stdout
+    second = run("seed-demo", "--if-empty")
+    assert "not added" in second.stdout
+    assert run("audit", "verify").returncode == 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
