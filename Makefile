@@ -41,6 +41,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.api_throughput
+	$(BIN)/python -m bench.workflow_size
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
