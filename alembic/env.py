@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from engine.config import get_settings
 from engine.db import get_engine
 from engine.models import Base
