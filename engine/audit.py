@@ -67,6 +67,21 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def row_hash(event: HistoryEvent) -> str:
+    """Return the hash an event row must carry, from its content and `prev_hash`."""
+    return event_hash(
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        type=event.type,
+        instance_id=event.instance_id,
+        task_id=event.task_id,
+        element_id=event.element_id,
+        data=event.data,
+        prev_hash=event.prev_hash,
+    )
+
+
 def _json_safe(data: dict[str, Any] | None) -> dict[str, Any]:
     # What we hash must be exactly what the JSON column gives back.
     result: dict[str, Any] = json.loads(_canonical_json(data or {}))
@@ -87,7 +102,7 @@ def append_events(session: Session, events: list[PendingEvent]) -> list[HistoryE
         seq += 1
         at = clock.to_utc(ev.at or now)
         data = _json_safe(ev.data)
-        digest = event_hash(
+        row = HistoryEvent(
             seq=seq,
             at=at,
             actor=ev.actor,
@@ -98,21 +113,9 @@ def append_events(session: Session, events: list[PendingEvent]) -> list[HistoryE
             data=data,
             prev_hash=prev,
         )
-        rows.append(
-            HistoryEvent(
-                seq=seq,
-                at=at,
-                actor=ev.actor,
-                type=ev.type,
-                instance_id=ev.instance_id,
-                task_id=ev.task_id,
-                element_id=ev.element_id,
-                data=data,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
-        prev = digest
+        row.hash = row_hash(row)
+        rows.append(row)
+        prev = row.hash
     session.add_all(rows)
     session.execute(
         update(HistoryHead).where(HistoryHead.id == 1).values(last_seq=seq, last_hash=prev)
@@ -173,17 +176,7 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
                     f"event {ev.seq} does not follow event {ev.seq - 1}: "
                     "an event was inserted, removed or altered before it",
                 )
-            digest = event_hash(
-                seq=ev.seq,
-                at=ev.at,
-                actor=ev.actor,
-                type=ev.type,
-                instance_id=ev.instance_id,
-                task_id=ev.task_id,
-                element_id=ev.element_id,
-                data=ev.data,
-                prev_hash=ev.prev_hash,
-            )
+            digest = row_hash(ev)
             if digest != ev.hash:
                 return VerifyResult(
                     False,
