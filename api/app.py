@@ -12,7 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from api.metrics import MetricsMiddleware, render_metrics
-from api.routes import audit, auth, customers, instances, processes, tasks
+from api.routes import (
+    audit,
+    auth,
+    calendar,
+    customers,
+    instances,
+    notifications,
+    processes,
+    reports,
+    tasks,
+)
 from engine.errors import (
     Conflict,
     FlowdeskError,
@@ -92,7 +102,17 @@ def create_app() -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     app.add_exception_handler(FlowdeskError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
-    for module in (auth, processes, instances, tasks, customers, audit):
+    for module in (
+        auth,
+        processes,
+        instances,
+        tasks,
+        customers,
+        audit,
+        notifications,
+        reports,
+        calendar,
+    ):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["ops"])

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from engine import clock
 from engine.models import HistoryEvent, Instance, ProcessVersion, Task
+from engine.sla import breached_for
 
 
 class StartInstance(BaseModel):
@@ -53,7 +55,20 @@ def task_read(task: Task) -> dict[str, Any]:
         "escalation_level": task.escalation_level,
         "completed_at": iso(task.completed_at),
         "completed_by": task.completed_by,
+        # Beyond CONTRACT.md: the SLA clock's details for supervisors and pages.
+        "sla_calendar": task.sla_calendar,
+        "warn_at": iso(task.warn_at),
+        "escalated_at": iso(task.escalated_at),
+        "breached_working_hours": _breached_hours(task),
     }
+
+
+def _breached_hours(task: Task) -> float | None:
+    """Working hours a breached task has been (or was, until completed) over its due time."""
+    if task.sla_status != "breached":
+        return None
+    over = breached_for(task, clock.now())
+    return round(over.total_seconds() / 3600, 2) if over is not None else None
 
 
 def instance_read(instance: Instance, *, open_tasks: list[Task]) -> dict[str, Any]:

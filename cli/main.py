@@ -43,6 +43,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             roles=args.role,
             department=args.department,
             display_name=args.display_name,
+            email=args.email,
         )
         print(f"created user {user.username} ({', '.join(sorted(user.role_names))})")
     return 0
@@ -136,6 +137,130 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_instant(text: str) -> datetime:
+    """An ISO-8601 instant; without an offset it is read in the configured time zone."""
+    from engine.calendar import timezone
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone())
+
+
+def cmd_calendar_due(args: argparse.Namespace) -> int:
+    from engine import calendar
+
+    if args.hours < 0:
+        print("--hours must not be negative", file=sys.stderr)
+        return 2
+    cal = calendar.get_calendar(args.calendar)
+    due = cal.add(args.start, args.hours)
+    print(due.astimezone(calendar.timezone()).isoformat())
+    return 0
+
+
+def cmd_calendar_show(args: argparse.Namespace) -> int:
+    from engine import calendar
+
+    schedule = calendar.china_days().schedule(args.year)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "year": args.year,
+                    "source": schedule.source,
+                    "official": schedule.source != calendar.SOURCE_COMPUTED,
+                    "description": schedule.describe_source(),
+                    "nonworking_weekdays": [
+                        {"date": d.isoformat(), "name": n} for d, n in schedule.nonworking_weekdays
+                    ],
+                    "working_weekend_days": [
+                        {"date": d.isoformat(), "name": n} for d, n in schedule.working_weekend_days
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"{args.year}: {schedule.describe_source()}")
+    print("non-working weekdays (statutory holidays and days off):")
+    for day, name in schedule.nonworking_weekdays:
+        print(f"  {day.isoformat()} {day.strftime('%a')}  {name}")
+    print("working weekend days (调休):")
+    if not schedule.working_weekend_days:
+        print("  none" + (" known" if schedule.source == calendar.SOURCE_COMPUTED else ""))
+    for day, name in schedule.working_weekend_days:
+        print(f"  {day.isoformat()} {day.strftime('%a')}  {name}")
+    return 0
+
+
+def cmd_calendar_load(args: argparse.Namespace) -> int:
+    from engine import calendar
+    from engine.calendar_admin import load_schedule
+    from engine.db import unit_of_work
+    from engine.identity import SYSTEM
+
+    path = Path(args.file)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"{args.file}: cannot read a JSON schedule: {exc}", file=sys.stderr)
+        return 1
+    try:
+        schedule = calendar.parse_schedule_file(payload)
+    except calendar.CalendarError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    with unit_of_work() as session:
+        load_schedule(session, schedule=schedule, actor=SYSTEM, source=path.name)
+    print(
+        f"{schedule.year}: loaded {len(schedule.holidays)} holidays and "
+        f"{len(schedule.workdays)} adjusted working days"
+    )
+    return 0
+
+
+def cmd_calendar_assign(args: argparse.Namespace) -> int:
+    from engine.calendar_admin import assign_calendar
+    from engine.db import unit_of_work
+    from engine.identity import SYSTEM
+
+    with unit_of_work() as session:
+        assign_calendar(session, department=args.department, name=args.calendar, actor=SYSTEM)
+    print(f"{args.department}: calendar {args.calendar}")
+    return 0
+
+
+def _celery_argv(args: argparse.Namespace, kind: str) -> list[str]:
+    from engine.config import get_settings
+
+    if not get_settings().broker_url:
+        raise SystemExit(
+            f"flowdesk {kind}: set FLOWDESK_BROKER_URL (redis://… or amqp://…); without a broker "
+            "`flowdesk serve` runs the background work in-process"
+        )
+    return [kind, f"--loglevel={args.loglevel}", *args.celery_args]
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    argv = _celery_argv(args, "worker")
+    from worker.app import app
+
+    if args.concurrency:
+        argv.append(f"--concurrency={args.concurrency}")
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    argv = _celery_argv(args, "beat")
+    from worker.app import app, beat_schedule_file
+
+    app.start([*argv, f"--schedule={beat_schedule_file()}"])
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -178,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--department")
     add.add_argument("--display-name")
+    add.add_argument("--email", help="address for notification e-mail")
     add.set_defaults(func=cmd_user_add)
 
     validate = sub.add_parser("validate", help="check BPMN/DMN files")
@@ -191,6 +317,35 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed-demo", help="the demo organisation and sample cases")
     seed.add_argument("--if-empty", action="store_true", help="only on a database without users")
     seed.set_defaults(func=cmd_seed_demo)
+
+    worker = sub.add_parser("worker", help="Celery worker (needs FLOWDESK_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int)
+    worker.add_argument("--loglevel", default="info")
+    worker.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed to celery")
+    worker.set_defaults(func=cmd_worker)
+    beat = sub.add_parser("beat", help="Celery beat: schedules the background rounds")
+    beat.add_argument("--loglevel", default="info")
+    beat.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed to celery")
+    beat.set_defaults(func=cmd_beat)
+
+    cal = sub.add_parser("calendar", help="the working calendar")
+    cal_sub = cal.add_subparsers(dest="calendar_command", required=True)
+    due = cal_sub.add_parser("due", help="the instant N working hours after another")
+    due.add_argument("--from", dest="start", type=_local_instant, required=True)
+    due.add_argument("--hours", type=float, required=True)
+    due.add_argument("--calendar", default="standard", help="calendar name (default standard)")
+    due.set_defaults(func=cmd_calendar_due)
+    show = cal_sub.add_parser("show", help="a year's holidays and adjusted working days")
+    show.add_argument("year", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_calendar_show)
+    load = cal_sub.add_parser("load", help="load a year's official schedule (JSON)")
+    load.add_argument("file")
+    load.set_defaults(func=cmd_calendar_load)
+    assign = cal_sub.add_parser("assign", help="give a department its own calendar")
+    assign.add_argument("department")
+    assign.add_argument("calendar", choices=["standard", "round_the_clock", "sales_office"])
+    assign.set_defaults(func=cmd_calendar_assign)
 
     tick = sub.add_parser("tick", help="one round of background work")
     tick.add_argument("--at", type=_parse_instant, help="ISO-8601 instant with offset")

@@ -17,6 +17,15 @@ class Settings:
     processes_dir: Path
     token_ttl_seconds: int = 12 * 3600
     max_bpmn_bytes: int = 2 * 1024 * 1024
+    # E-mail for notifications: unset host means in-app notifications only.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "flowdesk@localhost"
+    smtp_starttls: bool = False
+    # Seconds between background rounds (embedded thread and Celery beat).
+    round_seconds: float = 60.0
 
 
 def _default_database_url() -> str:
@@ -33,4 +42,11 @@ def get_settings() -> Settings:
         secret_key=os.environ.get("FLOWDESK_SECRET_KEY") or "flowdesk-dev-secret-change-me",
         timezone=os.environ.get("FLOWDESK_TIMEZONE") or "Asia/Shanghai",
         processes_dir=Path(os.environ.get("FLOWDESK_PROCESSES_DIR") or "processes"),
+        smtp_host=os.environ.get("FLOWDESK_SMTP_HOST") or None,
+        smtp_port=int(os.environ.get("FLOWDESK_SMTP_PORT") or 25),
+        smtp_user=os.environ.get("FLOWDESK_SMTP_USER") or None,
+        smtp_password=os.environ.get("FLOWDESK_SMTP_PASSWORD") or None,
+        smtp_from=os.environ.get("FLOWDESK_SMTP_FROM") or "flowdesk@localhost",
+        smtp_starttls=os.environ.get("FLOWDESK_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+        round_seconds=float(os.environ.get("FLOWDESK_ROUND_SECONDS") or 60),
     )

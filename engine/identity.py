@@ -47,6 +47,7 @@ def create_user(
     roles: list[str],
     department: str | None = None,
     display_name: str | None = None,
+    email: str | None = None,
 ) -> User:
     """Create a user with argon2-hashed password; InvalidData / Conflict on bad input."""
     problems = []
@@ -72,6 +73,8 @@ def create_user(
                 f"unknown department '{department}'; one of {', '.join(department_codes())}",
             )
         )
+    if email is not None and (len(email) > 200 or "@" not in email or " " in email.strip()):
+        problems.append(FieldProblem("email", "not an e-mail address"))
     if department is None and set(roles) & {"staff", "supervisor"}:
         problems.append(FieldProblem("department", "staff and supervisors belong to a department"))
     if problems:
@@ -86,6 +89,7 @@ def create_user(
         created_at=clock.now(),
         language="zh-CN",
         is_active=True,
+        email=email.strip() if email else None,
     )
     user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
     session.add(user)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, exists, false, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor
 from engine.models import HistoryEvent, Instance, Task, TaskComment
+from engine.sla import escalated_to
 
 TASK_SCOPES = ("mine", "department", "escalated", "all")
 
@@ -42,8 +43,7 @@ def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple
     elif filters.scope == "department":
         conditions.append(Task.department == (actor.department or ""))
     elif filters.scope == "escalated":
-        # Nothing escalates before the SLA clock exists; its escalation records replace this.
-        conditions.append(false())
+        conditions.append(escalated_to(actor))
     if filters.state:
         conditions.append(Task.state == filters.state)
     if filters.overdue:

@@ -1,17 +1,18 @@
-"""One round of background work as of an instant: timers now; SLA and escalation plug in here.
+"""One round of background work as of an instant: BPMN timers, the SLA clock, e-mail.
 
-The round selects due rows in batches on an index and handles each instance in
-its own transaction, claiming it with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so
-rounds on several workers at once never do the same work twice.
+Each part selects due rows in batches on an index and claims them with
+`FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serializes writers), so rounds on
+several workers at once never do the same work twice, and a repeated or
+earlier round finds nothing left to do.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from engine import clock, runtime
+from engine import calendar, clock, notifications, runtime, sla
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
 from engine.identity import SYSTEM
@@ -25,6 +26,8 @@ class RoundResult:
     warnings: int = 0
     breaches: int = 0
     escalations: int = 0
+    notifications_sent: int = 0
+    notifications_failed: int = 0
     errors: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -37,7 +40,33 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
     at = clock.to_utc(at or clock.now())
     result = RoundResult()
     result.timers_fired = fire_due_timers(at, batch_size=batch_size, result=result)
+    counts = sla.sweep(at)
+    result.warnings, result.breaches, result.escalations = (
+        counts.warnings,
+        counts.breaches,
+        counts.escalations,
+    )
+    delivered = notifications.deliver_outbox(at)
+    result.notifications_sent, result.notifications_failed = delivered.sent, delivered.failed
+    check_calendar_years(at)
     return result
+
+
+def check_calendar_years(at: datetime) -> None:
+    """Tell admins (once per year) when a year in use has no official schedule."""
+    tz = calendar.timezone()
+    years = {at.astimezone(tz).year, (at + timedelta(days=45)).astimezone(tz).year}
+    days = calendar.china_days()
+    for year in sorted(years):
+        schedule = days.schedule(year)
+        if schedule.source == calendar.SOURCE_COMPUTED:
+            with unit_of_work() as session:
+                notifications.notify_admins_once(
+                    session,
+                    kind="calendar_computed",
+                    key=str(year),
+                    data={"year": year, "source": schedule.describe_source()},
+                )
 
 
 def fire_due_timers(

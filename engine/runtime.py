@@ -41,7 +41,7 @@ from engine.errors import (
 )
 from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
-from engine.sla import due_at_for
+from engine.sla import department_calendar, first_sla_step, plan_task, task_calendar
 from forms.registry import validate_submission
 
 clock.install_spiff_clock()
@@ -188,6 +188,7 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
         if task_id not in ready and row.state == "open":
             row.state = "cancelled"
             row.completed_at = now
+            row.next_sla_at = None
             step.events.append(
                 PendingEvent(
                     type="task_cancelled",
@@ -205,6 +206,13 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
         spec = spiff_task.task_spec
         department = _department_of(step.workflow, spiff_task)
         assignee = _evaluate_property(step.workflow, spiff_task, "assignee") or None
+        plan = plan_task(
+            properties=(spec.extensions or {}).get("properties", {}),
+            data=spiff_task.data,
+            created_at=now,
+            department_calendar=department_calendar(session, department),
+            session=session,
+        )
         row = Task(
             id=task_id,
             instance_id=step.instance.id,
@@ -215,16 +223,14 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
             assignee=str(assignee) if assignee else None,
             state="open",
             created_at=now,
-            due_at=due_at_for(
-                process_key=step.instance.process_key,
-                element_id=spec.bpmn_id,
-                extensions=spec.extensions or {},
-                data=spiff_task.data,
-                created_at=now,
-            ),
+            due_at=plan.due_at if plan else None,
+            warn_at=plan.warn_at if plan else None,
+            sla_calendar=plan.calendar if plan else None,
+            escalation_ladder=plan.ladder if plan else None,
             sla_status="on_track",
             escalation_level=0,
         )
+        row.next_sla_at = first_sla_step(row)
         session.add(row)
         step.open_tasks[task_id] = row
         step.events.append(
@@ -427,6 +433,11 @@ def complete_task(
     task.state = "completed"
     task.completed_at = now
     task.completed_by = actor.username
+    task.next_sla_at = None  # completing stops the clock and the escalation
+    if task.due_at is not None:
+        task.working_seconds = int(
+            task_calendar(task).between(task.created_at, now).total_seconds()
+        )
     task.assignee = task.assignee or actor.username
     step.open_tasks.pop(task.id, None)
     step.events.append(

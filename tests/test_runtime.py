@@ -138,6 +138,8 @@ def test_boundary_timer_cancels_the_waiting_task(
         "warnings": 0,
         "breaches": 0,
         "escalations": 0,
+        "notifications_sent": 0,
+        "notifications_failed": 0,
         "errors": 0,
     }
     assert _instance(instance_id).status == "completed"

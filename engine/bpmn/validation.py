@@ -27,6 +27,7 @@ from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.script_engine import check_expression, check_script
 from engine.departments import DEPARTMENTS, department_for_lane
 from engine.errors import BpmnProblem, InvalidBpmn
+from engine.sla import sla_problems
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -712,6 +713,8 @@ class _BpmnChecker:
 
         if local in HUMAN_TASKS:
             self._check_department(node)
+            for message in sla_problems(self._spiff_properties(node)):
+                self.problems.add(node, message)
         elif local == "scriptTask":
             self._check_script_task(node)
         elif local == "businessRuleTask":

@@ -1,15 +1,21 @@
 """ORM models, one module per table family; importing this package registers them all."""
 
 from engine.models.base import Base
+from engine.models.calendar import CalendarDay, CalendarYear
 from engine.models.customers import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine.models.definitions import ProcessDefinition, ProcessVersion
 from engine.models.history import HistoryEvent, HistoryHead
 from engine.models.instances import Instance
+from engine.models.notifications import EmailOutbox, Notification
 from engine.models.org import ROLES, Department, User, UserRole
 from engine.models.tasks import Task, TaskComment
 
 __all__ = [
     "Base",
+    "CalendarDay",
+    "CalendarYear",
+    "EmailOutbox",
+    "Notification",
     "Complaint",
     "Customer",
     "Lead",

@@ -18,6 +18,8 @@ class Department(Base):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
+    # The working calendar of the department's tasks (engine.calendar); None: `standard`.
+    calendar: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class User(Base):
@@ -30,6 +32,7 @@ class User(Base):
     department_code: Mapped[str | None] = mapped_column(
         ForeignKey("department.code"), nullable=True, index=True
     )
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

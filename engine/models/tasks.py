@@ -24,6 +24,9 @@ class Task(Base):
         Index("ix_task_department_state_due", "department", "state", "due_at"),
         Index("ix_task_assignee_state_due", "assignee", "state", "due_at"),
         Index("ix_task_state_due", "state", "due_at"),
+        # The SLA sweep: open tasks whose next SLA step is due, in due order.
+        Index("ix_task_state_next_sla", "state", "next_sla_at"),
+        Index("ix_task_state_escalation", "state", "escalation_level"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -38,6 +41,15 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_status: Mapped[str] = mapped_column(String(20), default="on_track")
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # The SLA clock (engine.sla): the calendar and ladder the task runs on, when it
+    # turns at risk, and the instant of its next SLA step (None: nothing left to do).
+    sla_calendar: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    escalation_ladder: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_sla_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Working time from creation to completion, on the task's calendar (SLA reports).
+    working_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 

@@ -1,0 +1,68 @@
+"""The working calendar: read a year's schedule; admins load official dates and assign
+calendars to departments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel
+
+from api.deps import CurrentActor
+from engine import calendar
+from engine.calendar_admin import assign_calendar, load_schedule
+from engine.db import unit_of_work
+from engine.errors import FieldProblem, InvalidData, NotPermitted
+
+router = APIRouter(tags=["calendar"])
+
+
+class CalendarChoice(BaseModel):
+    calendar: str | None = None
+
+
+def _require_admin(actor: Any) -> None:
+    if not actor.has("admin"):
+        raise NotPermitted("only admins change the working calendar")
+
+
+@router.get("/calendar/{year}")
+def show_year(year: int, actor: CurrentActor) -> dict:
+    """Return a year's non-working weekdays, working weekend days and where they come from."""
+    if not 2000 <= year <= 2100:
+        raise InvalidData([FieldProblem("year", "between 2000 and 2100")])
+    schedule = calendar.china_days().schedule(year)
+    return {
+        "year": year,
+        "source": schedule.source,
+        "official": schedule.source != calendar.SOURCE_COMPUTED,
+        "description": schedule.describe_source(),
+        "nonworking_weekdays": [
+            {"date": d.isoformat(), "name": n} for d, n in schedule.nonworking_weekdays
+        ],
+        "working_weekend_days": [
+            {"date": d.isoformat(), "name": n} for d, n in schedule.working_weekend_days
+        ],
+    }
+
+
+@router.put("/calendar/{year}")
+def load_year(year: int, actor: CurrentActor, payload: dict = Body(...)) -> dict:
+    """Load a year's official schedule: {"holidays": {...}, "workdays": {...}} (admins)."""
+    _require_admin(actor)
+    try:
+        schedule = calendar.parse_schedule_file({"year": year, **payload})
+    except calendar.CalendarError as exc:
+        raise InvalidData([FieldProblem("schedule", str(exc))]) from exc
+    with unit_of_work() as session:
+        load_schedule(session, schedule=schedule, actor=actor, source="api")
+    return show_year(year, actor)
+
+
+@router.put("/departments/{code}/calendar")
+def set_department_calendar(code: str, choice: CalendarChoice, actor: CurrentActor) -> dict:
+    """Give a department its own calendar (admins); null or "standard" resets it."""
+    _require_admin(actor)
+    with unit_of_work() as session:
+        assign_calendar(session, department=code, name=choice.calendar, actor=actor)
+    return {"department": code, "calendar": choice.calendar or calendar.STANDARD}

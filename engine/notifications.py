@@ -1,0 +1,285 @@
+"""Notifications: the unread list of each user, and e-mail through an outbox.
+
+`notify` writes one notification per recipient in the caller's transaction
+(with a unique key, so that the same step can never notify twice) and, when
+SMTP is configured and the user has an address, an outbox row beside it.
+`deliver_outbox` sends pending mail in a background round: a failing server
+leaves the row pending with a growing delay (1, 2, 4 … 60 minutes) until
+`MAX_ATTEMPTS`, and every attempt is in the history.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.audit import PendingEvent, append_events
+from engine.config import get_settings
+from engine.db import is_sqlite, unit_of_work
+from engine.errors import NotFound
+from engine.identity import SYSTEM, Actor
+from engine.models import EmailOutbox, Notification, User
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    username: str
+    email: str | None = None
+    language: str = "zh-CN"
+
+
+_TEXT = {
+    "sla_warning": {
+        "zh-CN": "任务「{name}」即将超时（截止 {due}）",
+        "en": "Task '{name}' is at risk: due {due}",
+    },
+    "sla_breached": {
+        "zh-CN": "任务「{name}」已超时（截止 {due}）",
+        "en": "Task '{name}' is overdue since {due}",
+    },
+    "task_escalated": {
+        "zh-CN": "任务「{name}」已升级到第 {level} 级（{department}，截止 {due}）",
+        "en": "Task '{name}' escalated to level {level} ({department}, due {due})",
+    },
+    "calendar_computed": {
+        "zh-CN": "{year} 年的官方节假日安排尚未导入，正在使用推算的日历；请导入官方安排",
+        "en": "No official holiday schedule for {year}: a computed calendar is in use; "
+        "load the official dates",
+    },
+}
+
+
+def render(kind: str, data: dict[str, Any], language: str) -> str:
+    """Return a notification's text in the user's language."""
+    templates = _TEXT.get(kind)
+    if templates is None:
+        return kind
+    template = templates.get(language) or templates["en"]
+    due = data.get("due_at") or ""
+    if due:
+        try:
+            from engine.calendar import timezone
+
+            due = datetime.fromisoformat(due).astimezone(timezone()).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            pass
+    values = {"name": "", "level": "", "department": "", "year": "", **data, "due": due}
+    return template.format(**values)
+
+
+def notify(
+    session: Session,
+    recipients: list[Recipient],
+    *,
+    kind: str,
+    dedup: str,
+    data: dict[str, Any],
+    at: datetime,
+    task_id: str | None = None,
+    instance_id: str | None = None,
+) -> int:
+    """Write a notification (and an outbox e-mail when configured) for each recipient."""
+    settings = get_settings()
+    written = 0
+    seen: set[str] = set()
+    for who in recipients:
+        if who.username in seen:
+            continue
+        seen.add(who.username)
+        note = Notification(
+            dedup_key=f"{dedup}:{who.username}"[:200],
+            username=who.username,
+            kind=kind,
+            task_id=task_id,
+            instance_id=instance_id,
+            data=data,
+            created_at=at,
+        )
+        session.add(note)
+        written += 1
+        if settings.smtp_host and who.email:
+            session.flush()  # the outbox row names its notification
+            text = render(kind, data, who.language)
+            session.add(
+                EmailOutbox(
+                    notification_id=note.id,
+                    username=who.username,
+                    to_address=who.email,
+                    subject=f"[flowdesk] {text}"[:300],
+                    body=text + "\n",
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=at,
+                    created_at=at,
+                )
+            )
+    return written
+
+
+def notify_admins_once(session: Session, *, kind: str, key: str, data: dict[str, Any]) -> int:
+    """Notify every active admin once per `key` (e.g. a calendar year still computed)."""
+    dedup = f"{kind}:{key}"
+    already = session.execute(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.dedup_key.like(f"{dedup}:%"))
+    ).scalar_one()
+    if already:
+        return 0
+    from engine.models import UserRole
+
+    admins = session.execute(
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == "admin", User.is_active.is_(True))
+    ).scalars()
+    recipients = [Recipient(u.username, u.email, u.language) for u in admins]
+    return notify(session, recipients, kind=kind, dedup=dedup, data=data, at=clock.now())
+
+
+# ---------------------------------------------------------------- reading
+
+
+def list_notifications(
+    session: Session, *, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
+) -> tuple[list[Notification], int, int]:
+    """Return one page of the actor's notifications (newest first), the total and unread count."""
+    base = select(Notification).where(Notification.username == actor.username)
+    if unread_only:
+        base = base.where(Notification.read_at.is_(None))
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    unread = session.execute(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.username == actor.username, Notification.read_at.is_(None))
+    ).scalar_one()
+    rows = session.execute(
+        base.order_by(Notification.id.desc()).limit(max(1, min(limit, 200))).offset(max(0, offset))
+    ).scalars()
+    return list(rows), int(total), int(unread)
+
+
+def mark_read(session: Session, *, actor: Actor, notification_id: int | None = None) -> int:
+    """Mark one (or, with None, every) unread notification of the actor as read."""
+    stmt = update(Notification).where(
+        Notification.username == actor.username, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        note = session.get(Notification, notification_id)
+        if note is None or note.username != actor.username:
+            raise NotFound(f"notification {notification_id} does not exist")
+        stmt = stmt.where(Notification.id == notification_id)
+    return int(session.execute(stmt.values(read_at=clock.now())).rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- e-mail
+
+
+@dataclass
+class DeliveryCounts:
+    sent: int = 0
+    failed: int = 0
+
+
+def _send(message: EmailMessage) -> None:
+    settings = get_settings()
+    assert settings.smtp_host
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(message)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait before the next attempt after `attempts` failures."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def deliver_outbox(at: datetime, *, batch_size: int = 50) -> DeliveryCounts:
+    """Send the pending e-mail due by `at`; each row is claimed so it goes out once."""
+    counts = DeliveryCounts()
+    settings = get_settings()
+    if not settings.smtp_host:
+        return counts
+    while True:
+        with unit_of_work() as session:
+            stmt = (
+                select(EmailOutbox)
+                .where(EmailOutbox.status == "pending", EmailOutbox.next_attempt_at <= at)
+                .order_by(EmailOutbox.next_attempt_at, EmailOutbox.id)
+                .limit(batch_size)
+            )
+            if not is_sqlite(session):
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(session.execute(stmt).scalars())
+            if not rows:
+                return counts
+            events = []
+            for row in rows:
+                message = EmailMessage()
+                message["From"] = settings.smtp_from
+                message["To"] = row.to_address
+                message["Subject"] = row.subject
+                message.set_content(row.body)
+                row.attempts += 1
+                try:
+                    _send(message)
+                except (OSError, smtplib.SMTPException) as exc:
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    give_up = row.attempts >= MAX_ATTEMPTS
+                    row.status = "failed" if give_up else "pending"
+                    row.next_attempt_at = at + backoff(row.attempts)
+                    counts.failed += 1
+                    events.append(
+                        _mail_event(session, row, "notification_failed", at, give_up=give_up)
+                    )
+                else:
+                    row.status = "sent"
+                    row.sent_at = at
+                    row.last_error = None
+                    counts.sent += 1
+                    events.append(_mail_event(session, row, "notification_sent", at))
+            session.flush()
+            append_events(session, events)
+
+
+def _mail_event(
+    session: Session, row: EmailOutbox, type_: str, at: datetime, give_up: bool = False
+) -> PendingEvent:
+    note = session.get(Notification, row.notification_id) if row.notification_id else None
+    data: dict[str, Any] = {
+        "channel": "email",
+        "recipient": row.username,
+        "outbox_id": row.id,
+        "attempt": row.attempts,
+        "subject": row.subject,
+    }
+    if type_ == "notification_failed":
+        data.update(
+            error=row.last_error,
+            will_retry=not give_up,
+            next_attempt_at=None if give_up else row.next_attempt_at.isoformat(),
+        )
+    if note is not None:
+        data["kind"] = note.kind
+    return PendingEvent(
+        type=type_,
+        actor=SYSTEM.username,
+        instance_id=note.instance_id if note else None,
+        task_id=note.task_id if note else None,
+        data=data,
+        at=at,
+    )

@@ -1,0 +1,102 @@
+"""SLA achievement per department (`GET /reports/sla`)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.errors import NotPermitted
+from engine.identity import Actor
+from engine.models import Department, Task
+
+REPORT_ROLES = ("supervisor", "executive", "auditor", "admin")
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "done": 0,
+        "with_sla": 0,
+        "on_time": 0,
+        "breached": 0,
+        "escalated": 0,
+        "open": 0,
+        "hours": [],
+    }
+
+
+def sla_report(
+    session: Session,
+    *,
+    actor: Actor,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    process_key: str | None = None,
+) -> dict[str, Any]:
+    """Return per department, over the tasks created in [since, until): tasks done, the
+    share done on time, breached, escalated, open and the median working hours to done."""
+    if not actor.has(*REPORT_ROLES):
+        raise NotPermitted("SLA reports are for supervisors, executives, auditors and admins")
+    conditions = [Task.state != "cancelled"]
+    if since is not None:
+        conditions.append(Task.created_at >= clock.to_utc(since))
+    if until is not None:
+        conditions.append(Task.created_at < clock.to_utc(until))
+    if process_key:
+        conditions.append(Task.process_key == process_key)
+    rows = session.execute(
+        select(
+            Task.department,
+            Task.state,
+            Task.due_at,
+            Task.completed_at,
+            Task.sla_status,
+            Task.escalation_level,
+            Task.working_seconds,
+        ).where(*conditions)
+    )
+    stats: dict[str, dict[str, Any]] = defaultdict(_empty)
+    for department, state, due_at, completed_at, status, level, seconds in rows:
+        s = stats[department]
+        if state == "completed":
+            s["done"] += 1
+            if due_at is not None and completed_at is not None:
+                s["with_sla"] += 1
+                s["on_time"] += completed_at <= due_at
+            if seconds is not None:
+                s["hours"].append(seconds / 3600)
+        else:
+            s["open"] += 1
+        s["breached"] += status == "breached"
+        s["escalated"] += level > 0
+    items = []
+    for dept in session.execute(select(Department).order_by(Department.code)).scalars():
+        s = stats.get(dept.code) or _empty()
+        items.append(
+            {
+                "department": dept.code,
+                "name_zh": dept.name_zh,
+                "name_en": dept.name_en,
+                "tasks_done": s["done"],
+                "on_time_pct": round(100 * s["on_time"] / s["with_sla"], 1)
+                if s["with_sla"]
+                else None,
+                "breached": s["breached"],
+                "escalated": s["escalated"],
+                "open": s["open"],
+                "median_working_hours": round(statistics.median(s["hours"]), 2)
+                if s["hours"]
+                else None,
+            }
+        )
+    return {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "process_key": process_key,
+        "items": items,
+    }
