@@ -249,6 +249,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if args.concurrency:
         argv.append(f"--concurrency={args.concurrency}")
+    if args.name:
+        argv.append(f"--hostname={args.name}")
+    argv.append(f"--queues={args.queues}")
     app.worker_main(argv)
     return 0
 
@@ -320,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="Celery worker (needs FLOWDESK_BROKER_URL)")
     worker.add_argument("--concurrency", type=int)
+    worker.add_argument("--name", "-n", help="worker node name, e.g. w1@%%h")
+    worker.add_argument("--queues", "-Q", default="flowdesk")
     worker.add_argument("--loglevel", default="info")
     worker.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed to celery")
     worker.set_defaults(func=cmd_worker)

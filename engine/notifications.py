@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -78,6 +81,87 @@ def render(kind: str, data: dict[str, Any], language: str) -> str:
     return template.format(**values)
 
 
+@dataclass
+class NotificationBatch:
+    """Notifications collected during a unit of work, written with one statement.
+
+    A notification whose key exists already is skipped, so no step notifies twice.
+    """
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    recipients: dict[str, Recipient] = field(default_factory=dict)
+
+    def add(
+        self,
+        recipients: list[Recipient],
+        *,
+        kind: str,
+        dedup: str,
+        data: dict[str, Any],
+        at: datetime,
+        task_id: str | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        seen: set[str] = set()
+        for who in recipients:
+            if who.username in seen:
+                continue
+            seen.add(who.username)
+            self.recipients[who.username] = who
+            self.rows.append(
+                {
+                    "dedup_key": f"{dedup}:{who.username}"[:200],
+                    "username": who.username,
+                    "kind": kind,
+                    "task_id": task_id,
+                    "instance_id": instance_id,
+                    "data": data,
+                    "created_at": at,
+                }
+            )
+
+    def write(self, session: Session) -> int:
+        """Insert the notifications (and outbox e-mail when SMTP is configured)."""
+        if not self.rows:
+            return 0
+        insert = sqlite_insert if is_sqlite(session) else pg_insert
+        table = Notification.__table__
+        assert isinstance(table, Table)
+        stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"])
+        if not get_settings().smtp_host:
+            session.execute(stmt, self.rows)
+            written = len(self.rows)
+            self.rows = []
+            return written
+        inserted = session.execute(
+            stmt.returning(table.c.id, table.c.username, table.c.kind, table.c.data),
+            self.rows,
+        ).all()
+        mail = []
+        for note_id, username, kind, data in inserted:
+            who = self.recipients[username]
+            if not who.email:
+                continue
+            text = render(kind, data, who.language)
+            mail.append(
+                {
+                    "notification_id": note_id,
+                    "username": username,
+                    "to_address": who.email,
+                    "subject": f"[flowdesk] {text}"[:300],
+                    "body": text + "\n",
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": self.rows[0]["created_at"],
+                    "created_at": self.rows[0]["created_at"],
+                }
+            )
+        if mail:
+            session.execute(sa_insert(EmailOutbox), mail)
+        self.rows = []
+        return len(inserted)
+
+
 def notify(
     session: Session,
     recipients: list[Recipient],
@@ -90,41 +174,17 @@ def notify(
     instance_id: str | None = None,
 ) -> int:
     """Write a notification (and an outbox e-mail when configured) for each recipient."""
-    settings = get_settings()
-    written = 0
-    seen: set[str] = set()
-    for who in recipients:
-        if who.username in seen:
-            continue
-        seen.add(who.username)
-        note = Notification(
-            dedup_key=f"{dedup}:{who.username}"[:200],
-            username=who.username,
-            kind=kind,
-            task_id=task_id,
-            instance_id=instance_id,
-            data=data,
-            created_at=at,
-        )
-        session.add(note)
-        written += 1
-        if settings.smtp_host and who.email:
-            session.flush()  # the outbox row names its notification
-            text = render(kind, data, who.language)
-            session.add(
-                EmailOutbox(
-                    notification_id=note.id,
-                    username=who.username,
-                    to_address=who.email,
-                    subject=f"[flowdesk] {text}"[:300],
-                    body=text + "\n",
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=at,
-                    created_at=at,
-                )
-            )
-    return written
+    batch = NotificationBatch()
+    batch.add(
+        recipients,
+        kind=kind,
+        dedup=dedup,
+        data=data,
+        at=at,
+        task_id=task_id,
+        instance_id=instance_id,
+    )
+    return batch.write(session)
 
 
 def notify_admins_once(session: Session, *, kind: str, key: str, data: dict[str, Any]) -> int:

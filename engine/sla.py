@@ -39,7 +39,7 @@ from engine.audit import PendingEvent, append_events
 from engine.db import is_sqlite, unit_of_work
 from engine.identity import SYSTEM, Actor
 from engine.models import Department, Task, User
-from engine.notifications import Recipient, notify
+from engine.notifications import NotificationBatch, Recipient
 
 SEVERITIES = ("urgent", "high", "normal")
 WARN_FRACTION = 0.8
@@ -361,6 +361,7 @@ def _advance(
     at: datetime,
     directory: _Directory,
     events: list[PendingEvent],
+    notes: NotificationBatch,
     counts: SweepCounts,
 ) -> None:
     """Take every SLA step of `task` due by `at`, writing events and notifications."""
@@ -413,8 +414,7 @@ def _advance(
             )
         )
         level = extra.get("level", 0)
-        notify(
-            session,
+        notes.add(
             recipients,
             kind=kind,
             dedup=f"{kind}:{task.id}:{level}",
@@ -445,9 +445,11 @@ def sweep(at: datetime, *, batch_size: int = 500) -> SweepCounts:
                 return counts
             directory = _Directory.load(session)
             events: list[PendingEvent] = []
+            notes = NotificationBatch()
             for task in tasks:
-                _advance(session, task, at, directory, events, counts)
+                _advance(session, task, at, directory, events, notes, counts)
             session.flush()
+            notes.write(session)
             append_events(session, events)
 
 
