@@ -84,9 +84,10 @@ def _validation_response(request: Request, exc: RequestValidationError) -> JSONR
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # `flowdesk serve` without a broker sets this: background rounds run in-process.
     if os.environ.get("FLOWDESK_EMBEDDED_BACKGROUND") == "1":
+        from engine.config import get_settings
         from engine.serving import start_embedded_background
 
-        start_embedded_background()
+        start_embedded_background(get_settings().round_seconds)
     yield
 
 

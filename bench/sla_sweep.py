@@ -1,6 +1,7 @@
 """SLA sweep time with many open tasks on PostgreSQL, 1% of them due in the round.
 
     python -m bench.sla_sweep [--sizes 100000 1000000] [--due-percent 1]
+    FLOWDESK_SWEEP_THREADS=1 python -m bench.sla_sweep   # one connection
 
 For each size: a fresh database (`flowdesk_bench` on the local server, or
 FLOWDESK_BENCH_DATABASE_URL), the shipped processes deployed, an organisation of
@@ -128,6 +129,7 @@ def run(size: int, due_percent: float, url: str) -> None:
     )
     print(f"\n{size:,} open tasks ({due:,} due), written in {fill:.1f} s")
 
+    threads = get_settings().sweep_threads
     with clock.frozen_at(T):
         t0 = time.perf_counter()
         counts = sla.sweep(T)
@@ -135,7 +137,7 @@ def run(size: int, due_percent: float, url: str) -> None:
     events = _count("SELECT count(*) FROM history_event")
     notes = _count("SELECT count(*) FROM notification")
     print(
-        f"  SLA sweep:            {sweep_s:6.2f} s  ({counts.warnings:,} warnings, "
+        f"  SLA sweep, {threads} thread(s): {sweep_s:6.2f} s  ({counts.warnings:,} warnings, "
         f"{events:,} events, {notes:,} notifications; {due / sweep_s:,.0f} tasks/s)"
     )
     # The same load again, through a whole round: push the warned tasks' next step back.

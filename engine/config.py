@@ -26,6 +26,8 @@ class Settings:
     smtp_starttls: bool = False
     # Seconds between background rounds (embedded thread and Celery beat).
     round_seconds: float = 60.0
+    # Connections the SLA sweep uses side by side on PostgreSQL.
+    sweep_threads: int = 2
 
 
 def _default_database_url() -> str:
@@ -49,4 +51,5 @@ def get_settings() -> Settings:
         smtp_from=os.environ.get("FLOWDESK_SMTP_FROM") or "flowdesk@localhost",
         smtp_starttls=os.environ.get("FLOWDESK_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
         round_seconds=float(os.environ.get("FLOWDESK_ROUND_SECONDS") or 60),
+        sweep_threads=int(os.environ.get("FLOWDESK_SWEEP_THREADS") or 2),
     )

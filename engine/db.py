@@ -9,12 +9,14 @@ serializes writers of one instance with row locks.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import get_settings
@@ -103,3 +105,70 @@ def unit_of_work(*, write: bool = True, url: str | None = None) -> Iterator[Sess
         session.close()
     for callback in session.info.pop("after_commit", []):
         callback()
+
+
+# ---------------------------------------------------------------- bulk writes
+#
+# Background rounds write thousands of rows per batch. On PostgreSQL each bulk
+# write is one statement over `json_to_recordset` (one parameter, one round
+# trip); on SQLite it is an executemany, which costs no round trips there.
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a bulk write")
+        return value.astimezone(UTC).isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _recordset(table: Table, columns: list[str], session: Session) -> tuple[str, str]:
+    dialect = session.get_bind().dialect
+    spec = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in columns)
+    return f"json_to_recordset(CAST(:rows AS json)) AS v({spec})", ", ".join(columns)
+
+
+def bulk_insert(
+    session: Session, table: Table, rows: list[dict[str, Any]], *, skip_conflicts_on: str = ""
+) -> None:
+    """Insert rows (all with the same keys); with `skip_conflicts_on`, skip duplicates."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    conflict = f" ON CONFLICT ({skip_conflicts_on}) DO NOTHING" if skip_conflicts_on else ""
+    if is_sqlite(session):
+        names = ", ".join(columns)
+        marks = ", ".join(f":{c}" for c in columns)
+        stmt = text(f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}")
+        session.execute(
+            stmt.bindparams(*[bindparam(c, type_=table.c[c].type) for c in columns]), rows
+        )
+        return
+    source, names = _recordset(table, columns, session)
+    payload = json.dumps(rows, default=_json_default, ensure_ascii=False)
+    session.execute(
+        text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {source}{conflict}"),
+        {"rows": payload},
+    )
+
+
+def bulk_update(session: Session, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+    """Update rows by `key` (every row gives the key and the same other columns)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    assigned = [c for c in columns if c != key]
+    if is_sqlite(session):
+        sets = ", ".join(f"{c} = :{c}" for c in assigned)
+        stmt = text(f"UPDATE {table.name} SET {sets} WHERE {key} = :{key}")
+        session.execute(
+            stmt.bindparams(*[bindparam(c, type_=table.c[c].type) for c in columns]), rows
+        )
+        return
+    source, _ = _recordset(table, columns, session)
+    sets = ", ".join(f"{c} = v.{c}" for c in assigned)
+    payload = json.dumps(rows, default=_json_default, ensure_ascii=False)
+    session.execute(
+        text(f"UPDATE {table.name} SET {sets} FROM {source} WHERE {table.name}.{key} = v.{key}"),
+        {"rows": payload},
+    )

@@ -17,19 +17,20 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine import clock
 from engine.audit import PendingEvent, append_events
 from engine.config import get_settings
-from engine.db import is_sqlite, unit_of_work
+from engine.db import bulk_insert, is_sqlite, unit_of_work
 from engine.errors import NotFound
 from engine.identity import SYSTEM, Actor
-from engine.models import EmailOutbox, Notification, User
+from engine.models import EmailOutbox, Notification, NotificationRead, User
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=1)
@@ -89,7 +90,36 @@ class NotificationBatch:
     """
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-    recipients: dict[str, Recipient] = field(default_factory=dict)
+    # who reads each row: one user, or a department's staff (for their e-mail)
+    readers: dict[str, list[Recipient]] = field(default_factory=dict)
+
+    def _row(
+        self,
+        key: str,
+        readers: list[Recipient],
+        *,
+        username: str | None,
+        department: str | None,
+        kind: str,
+        data: dict[str, Any],
+        at: datetime,
+        task_id: str | None,
+        instance_id: str | None,
+    ) -> None:
+        key = key[:200]
+        self.readers[key] = readers
+        self.rows.append(
+            {
+                "dedup_key": key,
+                "username": username,
+                "department": department,
+                "kind": kind,
+                "task_id": task_id,
+                "instance_id": instance_id,
+                "data": data,
+                "created_at": at,
+            }
+        )
 
     def add(
         self,
@@ -102,63 +132,83 @@ class NotificationBatch:
         task_id: str | None = None,
         instance_id: str | None = None,
     ) -> None:
-        seen: set[str] = set()
-        for who in recipients:
-            if who.username in seen:
-                continue
-            seen.add(who.username)
-            self.recipients[who.username] = who
-            self.rows.append(
-                {
-                    "dedup_key": f"{dedup}:{who.username}"[:200],
-                    "username": who.username,
-                    "kind": kind,
-                    "task_id": task_id,
-                    "instance_id": instance_id,
-                    "data": data,
-                    "created_at": at,
-                }
+        """One notification per recipient."""
+        for who in {r.username: r for r in recipients}.values():
+            self._row(
+                f"{dedup}:{who.username}",
+                [who],
+                username=who.username,
+                department=None,
+                kind=kind,
+                data=data,
+                at=at,
+                task_id=task_id,
+                instance_id=instance_id,
             )
+
+    def add_department(
+        self,
+        department: str,
+        members: list[Recipient],
+        *,
+        kind: str,
+        dedup: str,
+        data: dict[str, Any],
+        at: datetime,
+        task_id: str | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        """One notification for a department's staff (each member e-mailed when configured)."""
+        self._row(
+            f"{dedup}:@{department}",
+            members,
+            username=None,
+            department=department,
+            kind=kind,
+            data=data,
+            at=at,
+            task_id=task_id,
+            instance_id=instance_id,
+        )
 
     def write(self, session: Session) -> int:
         """Insert the notifications (and outbox e-mail when SMTP is configured)."""
         if not self.rows:
             return 0
-        insert = sqlite_insert if is_sqlite(session) else pg_insert
         table = Notification.__table__
         assert isinstance(table, Table)
-        stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"])
+        rows, self.rows = self.rows, []
         if not get_settings().smtp_host:
-            session.execute(stmt, self.rows)
-            written = len(self.rows)
-            self.rows = []
-            return written
+            bulk_insert(session, table, rows, skip_conflicts_on="dedup_key")
+            return len(rows)
+        insert = sqlite_insert if is_sqlite(session) else pg_insert
         inserted = session.execute(
-            stmt.returning(table.c.id, table.c.username, table.c.kind, table.c.data),
-            self.rows,
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(table.c.id, table.c.dedup_key, table.c.kind, table.c.data),
+            rows,
         ).all()
         mail = []
-        for note_id, username, kind, data in inserted:
-            who = self.recipients[username]
-            if not who.email:
-                continue
-            text = render(kind, data, who.language)
-            mail.append(
-                {
-                    "notification_id": note_id,
-                    "username": username,
-                    "to_address": who.email,
-                    "subject": f"[flowdesk] {text}"[:300],
-                    "body": text + "\n",
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": self.rows[0]["created_at"],
-                    "created_at": self.rows[0]["created_at"],
-                }
-            )
+        for note_id, key, kind, data in inserted:
+            for who in self.readers.get(key, []):
+                if not who.email:
+                    continue
+                text = render(kind, data, who.language)
+                mail.append(
+                    {
+                        "notification_id": note_id,
+                        "username": who.username,
+                        "to_address": who.email,
+                        "subject": f"[flowdesk] {text}"[:300],
+                        "body": text + "\n",
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": rows[0]["created_at"],
+                        "created_at": rows[0]["created_at"],
+                    }
+                )
         if mail:
             session.execute(sa_insert(EmailOutbox), mail)
-        self.rows = []
         return len(inserted)
 
 
@@ -211,36 +261,83 @@ def notify_admins_once(session: Session, *, kind: str, key: str, data: dict[str,
 # ---------------------------------------------------------------- reading
 
 
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    """Notifications addressed to the actor, or to their department's staff."""
+    mine = Notification.username == actor.username
+    if actor.department and actor.has("staff"):
+        return or_(
+            mine,
+            and_(Notification.username.is_(None), Notification.department == actor.department),
+        )
+    return mine
+
+
+def _read_mark(actor: Actor) -> Any:
+    return (
+        select(NotificationRead.read_at)
+        .where(
+            NotificationRead.notification_id == Notification.id,
+            NotificationRead.username == actor.username,
+        )
+        .scalar_subquery()
+    )
+
+
 def list_notifications(
     session: Session, *, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
-) -> tuple[list[Notification], int, int]:
-    """Return one page of the actor's notifications (newest first), the total and unread count."""
-    base = select(Notification).where(Notification.username == actor.username)
-    if unread_only:
-        base = base.where(Notification.read_at.is_(None))
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    unread = session.execute(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.username == actor.username, Notification.read_at.is_(None))
+) -> tuple[list[tuple[Notification, datetime | None]], int, int]:
+    """Return one page of the actor's notifications (newest first) with when each was
+    read, the total and the unread count."""
+    read_at = func.coalesce(Notification.read_at, _read_mark(actor))
+    unread = read_at.is_(None)
+    visible = _visible(actor)
+    conditions = [visible, unread] if unread_only else [visible]
+    total = session.execute(
+        select(func.count()).select_from(Notification).where(*conditions)
+    ).scalar_one()
+    unread_count = session.execute(
+        select(func.count()).select_from(Notification).where(visible, unread)
     ).scalar_one()
     rows = session.execute(
-        base.order_by(Notification.id.desc()).limit(max(1, min(limit, 200))).offset(max(0, offset))
-    ).scalars()
-    return list(rows), int(total), int(unread)
+        select(Notification, read_at)
+        .where(*conditions)
+        .order_by(Notification.id.desc())
+        .limit(max(1, min(limit, 200)))
+        .offset(max(0, offset))
+    ).all()
+    return [(note, when) for note, when in rows], int(total), int(unread_count)
 
 
 def mark_read(session: Session, *, actor: Actor, notification_id: int | None = None) -> int:
     """Mark one (or, with None, every) unread notification of the actor as read."""
-    stmt = update(Notification).where(
-        Notification.username == actor.username, Notification.read_at.is_(None)
-    )
+    now = clock.now()
+    unread = func.coalesce(Notification.read_at, _read_mark(actor)).is_(None)
+    conditions = [_visible(actor), unread]
     if notification_id is not None:
         note = session.get(Notification, notification_id)
-        if note is None or note.username != actor.username:
+        if (
+            note is None
+            or not session.execute(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.id == notification_id, _visible(actor))
+            ).scalar_one()
+        ):
             raise NotFound(f"notification {notification_id} does not exist")
-        stmt = stmt.where(Notification.id == notification_id)
-    return int(session.execute(stmt.values(read_at=clock.now())).rowcount or 0)  # type: ignore[attr-defined]
+        conditions.append(Notification.id == notification_id)
+    targets = session.execute(
+        select(Notification.id, Notification.username).where(*conditions)
+    ).all()
+    personal = [note_id for note_id, username in targets if username == actor.username]
+    shared = [note_id for note_id, username in targets if username is None]
+    if personal:
+        session.execute(
+            update(Notification).where(Notification.id.in_(personal)).values(read_at=now)
+        )
+    for note_id in shared:
+        session.add(NotificationRead(notification_id=note_id, username=actor.username, read_at=now))
+    session.flush()
+    return len(targets)
 
 
 # ---------------------------------------------------------------- e-mail

@@ -25,18 +25,22 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Table, and_, false, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import calendar as cal_mod
+from engine import clock
 from engine.audit import PendingEvent, append_events
-from engine.db import is_sqlite, unit_of_work
+from engine.config import get_settings
+from engine.db import bulk_update, is_sqlite, unit_of_work
 from engine.identity import SYSTEM, Actor
 from engine.models import Department, Task, User
 from engine.notifications import NotificationBatch, Recipient
@@ -326,12 +330,13 @@ class _Directory:
                 directory.executives.append(who)
         return directory
 
-    def owners(self, task: Task) -> list[Recipient]:
-        """The assignee, or the department's staff when nobody holds the task."""
+    def owners(self, task: Task) -> tuple[list[Recipient], str | None]:
+        """The assignee, or the department's staff (and the department) when nobody
+        holds the task."""
         if task.assignee:
             who = self.by_name.get(task.assignee)
-            return [who] if who else []
-        return list(self.members.get(task.department, []))
+            return ([who] if who else []), None
+        return list(self.members.get(task.department, [])), task.department
 
     def rung(self, rule: str, task: Task) -> list[Recipient]:
         if rule == "owning_supervisors":
@@ -356,7 +361,6 @@ def _next_step(task: Task, calendar: cal_mod.WorkingCalendar) -> datetime | None
 
 
 def _advance(
-    session: Session,
     task: Task,
     at: datetime,
     directory: _Directory,
@@ -376,13 +380,16 @@ def _advance(
     while task.next_sla_at is not None and task.next_sla_at <= at and task.due_at is not None:
         step_at = task.next_sla_at
         extra: dict[str, Any] = {}
+        to_department: str | None = None
         if task.sla_status == "on_track" and task.warn_at is not None and step_at < task.due_at:
             task.sla_status = "at_risk"
-            kind, recipients = "sla_warning", directory.owners(task)
+            kind = "sla_warning"
+            recipients, to_department = directory.owners(task)
             counts.warnings += 1
         elif task.sla_status != "breached":
             task.sla_status = "breached"
-            kind, recipients = "sla_breached", directory.owners(task)
+            kind = "sla_breached"
+            recipients, to_department = directory.owners(task)
             counts.breaches += 1
         else:
             rung = rungs[task.escalation_level]
@@ -402,6 +409,8 @@ def _advance(
             "step_at": step_at.isoformat(),
             "recipients": [r.username for r in recipients],
         }
+        if to_department:
+            data["to_department"] = to_department
         events.append(
             PendingEvent(
                 type=kind,
@@ -414,43 +423,110 @@ def _advance(
             )
         )
         level = extra.get("level", 0)
-        notes.add(
-            recipients,
-            kind=kind,
-            dedup=f"{kind}:{task.id}:{level}",
-            task_id=task.id,
-            instance_id=task.instance_id,
-            data={**data, "process_key": task.process_key, "element_id": task.element_id},
-            at=at,
-        )
+        note: dict[str, Any] = {
+            "kind": kind,
+            "dedup": f"{kind}:{task.id}:{level}",
+            "task_id": task.id,
+            "instance_id": task.instance_id,
+            # what the notification shows; the event holds the rest
+            "data": {**base, "level": level, "process_key": task.process_key},
+            "at": at,
+        }
+        if to_department:
+            notes.add_department(to_department, recipients, **note)
+        else:
+            notes.add(recipients, **note)
         task.next_sla_at = _next_step(task, calendar)
 
 
-def sweep(at: datetime, *, batch_size: int = 500) -> SweepCounts:
-    """Take every SLA step due by `at`: batches of claimed rows, one transaction each."""
+_SWEEP_COLUMNS = (
+    "id",
+    "instance_id",
+    "process_key",
+    "element_id",
+    "name",
+    "department",
+    "assignee",
+    "due_at",
+    "warn_at",
+    "sla_status",
+    "escalation_level",
+    "escalation_ladder",
+    "sla_calendar",
+    "next_sla_at",
+    "escalated_at",
+)
+_CHANGED = ("id", "sla_status", "escalation_level", "escalated_at", "next_sla_at")
+
+
+class _SlaRow:
+    """The SLA columns of one claimed task (plain attributes, no ORM bookkeeping)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def sweep(at: datetime, *, batch_size: int = 1000, threads: int | None = None) -> SweepCounts:
+    """Take every SLA step due by `at`: batches of claimed rows, one transaction each.
+
+    Each batch is one claiming SELECT on `ix_task_state_next_sla`, then one bulk
+    UPDATE of the tasks, one bulk INSERT of notifications and one of events. On
+    PostgreSQL `threads` connections (default FLOWDESK_SWEEP_THREADS, 2) claim
+    batches side by side; SKIP LOCKED keeps them apart.
+    """
     counts = SweepCounts()
+    with unit_of_work(write=False) as probe:
+        sqlite = is_sqlite(probe)
+    workers = 1 if sqlite else max(1, threads or get_settings().sweep_threads)
+    if workers == 1:
+        _sweep_batches(at, batch_size, counts)
+        return counts
+    lock = threading.Lock()
+    now = clock.now()  # the caller's clock (frozen by `tick --at`) for the helper threads
+
+    def run() -> None:
+        mine = SweepCounts()
+        with clock.frozen_at(now):
+            _sweep_batches(at, batch_size, mine)
+        with lock:
+            counts.warnings += mine.warnings
+            counts.breaches += mine.breaches
+            counts.escalations += mine.escalations
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flowdesk-sla") as pool:
+        for future in [pool.submit(run) for _ in range(workers)]:
+            future.result()
+    return counts
+
+
+def _sweep_batches(at: datetime, batch_size: int, counts: SweepCounts) -> None:
+    table = Task.__table__
+    assert isinstance(table, Table)
+    columns = [table.c[name] for name in _SWEEP_COLUMNS]
     while True:
         with unit_of_work() as session:
             stmt = (
-                select(Task)
+                select(*columns)
                 .where(Task.state == "open", Task.next_sla_at <= at)
-                .order_by(Task.next_sla_at, Task.id)
+                # index order only (no tie-break column): no sort of a large due group
+                .order_by(Task.next_sla_at)
                 .limit(batch_size)
-                .execution_options(populate_existing=True)
             )
             if not is_sqlite(session):
                 stmt = stmt.with_for_update(skip_locked=True)
-            tasks = list(session.execute(stmt).scalars())
-            if not tasks:
-                return counts
+            rows = [_SlaRow(dict(r._mapping)) for r in session.execute(stmt)]
+            if not rows:
+                return
             directory = _Directory.load(session)
             events: list[PendingEvent] = []
             notes = NotificationBatch()
-            for task in tasks:
-                _advance(session, task, at, directory, events, notes, counts)
-            session.flush()
+            for row in rows:
+                _advance(row, at, directory, events, notes, counts)  # type: ignore[arg-type]
+            bulk_update(
+                session, table, "id", [{c: getattr(row, c) for c in _CHANGED} for row in rows]
+            )
             notes.write(session)
-            append_events(session, events)
+            append_events(session, events)  # last: the chain head lock is held until commit
 
 
 def department_calendar(session: Session, code: str) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from typing import Any, ClassVar
 
 from fastapi.testclient import TestClient
 
@@ -12,9 +13,27 @@ from api.app import create_app
 class Api:
     """The HTTP API as a user sees it (bearer tokens per username)."""
 
+    _open: ClassVar[weakref.WeakSet[Api]] = weakref.WeakSet()
+
     def __init__(self) -> None:
         self.client = TestClient(create_app())
+        # One event loop (blocking portal) for all of this client's requests, as
+        # Starlette recommends, instead of a new thread and loop per request.
+        self.client.__enter__()
+        self._closed = False
+        Api._open.add(self)
         self.tokens: dict[str, str] = {}
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.client.__exit__(None, None, None)
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Close every client still open (after each test)."""
+        for api in list(cls._open):
+            api.close()
 
     def login(self, username: str, password: str = "secret-pw") -> str:
         r = self.client.post(

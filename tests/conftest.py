@@ -82,6 +82,9 @@ def _empty_tables(url: str) -> None:
     from engine.models import Base
 
     SPEC_CACHE.clear()  # emptied tables hand out the same version ids again
+    from engine import calendar
+
+    calendar.clear_cache()  # loaded calendar years go with the tables
     engine = get_engine(url)
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
     with engine.begin() as conn:
@@ -105,6 +108,14 @@ def db_url(
     yield url
     clock.set_global_time(None)
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _close_api_clients() -> Iterator[None]:
+    yield
+    from tests.api_client import Api
+
+    Api.close_all()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -23,6 +23,7 @@ from engine.errors import InvalidBpmn
 from engine.models import Task
 from engine.rounds import run_round
 from tests.api_client import Api
+from tests.factories import make_user
 from tests.shipped import PROCESSES, Case, setup_shipped
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -259,8 +260,19 @@ def test_notifications_are_read_and_marked(api: Api) -> None:
     assert api.post(f"/notifications/{note_id}/read", "eng1").status_code == 404  # not theirs
     assert api.post(f"/notifications/{note_id}/read", "sup_engineering").json() == {"marked": 1}
     assert api.get("/notifications", "sup_engineering").json()["unread"] == 0
-    assert api.get("/notifications", "eng1", params={"unread": True}).json()["total"] == 2
+    # Warning and breach of the unclaimed survey went to engineering's staff: one
+    # notification each for the department, read marks per person.
+    make_user("eng2", "staff", department="engineering")
+    dept = api.get("/notifications", "eng1", params={"unread": True}).json()
+    assert dept["total"] == 2
+    assert {n["to_department"] for n in dept["items"]} == {"engineering"}
     assert api.post("/notifications/read-all", "eng1").json() == {"marked": 2}
+    assert api.get("/notifications", "eng1").json()["unread"] == 0
+    assert api.get("/notifications", "eng2").json()["unread"] == 2
+    one = api.get("/notifications", "eng2").json()["items"][0]["id"]
+    assert api.post(f"/notifications/{one}/read", "eng2").json() == {"marked": 1}
+    assert api.get("/notifications", "eng2").json()["unread"] == 1
+    assert api.post(f"/notifications/{one}/read", "prop1").status_code == 404
 
 
 def test_tick_command_prints_counts_once(api: Api, db_url: str) -> None:
@@ -324,3 +336,57 @@ def test_bad_sla_properties_are_deploy_errors(db_url: str) -> None:
     found = {(p.element_id, p.message.split(";")[0]) for p in err.value.problems}
     assert ("assign_consultant", "the SLA property 'sla_hours' is '-4'") in found
     assert any(e == "sign_contract" and "boss" in m for e, m in found)
+
+
+def test_department_calendars_and_the_calendar_api(api: Api) -> None:
+    make_user("root", "admin")
+    assert (
+        api.client.put(
+            "/api/v1/departments/sales/calendar",
+            json={"calendar": "sales_office"},
+            headers={"Authorization": f"Bearer {api.login('sup_sales')}"},
+        ).status_code
+        == 403
+    )
+    admin = {"Authorization": f"Bearer {api.login('root')}"}
+    bad = api.client.put(
+        "/api/v1/departments/sales/calendar", json={"calendar": "moon"}, headers=admin
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "calendar"
+    ok = api.client.put(
+        "/api/v1/departments/sales/calendar", json={"calendar": "sales_office"}, headers=admin
+    )
+    assert ok.status_code == 200, ok.text
+    clock.set_global_time(at("2026-11-28T10:00"))  # a Saturday: the sales office is open
+    lead = Case(
+        api,
+        "sales1",
+        "lead_follow_up",
+        {"name": "李雷", "phone": "13900139000", "project": "云山府", "source": "walk_in"},
+    )
+    assert lead.task("assign_consultant")["due_at"] == iso("2026-11-28T15:00")
+    complaint_case = Case(api, "cs1", "complaint_handling", complaint("other"))
+    assert complaint_case.task("acknowledge_complaint")["due_at"] == iso("2026-11-30T11:00")
+
+    assert api.get("/calendar/2027", "eng1").json()["source"] == "computed"
+    loaded = api.client.put(
+        "/api/v1/calendar/2027",
+        json={"holidays": {"2027-02-08": "春节"}, "workdays": ["2027-02-20"]},
+        headers=admin,
+    )
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["source"] == "loaded"
+    assert loaded.json()["working_weekend_days"] == [{"date": "2027-02-20", "name": ""}]
+    refused = api.client.put(
+        "/api/v1/calendar/2027", json={"holidays": ["2026-01-01"]}, headers=admin
+    )
+    assert refused.status_code == 422 and "not in 2027" in refused.json()["detail"][0]["message"]
+
+
+def test_admins_hear_once_of_a_computed_year(api: Api) -> None:
+    make_user("root", "admin")
+    tick("2026-12-20T10:00")  # 2027 is within the coming weeks, with no official schedule
+    tick("2026-12-21T10:00")
+    notes = api.get("/notifications", "root").json()["items"]
+    assert [(n["kind"], n["data"]["year"]) for n in notes] == [("calendar_computed", 2027)]
+    assert "2027" in notes[0]["text"]

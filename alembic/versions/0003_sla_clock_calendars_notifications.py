@@ -53,7 +53,8 @@ def upgrade() -> None:
         "notification",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("dedup_key", sa.String(length=200), nullable=False),
-        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=True),
+        sa.Column("department", sa.String(length=40), nullable=True),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("task_id", sa.String(length=36), nullable=True),
         sa.Column("instance_id", sa.String(length=36), nullable=True),
@@ -64,6 +65,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedup_key", name=op.f("uq_notification_dedup_key")),
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index("ix_notification_department", ["department", "id"], unique=False)
         batch_op.create_index(
             "ix_notification_user_read", ["username", "read_at", "id"], unique=False
         )
@@ -82,6 +84,18 @@ def upgrade() -> None:
     with op.batch_alter_table("calendar_day", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_calendar_day_year"), ["year"], unique=False)
 
+    op.create_table(
+        "notification_read",
+        sa.Column("notification_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("read_at", engine.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["notification_id"],
+            ["notification.id"],
+            name=op.f("fk_notification_read_notification_id_notification"),
+        ),
+        sa.PrimaryKeyConstraint("notification_id", "username", name=op.f("pk_notification_read")),
+    )
     with op.batch_alter_table("app_user", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=200), nullable=True))
 
@@ -127,12 +141,14 @@ def downgrade() -> None:
     with op.batch_alter_table("app_user", schema=None) as batch_op:
         batch_op.drop_column("email")
 
+    op.drop_table("notification_read")
     with op.batch_alter_table("calendar_day", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_calendar_day_year"))
 
     op.drop_table("calendar_day")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index("ix_notification_user_read")
+        batch_op.drop_index("ix_notification_department")
 
     op.drop_table("notification")
     with op.batch_alter_table("email_outbox", schema=None) as batch_op:

@@ -35,9 +35,10 @@ def list_notifications(
                     "instance_id": n.instance_id,
                     "data": n.data,
                     "created_at": iso(n.created_at),
-                    "read_at": iso(n.read_at),
+                    "read_at": iso(read_at),
+                    "to_department": n.department,
                 }
-                for n in rows
+                for n, read_at in rows
             ],
             "total": total,
             "unread": unread_count,

@@ -6,7 +6,7 @@ from engine.models.customers import Complaint, Customer, Lead, LeadStage, UnitOw
 from engine.models.definitions import ProcessDefinition, ProcessVersion
 from engine.models.history import HistoryEvent, HistoryHead
 from engine.models.instances import Instance
-from engine.models.notifications import EmailOutbox, Notification
+from engine.models.notifications import EmailOutbox, Notification, NotificationRead
 from engine.models.org import ROLES, Department, User, UserRole
 from engine.models.tasks import Task, TaskComment
 
@@ -16,6 +16,7 @@ __all__ = [
     "CalendarYear",
     "EmailOutbox",
     "Notification",
+    "NotificationRead",
     "Complaint",
     "Customer",
     "Lead",
