@@ -1,6 +1,7 @@
 # flowdesk — the two commands of CONTRACT.md: `make run` and `make test`.
 # Each does its own set-up on a fresh clone: virtualenv, dependencies,
-# database migrations (and the bpmn-js assets from npm once the pages exist).
+# database migrations, the bpmn-js viewer from npm, and (for the browser tests)
+# Debian's chromium with CJK fonts.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/flowdesk_test
 
-.PHONY: run test install lint bench clean
+NPM_STAMP := node_modules/.installed
+
+.PHONY: run test install lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +19,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The bpmn-js viewer the case page draws diagrams with, served by flowdesk itself.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
 
-run: $(STAMP)
+install: $(STAMP) $(NPM_STAMP)
+
+# Browser tests drive Debian's chromium (no browser download): install it with
+# CJK fonts when missing and apt-get can (as root); otherwise the browser tests
+# are skipped and say so (under CI=true they fail instead).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -q chromium fonts-noto-cjk >/dev/null \
+			|| { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+		else \
+			echo "flowdesk: no /usr/bin/chromium and no root apt-get: the browser tests will be SKIPPED"; \
+		fi; \
+	fi
+
+run: $(STAMP) $(NPM_STAMP)
 	$(BIN)/flowdesk db upgrade
 	$(BIN)/flowdesk seed-demo --if-empty
 	$(BIN)/flowdesk serve --host 127.0.0.1 --port 8000
@@ -29,7 +50,7 @@ lint: $(STAMP)
 
 # PostgreSQL tests run when CI=true (and must not skip there) or when a
 # server answers on 127.0.0.1:5432; otherwise they are skipped and said so.
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP) browser
 	@$(MAKE) --no-print-directory lint
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 		echo "flowdesk: running the PostgreSQL tests against $(PG_TEST_URL)"; \
@@ -44,4 +65,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.workflow_size
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache node_modules test-artifacts

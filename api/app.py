@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -91,6 +92,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+BPMN_JS_DIR = Path(
+    os.environ.get("FLOWDESK_BPMN_JS_DIR")
+    or Path(__file__).resolve().parents[1] / "node_modules" / "bpmn-js" / "dist"
+)
+
+
 def create_app() -> FastAPI:
     """Build the application."""
     app = FastAPI(
@@ -115,6 +123,15 @@ def create_app() -> FastAPI:
         calendar,
     ):
         app.include_router(module.router, prefix="/api/v1")
+
+    from fastapi.staticfiles import StaticFiles
+
+    from api.web import pages
+
+    app.include_router(pages.router)
+    if BPMN_JS_DIR.is_dir():  # installed from npm by the set-up (package.json)
+        app.mount("/static/vendor/bpmn-js", StaticFiles(directory=str(BPMN_JS_DIR)), name="bpmn-js")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor
-from engine.models import HistoryEvent, Instance, Task, TaskComment
+from engine.models import (
+    Complaint,
+    Customer,
+    HistoryEvent,
+    Instance,
+    Lead,
+    Task,
+    TaskComment,
+)
 from engine.sla import escalated_to
 
 TASK_SCOPES = ("mine", "department", "escalated", "all")
@@ -25,8 +34,30 @@ class TaskFilters:
     process_key: str | None = None
     element_id: str | None = None
     instance_id: str | None = None
+    sla_status: str | None = None
+    project: str | None = None
+    # customer name, phone (partial) or business key
+    search: str | None = None
     limit: int = 50
     offset: int = 0
+
+
+def _cases_of_customers(customer_ids: Any) -> Any:
+    return union(
+        select(Complaint.instance_id).where(Complaint.customer_id.in_(customer_ids)),
+        select(Lead.instance_id).where(Lead.customer_id.in_(customer_ids)),
+    )
+
+
+def known_projects(session: Session) -> list[str]:
+    """Return the projects named by complaints and leads, for filters."""
+    rows = session.execute(
+        union(
+            select(Complaint.project).where(Complaint.project.is_not(None)),
+            select(Lead.project),
+        )
+    ).scalars()
+    return sorted({r for r in rows if r})
 
 
 def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple[list[Task], int]:
@@ -46,6 +77,30 @@ def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple
         conditions.append(escalated_to(actor))
     if filters.state:
         conditions.append(Task.state == filters.state)
+    if filters.sla_status:
+        if filters.sla_status not in ("on_track", "at_risk", "breached"):
+            raise InvalidData([FieldProblem("sla_status", "one of on_track, at_risk, breached")])
+        conditions.append(Task.sla_status == filters.sla_status)
+    if filters.project:
+        conditions.append(
+            Task.instance_id.in_(
+                union(
+                    select(Complaint.instance_id).where(Complaint.project == filters.project),
+                    select(Lead.instance_id).where(Lead.project == filters.project),
+                )
+            )
+        )
+    if filters.search:
+        like = "%" + filters.search.replace("%", "").replace("_", "") + "%"
+        customers = select(Customer.id).where(
+            or_(Customer.name.ilike(like), Customer.phone.like(like))
+        )
+        conditions.append(
+            or_(
+                Task.instance_id.in_(_cases_of_customers(customers)),
+                Task.instance_id.in_(select(Instance.id).where(Instance.business_key.ilike(like))),
+            )
+        )
     if filters.overdue:
         conditions.append(Task.state == "open")
         conditions.append(Task.due_at < now)

@@ -1,0 +1,736 @@
+"""The staff pages: sign-in, inbox, task, case, start forms, notifications.
+
+Handlers here only translate between HTML forms and the engine's service
+functions (the same ones the JSON API calls); every rule stays in `engine/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.web import i18n
+from api.web.session import (
+    PageSession,
+    csrf_ok,
+    end_session,
+    login_csrf,
+    login_csrf_ok,
+    read_session,
+    start_session,
+)
+from engine import calendar, clock, notifications, queries, runtime
+from engine.customers import mask_phone
+from engine.db import unit_of_work
+from engine.definitions import get_version, start_event_id
+from engine.departments import DEPARTMENTS
+from engine.errors import FlowdeskError, InvalidData, NotAuthenticated, NotFound, NotPermitted
+from engine.identity import Actor, actor_for, authenticate
+from engine.models import Instance, ProcessVersion, Task, User
+from engine.sla import breached_for, task_calendar
+from forms.registry import get_form
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+
+PAGE_SIZE = 25
+TABS = ("mine", "department", "escalated", "all")
+START_PAGES = {"complaint_handling": "register_complaint", "lead_follow_up": "register_visitor"}
+
+
+@dataclass
+class Page:
+    """Who is looking at a page, in which language."""
+
+    request: Request
+    session: PageSession
+    user: User
+    actor: Actor
+
+    @property
+    def language(self) -> str:
+        return self.user.language if self.user.language in i18n.LANGUAGES else "zh-CN"
+
+    def t(self, key: str, **params: Any) -> str:
+        return i18n.t(key, self.language, **params)
+
+    def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        with unit_of_work(write=False) as s:
+            _, _, unread = notifications.list_notifications(s, actor=self.actor, limit=1)
+        return templates.TemplateResponse(
+            self.request,
+            name,
+            {
+                "page": self,
+                "t": self.t,
+                "lang": self.language,
+                "csrf": self.session.csrf,
+                "unread": unread,
+                "is_supervisor": self.actor.has("supervisor", "executive", "admin"),
+                "start_pages": START_PAGES,
+                "can_start": not self.actor.roles <= {"auditor"},
+                **context,
+            },
+            status_code=status_code,
+        )
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _page(request: Request) -> Page | RedirectResponse:
+    session = read_session(request)
+    if session is None:
+        return _login_redirect(request)
+    with unit_of_work(write=False) as s:
+        user = s.get(User, session.user_id)
+        if user is None or not user.is_active:
+            return _login_redirect(request)
+        actor = actor_for(user)
+    return Page(request, session, user, actor)
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for key in form:
+        values = form.getlist(key)
+        data[key] = values if len(values) > 1 else values[0]
+    return data
+
+
+def _error_page(page: Page, exc: FlowdeskError) -> HTMLResponse:
+    status = 403 if isinstance(exc, NotPermitted) else 404 if isinstance(exc, NotFound) else 409
+    title = page.t("forbidden") if status == 403 else page.t("not_found") if status == 404 else ""
+    return page.render("error.html", status_code=status, title=title, message=exc.message)
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/inbox") -> Response:
+    language = request.cookies.get("lang") or "zh-CN"
+    return _rerender(request, "login.html", Response(), language, next=next, error=None)
+
+
+def _rerender(
+    request: Request, name: str, response: Response, language: str, **context: Any
+) -> Response:
+    token = login_csrf(request, response)
+    page = templates.TemplateResponse(
+        request,
+        name,
+        {"t": lambda k, **p: i18n.t(k, language, **p), "lang": language, "csrf": token, **context},
+        status_code=response.status_code,
+    )
+    for key, value in response.headers.items():
+        if key.lower() == "set-cookie":
+            page.headers.append(key, value)
+    return page
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await _form(request)
+    language = request.cookies.get("lang") or "zh-CN"
+    target = str(form.get("next") or "/inbox")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/inbox"
+    if not login_csrf_ok(request, form.get("csrf_token")):
+        failed = Response(status_code=403)
+        return _rerender(
+            request, "login.html", failed, language, next=target, error=i18n.t("csrf", language)
+        )
+    try:
+        with unit_of_work(write=False) as s:
+            user = authenticate(
+                s, username=str(form.get("username", "")), password=str(form.get("password", ""))
+            )
+            user_id = user.id
+    except NotAuthenticated:
+        failed = Response(status_code=401)
+        return _rerender(
+            request,
+            "login.html",
+            failed,
+            language,
+            next=target,
+            error=i18n.t("bad_credentials", language),
+        )
+    response = RedirectResponse(target, status_code=303)
+    start_session(request, response, user_id)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    form = await _form(request)
+    if not csrf_ok(page.session, form.get("csrf_token")):
+        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    return response
+
+
+@router.post("/language")
+async def set_language(request: Request) -> Response:
+    """Switch the page language; remembered on the user."""
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    form = await _form(request)
+    if not csrf_ok(page.session, form.get("csrf_token")):
+        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    language = form.get("language")
+    if language in i18n.LANGUAGES:
+        with unit_of_work() as s:
+            user = s.get(User, page.user.id)
+            assert user is not None
+            user.language = str(language)
+    back = str(form.get("back") or "/inbox")
+    response = RedirectResponse(back if back.startswith("/") else "/inbox", status_code=303)
+    response.set_cookie("lang", str(language), samesite="lax", httponly=True, path="/")
+    return response
+
+
+# ---------------------------------------------------------------- inbox
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+def _case_rows(session: Session, instance_ids: set[str]) -> dict[str, Instance]:
+    if not instance_ids:
+        return {}
+    return {
+        i.id: i
+        for i in session.execute(select(Instance).where(Instance.id.in_(instance_ids))).scalars()
+    }
+
+
+def _task_view(task: Task, instance: Instance | None, page: Page) -> dict[str, Any]:
+    variables = (instance.variables if instance else None) or {}
+    now = clock.now()
+    left = ""
+    if task.due_at is not None and task.state == "open":
+        cal = task_calendar(task)
+        overdue = cal.between(task.due_at, now) if now > task.due_at else timedelta(0)
+        left = i18n.time_left(cal.between(now, task.due_at), overdue, page.language)
+    phone = str(variables.get("phone") or "")
+    return {
+        "task": task,
+        "business_key": (instance.business_key if instance else None) or task.instance_id[:8],
+        "customer": variables.get("customer_name") or variables.get("name") or "",
+        "phone": mask_phone(phone) if phone else "",
+        "project_unit": " ".join(
+            str(v) for v in (variables.get("project"), variables.get("unit")) if v
+        ),
+        "department": _department_name(task.department, page.language),
+        "time_left": left,
+        "overdue": task.due_at is not None and task.state == "open" and now > task.due_at,
+        "due": i18n.local_time(task.due_at, calendar.timezone(), page.language),
+    }
+
+
+def _department_name(code: str, language: str) -> str:
+    department = next((d for d in DEPARTMENTS if d.code == code), None)
+    if department is None:
+        return code
+    return department.name_zh if language == "zh-CN" else department.name_en
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(
+    request: Request,
+    tab: str = "mine",
+    process: str = "",
+    element: str = "",
+    sla: str = "",
+    project: str = "",
+    q: str = "",
+    page_no: int = 1,
+    done: str = "",
+) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    tabs = [
+        name
+        for name in TABS
+        if name != "all" or page.actor.has("supervisor", "executive", "auditor", "admin")
+    ]
+    if tab not in tabs:
+        tab = tabs[0]
+    page_no = max(1, page_no)
+    counts: dict[str, int] = {}
+    with unit_of_work(write=False) as s:
+        for name in tabs:
+            try:
+                _, counts[name] = queries.list_tasks(
+                    s, actor=page.actor, filters=queries.TaskFilters(scope=name, limit=1)
+                )
+            except NotPermitted:
+                counts[name] = 0
+        filters = queries.TaskFilters(
+            scope=tab,
+            process_key=process or None,
+            element_id=element or None,
+            sla_status=sla or None,
+            project=project or None,
+            search=q.strip() or None,
+            limit=PAGE_SIZE,
+            offset=(page_no - 1) * PAGE_SIZE,
+        )
+        try:
+            rows, total = queries.list_tasks(s, actor=page.actor, filters=filters)
+        except NotPermitted:
+            rows, total = [], 0
+        cases = _case_rows(s, {t.instance_id for t in rows})
+        views = [_task_view(t, cases.get(t.instance_id), page) for t in rows]
+        projects = queries.known_projects(s)
+    query = {
+        "tab": tab,
+        "process": process,
+        "element": element,
+        "sla": sla,
+        "project": project,
+        "q": q,
+    }
+    return page.render(
+        "inbox.html",
+        tab=tab,
+        tabs=tabs,
+        counts=counts,
+        rows=views,
+        total=total,
+        page_no=page_no,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters=query,
+        query_for=lambda **changes: urlencode({**query, **changes}),
+        projects=projects,
+        done=done,
+        back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    )
+
+
+# ---------------------------------------------------------------- task actions
+
+
+async def _task_action(request: Request, task_id: str, action: str) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    form = await _form(request)
+    if not csrf_ok(page.session, form.get("csrf_token")):
+        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    back = str(form.get("back") or f"/tasks/{task_id}")
+    if not back.startswith("/") or back.startswith("//"):
+        back = f"/tasks/{task_id}"
+    try:
+        with unit_of_work() as s:
+            if action == "claim":
+                task = runtime.claim_task(s, task_id=task_id, actor=page.actor)
+            elif action == "unclaim":
+                task = runtime.unclaim_task(s, task_id=task_id, actor=page.actor)
+            elif action == "assign":
+                task = runtime.assign_task(
+                    s, task_id=task_id, username=form.get("username"), actor=page.actor
+                )
+            else:
+                runtime.add_comment(s, task_id=task_id, text=form.get("text"), actor=page.actor)
+                task = None
+            name = task.name if task else ""
+    except InvalidData as exc:
+        return _task_page(
+            page, task_id, errors={p.field: p.message for p in exc.problems}, status_code=422
+        )
+    except (NotPermitted, NotFound) as exc:
+        return _error_page(page, exc)
+    except FlowdeskError as exc:
+        return _task_page(page, task_id, notice=exc.message, status_code=409)
+    separator = "&" if "?" in back else "?"
+    if action == "claim":
+        back += f"{separator}{urlencode({'claimed': name})}"
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/tasks/{task_id}/claim")
+async def claim(request: Request, task_id: str) -> Response:
+    return await _task_action(request, task_id, "claim")
+
+
+@router.post("/tasks/{task_id}/unclaim")
+async def unclaim(request: Request, task_id: str) -> Response:
+    return await _task_action(request, task_id, "unclaim")
+
+
+@router.post("/tasks/{task_id}/assign")
+async def assign(request: Request, task_id: str) -> Response:
+    return await _task_action(request, task_id, "assign")
+
+
+@router.post("/tasks/{task_id}/comments")
+async def comment(request: Request, task_id: str) -> Response:
+    return await _task_action(request, task_id, "comment")
+
+
+# ---------------------------------------------------------------- task page
+
+
+def _coerce(fields: list[dict[str, Any]], raw: dict[str, Any]) -> dict[str, Any]:
+    """Turn HTML form strings into the values the form's validation expects."""
+    data: dict[str, Any] = {}
+    for field in fields:
+        name, kind = field["name"], field["type"]
+        value = raw.get(name)
+        if kind == "multi_enum":
+            data[name] = [v for v in (value if isinstance(value, list) else [value]) if v] or None
+            continue
+        if isinstance(value, list):
+            value = value[-1]
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            data[name] = None if kind != "boolean" else (False if name in raw else None)
+            continue
+        if kind == "boolean":
+            data[name] = value in ("true", "on", "1", "yes")
+        elif kind == "integer":
+            try:
+                data[name] = int(value)
+            except ValueError:
+                data[name] = value
+        elif kind == "number":
+            try:
+                data[name] = float(value)
+            except ValueError:
+                data[name] = value
+        else:
+            data[name] = value
+    return data
+
+
+def _task_page(
+    page: Page,
+    task_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        with unit_of_work(write=False) as s:
+            task = queries.get_task(s, task_id=task_id, actor=page.actor)
+            instance = s.get(Instance, task.instance_id)
+            comments = queries.task_comments(s, task_id)
+            staff = [
+                u.username
+                for u in s.execute(
+                    select(User).where(User.department_code == task.department, User.is_active)
+                ).scalars()
+                if u.role_names & {"staff", "supervisor"}
+            ]
+    except FlowdeskError as exc:
+        return _error_page(page, exc)
+    form = get_form(task.process_key, task.element_id)
+    view = _task_view(task, instance, page)
+    over = breached_for(task, clock.now())
+    return page.render(
+        "task.html",
+        status_code=status_code,
+        view=view,
+        task=task,
+        instance=instance,
+        form=form,
+        errors=errors or {},
+        values=values or {},
+        notice=notice,
+        comments=comments,
+        staff=staff,
+        breached_hours=round(over.total_seconds() / 3600, 1) if over is not None else None,
+        can_work=page.actor.has("staff", "supervisor")
+        and (task.assignee == page.actor.username or task.department == page.actor.department),
+        can_assign=page.actor.has("executive", "admin")
+        or (page.actor.has("supervisor") and page.actor.department == task.department),
+    )
+
+
+@router.get("/tasks/{task_id}", response_class=HTMLResponse)
+def task_page(request: Request, task_id: str) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    return _task_page(page, task_id)
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete(request: Request, task_id: str) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    raw = await _form(request)
+    if not csrf_ok(page.session, raw.get("csrf_token")):
+        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    with unit_of_work(write=False) as s:
+        task = s.get(Task, task_id)
+    if task is None:
+        return _error_page(page, NotFound("task does not exist"))
+    form = get_form(task.process_key, task.element_id)
+    fields = form["fields"] if form else []
+    data = _coerce(fields, raw) if form else {}
+    try:
+        with unit_of_work() as s:
+            done, _ = runtime.complete_task(
+                s, task_id=task_id, variables=data, actor=page.actor, language=page.language
+            )
+            name = done.name
+    except InvalidData as exc:
+        return _task_page(
+            page,
+            task_id,
+            errors={p.field: p.message for p in exc.problems},
+            values=raw,
+            notice=page.t("fix_errors"),
+            status_code=422,
+        )
+    except (NotPermitted, NotFound) as exc:
+        return _error_page(page, exc)
+    except FlowdeskError as exc:
+        return _task_page(page, task_id, notice=exc.message, status_code=409)
+    return RedirectResponse(f"/inbox?{urlencode({'done': name})}", status_code=303)
+
+
+# ---------------------------------------------------------------- starting cases
+
+
+@router.get("/start/{process_key}", response_class=HTMLResponse)
+def start_form(request: Request, process_key: str) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    return _start_page(page, process_key)
+
+
+def _start_page(
+    page: Page,
+    process_key: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if process_key not in START_PAGES:
+        return _error_page(page, NotFound(f"no start page for {process_key}"))
+    with unit_of_work(write=False) as s:
+        try:
+            version = get_version(s, process_key)
+        except FlowdeskError as exc:
+            return _error_page(page, exc)
+        form = get_form(process_key, start_event_id(s, version))
+    return page.render(
+        "start.html",
+        status_code=status_code,
+        process_key=process_key,
+        title=page.t(START_PAGES[process_key]),
+        form=form,
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+@router.post("/start/{process_key}")
+async def start(request: Request, process_key: str) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    raw = await _form(request)
+    if not csrf_ok(page.session, raw.get("csrf_token")):
+        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    if process_key not in START_PAGES:
+        return _error_page(page, NotFound(f"no start page for {process_key}"))
+    with unit_of_work(write=False) as s:
+        form = get_form(process_key, start_event_id(s, get_version(s, process_key)))
+    data = _coerce(form["fields"], raw) if form else {}
+    data = {k: v for k, v in data.items() if v is not None}
+    try:
+        with unit_of_work() as s:
+            state = runtime.start_instance(
+                s,
+                process_key=process_key,
+                variables=data,
+                actor=page.actor,
+                language=page.language,
+            )
+            instance_id = state.instance.id
+    except InvalidData as exc:
+        return _start_page(
+            page,
+            process_key,
+            errors={p.field: p.message for p in exc.problems},
+            values=raw,
+            status_code=422,
+        )
+    except FlowdeskError as exc:
+        return _error_page(page, exc)
+    return RedirectResponse(f"/cases/{instance_id}?started=1", status_code=303)
+
+
+# ---------------------------------------------------------------- case page
+
+
+@router.get("/cases/{instance_id}", response_class=HTMLResponse)
+def case_page(request: Request, instance_id: str, started: str = "") -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    try:
+        with unit_of_work(write=False) as s:
+            instance = queries.get_instance(s, instance_id=instance_id, actor=page.actor)
+            events = queries.instance_history(s, instance_id)
+            tasks = list(
+                s.execute(
+                    select(Task).where(Task.instance_id == instance_id).order_by(Task.created_at)
+                ).scalars()
+            )
+    except FlowdeskError as exc:
+        return _error_page(page, exc)
+    tz = calendar.timezone()
+    open_views = [_task_view(t, instance, page) for t in tasks if t.state == "open"]
+    with unit_of_work(write=False) as s:
+        version = s.get(ProcessVersion, instance.version_id)
+        xml = version.content if version is not None else ""
+    done = sorted(
+        {
+            e.element_id
+            for e in events
+            if e.element_id and e.type in ("task_completed", "instance_started", "timer_fired")
+        }
+    )
+    diagram = {
+        "xml": xml,
+        "done": done,
+        "open": sorted({t.element_id for t in tasks if t.state == "open"}),
+        "breached": sorted(
+            {t.element_id for t in tasks if t.state == "open" and t.sla_status == "breached"}
+        ),
+    }
+    return page.render(
+        "case.html",
+        diagram=diagram,
+        instance=instance,
+        events=[_event_line(e, tasks, page, tz) for e in events],
+        open_tasks=open_views,
+        started=bool(started),
+        variables=instance.variables or {},
+    )
+
+
+def _event_line(event: Any, tasks: list[Task], page: Page, tz: Any) -> dict[str, Any]:
+    data = event.data or {}
+    name = data.get("name") or event.element_id or ""
+    who = event.actor
+    lang = page.language
+    zh = lang == "zh-CN"
+    text = {
+        "instance_started": "登记了案件" if zh else "registered the case",
+        "task_created": (f"创建任务 {name}" if zh else f"created the task {name}"),
+        "task_claimed": (f"认领了 {name}" if zh else f"claimed {name}"),
+        "task_unclaimed": (f"退回了 {name}" if zh else f"gave {name} back to the queue"),
+        "task_assigned": (
+            f"把 {name} 转派给 {data.get('assignee')}"
+            if zh
+            else f"assigned {name} to {data.get('assignee')}"
+        ),
+        "task_commented": (
+            f"备注 {name}：{data.get('text', '')}"
+            if zh
+            else f"commented on {name}: {data.get('text', '')}"
+        ),
+        "sla_warning": (f"{name} 即将超时" if zh else f"{name} is at risk"),
+        "sla_breached": (f"{name} 已超时" if zh else f"{name} breached its due time"),
+        "task_escalated": (
+            f"{name} 升级到第 {data.get('level')} 级（{data.get('recipient_group')}）"
+            if zh
+            else f"{name} escalated to level {data.get('level')} ({data.get('recipient_group')})"
+        ),
+        "instance_completed": "结案" if zh else "closed the case",
+        "instance_cancelled": "取消了案件" if zh else "cancelled the case",
+        "timer_fired": "定时器触发" if zh else "a timer fired",
+    }.get(event.type, event.type)
+    if event.type == "task_completed":
+        task = next((t for t in tasks if t.id == event.task_id), None)
+        took = ""
+        if task is not None and task.completed_at is not None:
+            span = (
+                task_calendar(task).between(task.created_at, task.completed_at)
+                if (task.due_at is not None)
+                else task.completed_at - task.created_at
+            )
+            took = i18n.working_duration(span, lang)
+        text = (
+            (
+                f"完成了 {name}（分派后 {took}）"
+                if zh
+                else f"completed {name} {took} after it was assigned"
+            )
+            if took
+            else (f"完成了 {name}" if zh else f"completed {name}")
+        )
+    return {
+        "at": i18n.local_time(event.at, tz, lang),
+        "who": who,
+        "text": text,
+        "type": event.type,
+    }
+
+
+# ---------------------------------------------------------------- notifications
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notification_page(request: Request) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    with unit_of_work(write=False) as s:
+        rows, total, unread = notifications.list_notifications(s, actor=page.actor, limit=100)
+    items = [
+        {
+            "text": notifications.render(n.kind, n.data or {}, page.language),
+            "at": i18n.local_time(n.created_at, calendar.timezone(), page.language),
+            "read": read_at is not None,
+            "task_id": n.task_id,
+            "instance_id": n.instance_id,
+        }
+        for n, read_at in rows
+    ]
+    return page.render("notifications.html", items=items, total=total)
+
+
+@router.post("/notifications/read-all")
+async def notifications_read_all(request: Request) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    form = await _form(request)
+    if not csrf_ok(page.session, form.get("csrf_token")):
+        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    with unit_of_work() as s:
+        notifications.mark_read(s, actor=page.actor)
+    return RedirectResponse("/notifications", status_code=303)

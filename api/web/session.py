@@ -1,0 +1,85 @@
+"""Browser sessions: a signed, expiring cookie with a CSRF token inside.
+
+The cookie is HttpOnly, SameSite=Lax and Secure when the page is served over
+HTTPS. Every form carries the session's CSRF token; a POST without the right
+one is refused (403). The JSON API keeps its bearer tokens.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from engine.config import get_settings
+
+COOKIE = "flowdesk_session"
+LOGIN_CSRF_COOKIE = "flowdesk_login_csrf"
+
+
+@dataclass(frozen=True)
+class PageSession:
+    user_id: int
+    csrf: str
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=salt)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def read_session(request: Request) -> PageSession | None:
+    """Return the signed-in session of the request, or None (missing, forged or expired)."""
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    try:
+        data: Any = _serializer("session").loads(raw, max_age=get_settings().token_ttl_seconds)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        return None
+    return PageSession(user_id=data["uid"], csrf=str(data.get("csrf", "")))
+
+
+def start_session(request: Request, response: Response, user_id: int) -> None:
+    """Sign the user in: a new session with a new CSRF token."""
+    token = _serializer("session").dumps({"uid": user_id, "csrf": secrets.token_urlsafe(24)})
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=get_settings().token_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
+
+
+def login_csrf(request: Request, response: Response) -> str:
+    """Return the CSRF token of the sign-in form (a double-submit cookie before a session)."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
+    )
+    return token
+
+
+def login_csrf_ok(request: Request, submitted: str | None) -> bool:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    return bool(expected and submitted and secrets.compare_digest(expected, submitted))
+
+
+def csrf_ok(session: PageSession, submitted: str | None) -> bool:
+    return bool(submitted) and secrets.compare_digest(session.csrf, submitted or "")
