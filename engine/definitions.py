@@ -229,6 +229,21 @@ def start_event_id(session: Session, version: ProcessVersion) -> str:
     return "start"
 
 
+def element_labels(session: Session, version_id: int) -> dict[str, dict[str, str]]:
+    """Return each element's name in zh-CN (the BPMN name) and English (`name_en`)."""
+    spec, subprocess_specs = SPEC_CACHE.get(session, version_id)
+    labels: dict[str, dict[str, str]] = {}
+    for process in (spec, *subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            element_id = getattr(task_spec, "bpmn_id", None)
+            if not element_id:
+                continue
+            name = getattr(task_spec, "bpmn_name", None) or element_id
+            properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+            labels[element_id] = {"zh-CN": name, "en": properties.get("name_en") or name}
+    return labels
+
+
 class _SpecCache:
     """Restored specs per version; versions are immutable and their ids never reused, so
     entries never go stale (tests that empty the tables call `clear()`)."""

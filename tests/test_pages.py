@@ -213,3 +213,30 @@ def test_start_pages_and_auditors(browsers) -> None:  # type: ignore[no-untyped-
         ).status_code
         == 403
     )
+
+
+def test_customer_page_lookup_english_names_and_timeline(browsers) -> None:  # type: ignore[no-untyped-def]
+    api, open_browser = browsers
+    clock.set_global_time(datetime(2026, 11, 23, 10, 0, tzinfo=SH))
+    case = Case(api, "cs1", "complaint_handling", complaint())
+    case.do("acknowledge_complaint", "cs1", {"contacted": True})
+    cs = open_browser("cs2")
+    # The start page finds the customer by phone and says the case will be linked.
+    found = cs.get("/start/lead_follow_up?phone=13800138000")
+    assert "已有客户：张伟" in found.text and 'value="张伟"' in found.text
+    assert "新客户" in cs.get("/start/lead_follow_up?phone=13900000000").text
+    page = cs.get(f"/cases/{case.id}")
+    customer_link = re.search(r'href="/customers/(\d+)"', page.text)
+    assert customer_link is not None
+    assert "完成了 首次响应（分派后 0分）" in page.text  # display names and working time
+    customer = cs.get(f"/customers/{customer_link.group(1)}")
+    assert customer.status_code == 200 and "张伟" in customer.text
+    assert f"/cases/{case.id}" in customer.text
+    # Task names come from the BPMN's name_en in English; the task filter lists them.
+    eng = open_browser("eng1")
+    eng.post("/language", {"language": "en"})
+    queue = eng.get("/inbox?tab=department")
+    assert "Site survey" in queue.text and "现场勘查" not in queue.text
+    assert '<option value="site_survey"' in queue.text
+    only = eng.get("/inbox?tab=department&element=execute_fix")
+    assert "No tasks" in only.text

@@ -29,13 +29,13 @@ from api.web.session import (
     start_session,
 )
 from engine import calendar, clock, notifications, queries, runtime
-from engine.customers import mask_phone
+from engine.customers import CustomerFilters, mask_phone, read_customer, search_customers
 from engine.db import unit_of_work
-from engine.definitions import get_version, start_event_id
+from engine.definitions import element_labels, get_version, latest_versions, start_event_id
 from engine.departments import DEPARTMENTS
 from engine.errors import FlowdeskError, InvalidData, NotAuthenticated, NotFound, NotPermitted
 from engine.identity import Actor, actor_for, authenticate
-from engine.models import Instance, ProcessVersion, Task, User
+from engine.models import Complaint, Instance, Lead, ProcessVersion, Task, User
 from engine.sla import breached_for, task_calendar
 from forms.registry import get_form
 
@@ -62,6 +62,16 @@ class Page:
 
     def t(self, key: str, **params: Any) -> str:
         return i18n.t(key, self.language, **params)
+
+    def element_name(self, session: Session, version_id: int, element_id: str, default: str) -> str:
+        """An element's name in the page's language (`name_en` in the BPMN for English)."""
+        labels = element_labels(session, version_id).get(element_id)
+        return labels[self.language] if labels else default
+
+    def people(self, session: Session) -> dict[str, str]:
+        """Display names by username."""
+        rows = session.execute(select(User.username, User.display_name)).all()
+        return {username: name for username, name in rows}
 
     def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         with unit_of_work(write=False) as s:
@@ -225,8 +235,35 @@ def _case_rows(session: Session, instance_ids: set[str]) -> dict[str, Instance]:
     }
 
 
-def _task_view(task: Task, instance: Instance | None, page: Page) -> dict[str, Any]:
+def _customer_ids(session: Session, instance_ids: set[str]) -> dict[str, int]:
+    if not instance_ids:
+        return {}
+    rows = (
+        session.execute(
+            select(Complaint.instance_id, Complaint.customer_id).where(
+                Complaint.instance_id.in_(instance_ids)
+            )
+        ).all()
+        + session.execute(
+            select(Lead.instance_id, Lead.customer_id).where(Lead.instance_id.in_(instance_ids))
+        ).all()
+    )
+    return {instance_id: customer_id for instance_id, customer_id in rows}
+
+
+def _task_view(
+    task: Task,
+    instance: Instance | None,
+    page: Page,
+    session: Session | None = None,
+    people: dict[str, str] | None = None,
+    customer_id: int | None = None,
+) -> dict[str, Any]:
     variables = (instance.variables if instance else None) or {}
+    name = task.name
+    if session is not None and instance is not None:
+        name = page.element_name(session, instance.version_id, task.element_id, task.name)
+    people = people or {}
     now = clock.now()
     left = ""
     if task.due_at is not None and task.state == "open":
@@ -236,6 +273,9 @@ def _task_view(task: Task, instance: Instance | None, page: Page) -> dict[str, A
     phone = str(variables.get("phone") or "")
     return {
         "task": task,
+        "name": name,
+        "assignee": people.get(task.assignee, task.assignee) if task.assignee else None,
+        "customer_id": customer_id,
         "business_key": (instance.business_key if instance else None) or task.instance_id[:8],
         "customer": variables.get("customer_name") or variables.get("name") or "",
         "phone": mask_phone(phone) if phone else "",
@@ -246,6 +286,18 @@ def _task_view(task: Task, instance: Instance | None, page: Page) -> dict[str, A
         "time_left": left,
         "overdue": task.due_at is not None and task.state == "open" and now > task.due_at,
         "due": i18n.local_time(task.due_at, calendar.timezone(), page.language),
+    }
+
+
+def _user_task_ids(session: Session, version_id: int) -> set[str]:
+    from engine.definitions import SPEC_CACHE
+
+    spec, subprocess_specs = SPEC_CACHE.get(session, version_id)
+    return {
+        str(ts.bpmn_id)
+        for process in (spec, *subprocess_specs.values())
+        for ts in process.task_specs.values()
+        if type(ts).__name__ in ("UserTask", "ManualTask")
     }
 
 
@@ -303,8 +355,22 @@ def inbox(
         except NotPermitted:
             rows, total = [], 0
         cases = _case_rows(s, {t.instance_id for t in rows})
-        views = [_task_view(t, cases.get(t.instance_id), page) for t in rows]
+        people = page.people(s)
+        customers = _customer_ids(s, set(cases))
+        views = [
+            _task_view(t, cases.get(t.instance_id), page, s, people, customers.get(t.instance_id))
+            for t in rows
+        ]
         projects = queries.known_projects(s)
+        task_choices: dict[str, str] = {}
+        for definition, version in latest_versions(s, kind="bpmn"):
+            if process and definition.key != process:
+                continue
+            for element_id, names in element_labels(s, version.id).items():
+                if get_form(definition.key, element_id) is not None and element_id in {
+                    f for f in _user_task_ids(s, version.id)
+                }:
+                    task_choices[element_id] = names[page.language]
     query = {
         "tab": tab,
         "process": process,
@@ -325,6 +391,7 @@ def inbox(
         filters=query,
         query_for=lambda **changes: urlencode({**query, **changes}),
         projects=projects,
+        task_choices=sorted(task_choices.items(), key=lambda kv: kv[1]),
         done=done,
         back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
     )
@@ -446,10 +513,12 @@ def _task_page(
                 ).scalars()
                 if u.role_names & {"staff", "supervisor"}
             ]
+            people = page.people(s)
+            customer_id = _customer_ids(s, {task.instance_id}).get(task.instance_id)
+            view = _task_view(task, instance, page, s, people, customer_id)
     except FlowdeskError as exc:
         return _error_page(page, exc)
     form = get_form(task.process_key, task.element_id)
-    view = _task_view(task, instance, page)
     over = breached_for(task, clock.now())
     return page.render(
         "task.html",
@@ -520,11 +589,28 @@ async def complete(request: Request, task_id: str) -> Response:
 
 
 @router.get("/start/{process_key}", response_class=HTMLResponse)
-def start_form(request: Request, process_key: str) -> Response:
+def start_form(request: Request, process_key: str, phone: str = "") -> Response:
     page = _page(request)
     if isinstance(page, RedirectResponse):
         return page
-    return _start_page(page, process_key)
+    values: dict[str, Any] = {}
+    found: dict[str, Any] | None = None
+    phone = phone.strip().replace(" ", "").replace("-", "")
+    if phone:
+        values["phone"] = phone
+        with unit_of_work(write=False) as s:
+            try:
+                items, _ = search_customers(
+                    s, actor=page.actor, filters=CustomerFilters(q=phone, limit=5)
+                )
+            except NotPermitted:
+                items = []
+        found = next((c for c in items if c["phone"] == phone), None)
+        if found is not None:
+            values["customer_name" if process_key == "complaint_handling" else "name"] = found[
+                "name"
+            ]
+    return _start_page(page, process_key, values=values, lookup=phone, found=found)
 
 
 def _start_page(
@@ -534,6 +620,8 @@ def _start_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
+    lookup: str = "",
+    found: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     if process_key not in START_PAGES:
         return _error_page(page, NotFound(f"no start page for {process_key}"))
@@ -551,6 +639,8 @@ def _start_page(
         form=form,
         errors=errors or {},
         values=values or {},
+        lookup=lookup,
+        found=found,
     )
 
 
@@ -611,10 +701,20 @@ def case_page(request: Request, instance_id: str, started: str = "") -> Response
     except FlowdeskError as exc:
         return _error_page(page, exc)
     tz = calendar.timezone()
-    open_views = [_task_view(t, instance, page) for t in tasks if t.state == "open"]
     with unit_of_work(write=False) as s:
         version = s.get(ProcessVersion, instance.version_id)
         xml = version.content if version is not None else ""
+        people = page.people(s)
+        customer_id = _customer_ids(s, {instance.id}).get(instance.id)
+        open_views = [
+            _task_view(t, instance, page, s, people, customer_id)
+            for t in tasks
+            if t.state == "open"
+        ]
+        names = {
+            t.element_id: page.element_name(s, instance.version_id, t.element_id, t.name)
+            for t in tasks
+        }
     done = sorted(
         {
             e.element_id
@@ -634,17 +734,25 @@ def case_page(request: Request, instance_id: str, started: str = "") -> Response
         "case.html",
         diagram=diagram,
         instance=instance,
-        events=[_event_line(e, tasks, page, tz) for e in events],
+        events=[_event_line(e, tasks, page, tz, people, names) for e in events],
+        customer_id=customer_id,
         open_tasks=open_views,
         started=bool(started),
         variables=instance.variables or {},
     )
 
 
-def _event_line(event: Any, tasks: list[Task], page: Page, tz: Any) -> dict[str, Any]:
+def _event_line(
+    event: Any,
+    tasks: list[Task],
+    page: Page,
+    tz: Any,
+    people: dict[str, str],
+    names: dict[str, str],
+) -> dict[str, Any]:
     data = event.data or {}
-    name = data.get("name") or event.element_id or ""
-    who = event.actor
+    name = names.get(event.element_id or "") or data.get("name") or event.element_id or ""
+    who = people.get(event.actor, event.actor)
     lang = page.language
     zh = lang == "zh-CN"
     text = {
@@ -698,6 +806,23 @@ def _event_line(event: Any, tasks: list[Task], page: Page, tz: Any) -> dict[str,
         "text": text,
         "type": event.type,
     }
+
+
+# ---------------------------------------------------------------- customers
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: int) -> Response:
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    try:
+        with unit_of_work(write=False) as s:
+            customer = read_customer(s, actor=page.actor, customer_id=customer_id)
+            people = page.people(s)
+    except FlowdeskError as exc:
+        return _error_page(page, exc)
+    return page.render("customer.html", customer=customer, people=people)
 
 
 # ---------------------------------------------------------------- notifications
