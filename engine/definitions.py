@@ -231,6 +231,10 @@ def start_event_id(session: Session, version: ProcessVersion) -> str:
 
 def element_labels(session: Session, version_id: int) -> dict[str, dict[str, str]]:
     """Return each element's name in zh-CN (the BPMN name) and English (`name_en`)."""
+    key = (str(session.get_bind().engine.url), version_id)
+    cached = SPEC_CACHE.labels.get(key)
+    if cached is not None:
+        return cached
     spec, subprocess_specs = SPEC_CACHE.get(session, version_id)
     labels: dict[str, dict[str, str]] = {}
     for process in (spec, *subprocess_specs.values()):
@@ -241,6 +245,7 @@ def element_labels(session: Session, version_id: int) -> dict[str, dict[str, str
             name = getattr(task_spec, "bpmn_name", None) or element_id
             properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
             labels[element_id] = {"zh-CN": name, "en": properties.get("name_en") or name}
+    SPEC_CACHE.labels[key] = labels
     return labels
 
 
@@ -254,6 +259,8 @@ class _SpecCache:
         ] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
+        # element names per version (element_labels), as immutable as the specs
+        self.labels: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
 
     def get(
         self, session: Session, version_id: int
@@ -283,6 +290,7 @@ class _SpecCache:
         """Forget every entry (after tables were emptied and ids may repeat)."""
         with self._lock:
             self._items.clear()
+            self.labels.clear()
 
 
 SPEC_CACHE = _SpecCache()

@@ -6,6 +6,7 @@ functions (the same ones the JSON API calls); every rule stays in `engine/`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -289,6 +290,19 @@ def _task_view(
     }
 
 
+_PROJECTS: dict[str, tuple[float, list[str]]] = {}
+
+
+def _projects(session: Session) -> list[str]:
+    """The projects for the inbox filter, read at most once a minute per database."""
+    key = str(session.get_bind().engine.url)
+    hit = _PROJECTS.get(key)
+    if hit is None or hit[0] < time.monotonic():
+        hit = (time.monotonic() + 60, queries.known_projects(session))
+        _PROJECTS[key] = hit
+    return hit[1]
+
+
 def _user_task_ids(session: Session, version_id: int) -> set[str]:
     from engine.definitions import SPEC_CACHE
 
@@ -335,8 +349,8 @@ def inbox(
     with unit_of_work(write=False) as s:
         for name in tabs:
             try:
-                _, counts[name] = queries.list_tasks(
-                    s, actor=page.actor, filters=queries.TaskFilters(scope=name, limit=1)
+                counts[name] = queries.count_tasks(
+                    s, actor=page.actor, filters=queries.TaskFilters(scope=name)
                 )
             except NotPermitted:
                 counts[name] = 0
@@ -361,7 +375,7 @@ def inbox(
             _task_view(t, cases.get(t.instance_id), page, s, people, customers.get(t.instance_id))
             for t in rows
         ]
-        projects = queries.known_projects(s)
+        projects = _projects(s)
         task_choices: dict[str, str] = {}
         for definition, version in latest_versions(s, kind="bpmn"):
             if process and definition.key != process:
