@@ -60,9 +60,11 @@ test: $(STAMP) $(NPM_STAMP) browser
 		$(BIN)/pytest -q; \
 	fi
 
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m bench.api_throughput
 	$(BIN)/python -m bench.workflow_size
+	$(BIN)/python -m bench.sla_sweep
+	$(BIN)/python -m bench.inbox_page
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache node_modules test-artifacts

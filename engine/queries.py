@@ -43,13 +43,6 @@ class TaskFilters:
     offset: int = 0
 
 
-def _cases_of_customers(customer_ids: Any) -> Any:
-    return union(
-        select(Complaint.instance_id).where(Complaint.customer_id.in_(customer_ids)),
-        select(Lead.instance_id).where(Lead.customer_id.in_(customer_ids)),
-    )
-
-
 def known_projects(session: Session) -> list[str]:
     """Return the projects named by complaints and leads, for filters."""
     rows = session.execute(
@@ -132,7 +125,8 @@ def _task_conditions(session: Session, actor: Actor, filters: TaskFilters) -> li
         # tasks by them on the instance index; at most SEARCH_LIMIT cases.
         cases = session.execute(
             union(
-                _cases_of_customers(customers),
+                select(Complaint.instance_id).where(Complaint.customer_id.in_(customers)),
+                select(Lead.instance_id).where(Lead.customer_id.in_(customers)),
                 select(Instance.id).where(
                     or_(Instance.business_key.like(like), Instance.business_key.like(like.upper()))
                 ),

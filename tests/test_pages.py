@@ -240,3 +240,21 @@ def test_customer_page_lookup_english_names_and_timeline(browsers) -> None:  # t
     assert '<option value="site_survey"' in queue.text
     only = eng.get("/inbox?tab=department&element=execute_fix")
     assert "No tasks" in only.text
+
+
+def test_user_fields_offer_the_people_they_accept(browsers) -> None:  # type: ignore[no-untyped-def]
+    api, open_browser = browsers
+    case = Case(
+        api,
+        "sales1",
+        "lead_follow_up",
+        {"name": "李雷", "phone": "13900139000", "project": "云山府", "source": "walk_in"},
+    )
+    sales = open_browser("sales1")
+    page = sales.get(f"/tasks/{case.task('assign_consultant')['id']}")
+    options = re.findall(r'<option value="([a-z0-9_]+)"[^>]*>[^<]*\(', page.text)
+    assert set(options) == {"sales1", "sales2"}  # sales staff only, not supervisors
+    done = sales.post(
+        f"/tasks/{case.task('assign_consultant')['id']}/complete", {"consultant": "sales2"}
+    )
+    assert done.status_code == 303

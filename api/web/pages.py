@@ -6,6 +6,7 @@ functions (the same ones the JSON API calls); every rule stays in `engine/`.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -270,7 +271,10 @@ def _task_view(
     if task.due_at is not None and task.state == "open":
         cal = task_calendar(task)
         overdue = cal.between(task.due_at, now) if now > task.due_at else timedelta(0)
-        left = i18n.time_left(cal.between(now, task.due_at), overdue, page.language)
+        remaining = cal.between(now, task.due_at)
+        if task.sla_status == "breached" and overdue == timedelta(0):
+            remaining = timedelta(0)  # the round says breached: never show time left
+        left = i18n.time_left(remaining, overdue, page.language)
     phone = str(variables.get("phone") or "")
     return {
         "task": task,
@@ -313,6 +317,27 @@ def _user_task_ids(session: Session, version_id: int) -> set[str]:
         for ts in process.task_specs.values()
         if type(ts).__name__ in ("UserTask", "ManualTask")
     }
+
+
+Choices = dict[str, list[tuple[str, str]]]
+
+
+def _user_choices(session: Session, form: dict[str, Any] | None) -> Choices:
+    """For each `user` field of a form: the active users it accepts (department, roles)."""
+    choices: dict[str, list[tuple[str, str]]] = {}
+    for field in (form or {}).get("fields", []):
+        if field.get("type") != "user":
+            continue
+        stmt = select(User).where(User.is_active.is_(True)).order_by(User.username)
+        if field.get("department"):
+            stmt = stmt.where(User.department_code == field["department"])
+        roles = set(field.get("roles") or [])
+        choices[field["name"]] = [
+            (u.username, u.display_name)
+            for u in session.execute(stmt).scalars()
+            if not roles or u.role_names & roles
+        ]
+    return choices
 
 
 def _department_name(code: str, language: str) -> str:
@@ -530,9 +555,10 @@ def _task_page(
             people = page.people(s)
             customer_id = _customer_ids(s, {task.instance_id}).get(task.instance_id)
             view = _task_view(task, instance, page, s, people, customer_id)
+            form = get_form(task.process_key, task.element_id)
+            choices = _user_choices(s, form)
     except FlowdeskError as exc:
         return _error_page(page, exc)
-    form = get_form(task.process_key, task.element_id)
     over = breached_for(task, clock.now())
     return page.render(
         "task.html",
@@ -546,6 +572,7 @@ def _task_page(
         notice=notice,
         comments=comments,
         staff=staff,
+        choices=choices,
         breached_hours=round(over.total_seconds() / 3600, 1) if over is not None else None,
         can_work=page.actor.has("staff", "supervisor")
         and (task.assignee == page.actor.username or task.department == page.actor.department),
@@ -645,8 +672,10 @@ def _start_page(
         except FlowdeskError as exc:
             return _error_page(page, exc)
         form = get_form(process_key, start_event_id(s, version))
+        choices = _user_choices(s, form)
     return page.render(
         "start.html",
+        choices=choices,
         status_code=status_code,
         process_key=process_key,
         title=page.t(START_PAGES[process_key]),
@@ -656,6 +685,13 @@ def _start_page(
         lookup=lookup,
         found=found,
     )
+
+
+def _business_key(process_key: str) -> str:
+    """A case number people can read out on the phone: TS-20261123-4F2A / KH-…"""
+    prefix = "TS" if process_key == "complaint_handling" else "KH"
+    local = clock.now().astimezone(calendar.timezone())
+    return f"{prefix}-{local:%Y%m%d}-{secrets.token_hex(2).upper()}"
 
 
 @router.post("/start/{process_key}")
@@ -678,6 +714,7 @@ async def start(request: Request, process_key: str) -> Response:
                 s,
                 process_key=process_key,
                 variables=data,
+                business_key=_business_key(process_key),
                 actor=page.actor,
                 language=page.language,
             )
