@@ -258,3 +258,30 @@ def test_user_fields_offer_the_people_they_accept(browsers) -> None:  # type: ig
         f"/tasks/{case.task('assign_consultant')['id']}/complete", {"consultant": "sales2"}
     )
     assert done.status_code == 303
+
+
+def test_forged_and_expired_sessions_sign_out(browsers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, open_browser = browsers
+    b = open_browser("cs1")
+    assert b.get("/inbox").status_code == 200
+    cookie = b.client.cookies.get("flowdesk_session")
+    b.client.cookies.set("flowdesk_session", cookie[:-2] + ("AA" if cookie[-2:] != "AA" else "BB"))
+    assert b.get("/inbox").headers["location"].startswith("/login")
+    b.client.cookies.set("flowdesk_session", cookie)
+    assert b.get("/inbox").status_code == 200
+    import itsdangerous
+
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 13 * 3600)
+    assert b.get("/inbox").headers["location"].startswith("/login")  # older than 12 hours
+
+
+def test_a_task_someone_else_holds_says_so(browsers) -> None:  # type: ignore[no-untyped-def]
+    api, open_browser = browsers
+    case = Case(api, "cs1", "complaint_handling", complaint("other"))
+    ack = case.task("acknowledge_complaint")
+    first, second = open_browser("cs1"), open_browser("cs2")
+    assert first.post(f"/tasks/{ack['id']}/claim").status_code == 303
+    second.get(f"/tasks/{ack['id']}")
+    late = second.post(f"/tasks/{ack['id']}/complete", {"contacted": "true"})
+    assert late.status_code == 409 and "该任务已被他人认领" in late.text

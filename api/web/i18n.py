@@ -80,6 +80,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_error": ("出错", "Error"),
     "comments": ("备注", "Comments"),
     "owner": ("业主", "Owner"),
+    "held_by_other": ("该任务已被他人认领", "Someone else holds this task"),
+    "not_open": ("该任务已不在进行中", "This task is no longer open"),
+    "concurrent": (
+        "案件刚被他人修改，请重试",
+        "The case was just changed by someone else; try again",
+    ),
     "leads": ("来访/商机", "Leads"),
     "complaints": ("投诉", "Complaints"),
     "units": ("房产", "Units"),

@@ -35,7 +35,16 @@ from engine.customers import CustomerFilters, mask_phone, read_customer, search_
 from engine.db import unit_of_work
 from engine.definitions import element_labels, get_version, latest_versions, start_event_id
 from engine.departments import DEPARTMENTS
-from engine.errors import FlowdeskError, InvalidData, NotAuthenticated, NotFound, NotPermitted
+from engine.errors import (
+    ConcurrentUpdate,
+    FlowdeskError,
+    InvalidData,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+    TaskHeldByOther,
+    TaskNotOpen,
+)
 from engine.identity import Actor, actor_for, authenticate
 from engine.models import Complaint, Instance, Lead, ProcessVersion, Task, User
 from engine.sla import breached_for, task_calendar
@@ -120,6 +129,16 @@ async def _form(request: Request) -> dict[str, Any]:
         values = form.getlist(key)
         data[key] = values if len(values) > 1 else values[0]
     return data
+
+
+def _conflict_text(page: Page, exc: FlowdeskError) -> str:
+    """A conflict in the user's language (the engine's own words as detail)."""
+    key = {
+        TaskHeldByOther: "held_by_other",
+        TaskNotOpen: "not_open",
+        ConcurrentUpdate: "concurrent",
+    }.get(type(exc))
+    return f"{page.t(key)} ({exc.message})" if key else exc.message
 
 
 def _error_page(page: Page, exc: FlowdeskError) -> HTMLResponse:
@@ -470,7 +489,7 @@ async def _task_action(request: Request, task_id: str, action: str) -> Response:
     except (NotPermitted, NotFound) as exc:
         return _error_page(page, exc)
     except FlowdeskError as exc:
-        return _task_page(page, task_id, notice=exc.message, status_code=409)
+        return _task_page(page, task_id, notice=_conflict_text(page, exc), status_code=409)
     separator = "&" if "?" in back else "?"
     if action == "claim":
         back += f"{separator}{urlencode({'claimed': name})}"
@@ -622,7 +641,7 @@ async def complete(request: Request, task_id: str) -> Response:
     except (NotPermitted, NotFound) as exc:
         return _error_page(page, exc)
     except FlowdeskError as exc:
-        return _task_page(page, task_id, notice=exc.message, status_code=409)
+        return _task_page(page, task_id, notice=_conflict_text(page, exc), status_code=409)
     return RedirectResponse(f"/inbox?{urlencode({'done': name})}", status_code=303)
 
 
