@@ -178,3 +178,28 @@ def test_a_days_work(server, browser) -> None:  # type: ignore[no-untyped-def]
     shot(phone, "07-inbox-phone-zh")
     overflow = phone.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     assert not overflow
+
+
+def test_the_same_work_in_english(server, browser) -> None:  # type: ignore[no-untyped-def]
+    base, _ = server
+    cs = sign_in(browser, base, "cs2")
+    cs.get_by_role("button", name="English").click()
+    cs.get_by_role("link", name="Register a complaint").click()
+    cs.get_by_label("Customer name").fill("Li Na")
+    cs.get_by_label("Mobile phone").fill("13900139000")
+    cs.get_by_label("Category").select_option("other")
+    cs.get_by_label("Description").fill("Noise from the pump room at night")
+    cs.get_by_role("button", name="Register a complaint").last.click()
+    cs.wait_for_url("**/cases/**")
+    assert "Registered: TS-" in cs.content()
+    cs.goto(base + "/inbox?tab=department")
+    shot(cs, "08-department-queue-en")
+    cs.get_by_role("button", name="Claim").first.click()
+    cs.get_by_role("link", name="My tasks").click()
+    cs.get_by_role("link", name="Acknowledge the complaint").click()
+    cs.get_by_label("Yes").first.check()
+    cs.get_by_label("Notes").fill("Called back, visit tomorrow")
+    cs.get_by_role("button", name="Complete").click()
+    cs.wait_for_url("**/inbox?done=**")
+    assert "Completed: Acknowledge the complaint" in cs.content()
+    shot(cs, "09-completed-en")

@@ -369,7 +369,7 @@ def _department_name(code: str, language: str) -> str:
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(
     request: Request,
-    tab: str = "mine",
+    tab: str = "",
     process: str = "",
     element: str = "",
     sla: str = "",
@@ -387,7 +387,14 @@ def inbox(
         if name != "all" or page.actor.has("supervisor", "executive", "auditor", "admin")
     ]
     if tab not in tabs:
-        tab = tabs[0]
+        # Where each role's work is: staff and supervisors their own tasks, executives
+        # what escalated to them, auditors and admins everything.
+        if page.actor.has("staff", "supervisor"):
+            tab = "mine"
+        elif page.actor.has("executive"):
+            tab = "escalated"
+        else:
+            tab = "all" if "all" in tabs else "mine"
     page_no = max(1, page_no)
     counts: dict[str, int] = {}
     with unit_of_work(write=False) as s:
@@ -625,10 +632,10 @@ async def complete(request: Request, task_id: str) -> Response:
     data = _coerce(fields, raw) if form else {}
     try:
         with unit_of_work() as s:
-            done, _ = runtime.complete_task(
+            done, state = runtime.complete_task(
                 s, task_id=task_id, variables=data, actor=page.actor, language=page.language
             )
-            name = done.name
+            name = page.element_name(s, state.instance.version_id, done.element_id, done.name)
     except InvalidData as exc:
         return _task_page(
             page,
