@@ -88,6 +88,36 @@ def get_form(process_key: str, element_id: str) -> dict[str, Any] | None:
     return _all_forms().get((process_key, element_id))
 
 
+def describe_variables(
+    process_key: str, variables: dict[str, Any], language: str
+) -> list[tuple[str, str]]:
+    """Return the case variables as (label, shown value) in the user's language: labels and
+    option labels from the process's forms; variables no form names keep their names."""
+    fields: dict[str, dict[str, Any]] = {}
+    for (key, _), form in _all_forms().items():
+        if key == process_key:
+            for field in form["fields"]:
+                fields.setdefault(field["name"], field)
+    lang = "en" if language.lower().startswith("en") else "zh-CN"
+    shown: list[tuple[str, str]] = []
+    for name, value in variables.items():
+        field = fields.get(name)
+        if field is None:
+            shown.append((name, "" if value is None else str(value)))
+            continue
+        options = {
+            o["value"]: o.get("label", {}).get(lang, o["value"]) for o in field.get("options", [])
+        }
+        if isinstance(value, list):
+            text = "、".join(str(options.get(v, v)) for v in value)
+        elif isinstance(value, bool):
+            text = ("是" if value else "否") if lang == "zh-CN" else ("yes" if value else "no")
+        else:
+            text = "" if value is None else str(options.get(value, value))
+        shown.append((_label(field, language), text))
+    return shown
+
+
 def _label(field: dict[str, Any], language: str) -> str:
     lang = "en" if language.lower().startswith("en") else "zh-CN"
     return str(field.get("label", {}).get(lang, field["name"]))

@@ -229,6 +229,7 @@ def test_customer_page_lookup_english_names_and_timeline(browsers) -> None:  # t
     customer_link = re.search(r'href="/customers/(\d+)"', page.text)
     assert customer_link is not None
     assert "完成了 首次响应（分派后 0分）" in page.text  # display names and working time
+    assert "<dt>投诉类别</dt><dd>工程质量</dd>" in page.text  # case data with form labels
     customer = cs.get(f"/customers/{customer_link.group(1)}")
     assert customer.status_code == 200 and "张伟" in customer.text
     assert f"/cases/{case.id}" in customer.text

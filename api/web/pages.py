@@ -48,7 +48,7 @@ from engine.errors import (
 from engine.identity import Actor, actor_for, authenticate
 from engine.models import Complaint, Instance, Lead, ProcessVersion, Task, User
 from engine.sla import breached_for, task_calendar
-from forms.registry import get_form
+from forms.registry import describe_variables, get_form
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -816,6 +816,9 @@ def case_page(request: Request, instance_id: str, started: str = "") -> Response
         open_tasks=open_views,
         started=bool(started),
         variables=instance.variables or {},
+        shown_variables=describe_variables(
+            instance.process_key, instance.variables or {}, page.language
+        ),
     )
 
 
