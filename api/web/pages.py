@@ -386,15 +386,6 @@ def inbox(
         for name in TABS
         if name != "all" or page.actor.has("supervisor", "executive", "auditor", "admin")
     ]
-    if tab not in tabs:
-        # Where each role's work is: staff and supervisors their own tasks, executives
-        # what escalated to them, auditors and admins everything.
-        if page.actor.has("staff", "supervisor"):
-            tab = "mine"
-        elif page.actor.has("executive"):
-            tab = "escalated"
-        else:
-            tab = "all" if "all" in tabs else "mine"
     page_no = max(1, page_no)
     counts: dict[str, int] = {}
     with unit_of_work(write=False) as s:
@@ -405,6 +396,16 @@ def inbox(
                 )
             except NotPermitted:
                 counts[name] = 0
+        if tab not in tabs:
+            # Where each role's work is: staff and supervisors their own tasks (their
+            # department's queue while they hold none), executives what escalated to
+            # them, auditors and admins everything.
+            if page.actor.has("staff", "supervisor"):
+                tab = "mine" if counts.get("mine") else "department"
+            elif page.actor.has("executive"):
+                tab = "escalated"
+            else:
+                tab = "all" if "all" in tabs else "mine"
         filters = queries.TaskFilters(
             scope=tab,
             process_key=process or None,
