@@ -98,6 +98,11 @@ def test_sign_in_session_cookie_and_csrf(browsers) -> None:  # type: ignore[no-u
     )
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=43200" in cookie
     assert b.get("/inbox").status_code == 200
+    # Only our own pages are redirect targets.
+    assert (
+        b.post("/language", {"language": "zh-CN", "back": "//evil.example/x"}).headers["location"]
+        == "/inbox"
+    )
     # A form without the session's CSRF token changes nothing.
     assert b.post("/language", {"language": "en"}, csrf=False).status_code == 403
     assert b.post("/logout").status_code == 303

@@ -234,7 +234,9 @@ async def set_language(request: Request) -> Response:
             assert user is not None
             user.language = str(language)
     back = str(form.get("back") or "/inbox")
-    response = RedirectResponse(back if back.startswith("/") else "/inbox", status_code=303)
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/inbox"  # only back to our own pages
+    response = RedirectResponse(back, status_code=303)
     response.set_cookie("lang", str(language), samesite="lax", httponly=True, path="/")
     return response
 
