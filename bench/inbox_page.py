@@ -18,21 +18,12 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.sla_sweep import DEFAULT_URL, ROOT
+from bench.sla_sweep import DEFAULT_URL, ROOT, _fresh_database
 
 T = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
-
-
-def _fresh(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def _populate(n: int) -> None:
@@ -133,7 +124,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
     url = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
-    _fresh(url)
+    _fresh_database(url)
     os.environ["FLOWDESK_DATABASE_URL"] = url
     from fastapi.testclient import TestClient
 

@@ -165,23 +165,7 @@ def cmd_calendar_show(args: argparse.Namespace) -> int:
 
     schedule = calendar.china_days().schedule(args.year)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "year": args.year,
-                    "source": schedule.source,
-                    "official": schedule.source != calendar.SOURCE_COMPUTED,
-                    "description": schedule.describe_source(),
-                    "nonworking_weekdays": [
-                        {"date": d.isoformat(), "name": n} for d, n in schedule.nonworking_weekdays
-                    ],
-                    "working_weekend_days": [
-                        {"date": d.isoformat(), "name": n} for d, n in schedule.working_weekend_days
-                    ],
-                },
-                ensure_ascii=False,
-            )
-        )
+        print(json.dumps(schedule.as_dict(), ensure_ascii=False))
         return 0
     print(f"{args.year}: {schedule.describe_source()}")
     print("non-working weekdays (statutory holidays and days off):")

@@ -101,6 +101,21 @@ class YearSchedule:
     def working_weekend_days(self) -> list[tuple[date, str]]:
         return sorted((d, n) for d, n in self.workdays.items() if d.weekday() >= 5)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The year as `calendar show --json` and `GET /calendar/{year}` give it."""
+        return {
+            "year": self.year,
+            "source": self.source,
+            "official": self.source != SOURCE_COMPUTED,
+            "description": self.describe_source(),
+            "nonworking_weekdays": [
+                {"date": d.isoformat(), "name": n} for d, n in self.nonworking_weekdays
+            ],
+            "working_weekend_days": [
+                {"date": d.isoformat(), "name": n} for d, n in self.working_weekend_days
+            ],
+        }
+
     def describe_source(self) -> str:
         if self.source == SOURCE_LOADED:
             return "official schedule loaded by an admin"

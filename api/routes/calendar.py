@@ -31,19 +31,7 @@ def show_year(year: int, actor: CurrentActor) -> dict:
     """Return a year's non-working weekdays, working weekend days and where they come from."""
     if not 2000 <= year <= 2100:
         raise InvalidData([FieldProblem("year", "between 2000 and 2100")])
-    schedule = calendar.china_days().schedule(year)
-    return {
-        "year": year,
-        "source": schedule.source,
-        "official": schedule.source != calendar.SOURCE_COMPUTED,
-        "description": schedule.describe_source(),
-        "nonworking_weekdays": [
-            {"date": d.isoformat(), "name": n} for d, n in schedule.nonworking_weekdays
-        ],
-        "working_weekend_days": [
-            {"date": d.isoformat(), "name": n} for d, n in schedule.working_weekend_days
-        ],
-    }
+    return calendar.china_days().schedule(year).as_dict()
 
 
 @router.put("/calendar/{year}")

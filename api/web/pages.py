@@ -141,6 +141,23 @@ def _conflict_text(page: Page, exc: FlowdeskError) -> str:
     return f"{page.t(key)} ({exc.message})" if key else exc.message
 
 
+async def _posted(request: Request) -> tuple[Page, dict[str, Any]] | Response:
+    """A signed-in form post with the session's CSRF token, or the response refusing it."""
+    page = _page(request)
+    if isinstance(page, RedirectResponse):
+        return page
+    form = await _form(request)
+    if not csrf_ok(page.session, form.get("csrf_token")):
+        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    return page, form
+
+
+def _local(target: Any, default: str) -> str:
+    """`target` when it is a path of this site, else `default` (no open redirects)."""
+    text = str(target or "")
+    return text if text.startswith("/") and not text.startswith("//") else default
+
+
 def _error_page(page: Page, exc: FlowdeskError) -> HTMLResponse:
     status = 403 if isinstance(exc, NotPermitted) else 404 if isinstance(exc, NotFound) else 409
     title = page.t("forbidden") if status == 403 else page.t("not_found") if status == 404 else ""
@@ -176,9 +193,7 @@ def _rerender(
 async def login(request: Request) -> Response:
     form = await _form(request)
     language = request.cookies.get("lang") or "zh-CN"
-    target = str(form.get("next") or "/inbox")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/inbox"
+    target = _local(form.get("next"), "/inbox")
     if not login_csrf_ok(request, form.get("csrf_token")):
         failed = Response(status_code=403)
         return _rerender(
@@ -207,12 +222,10 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    form = await _form(request)
-    if not csrf_ok(page.session, form.get("csrf_token")):
-        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    page, form = posted
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response
@@ -221,22 +234,17 @@ async def logout(request: Request) -> Response:
 @router.post("/language")
 async def set_language(request: Request) -> Response:
     """Switch the page language; remembered on the user."""
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    form = await _form(request)
-    if not csrf_ok(page.session, form.get("csrf_token")):
-        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    page, form = posted
     language = form.get("language")
     if language in i18n.LANGUAGES:
         with unit_of_work() as s:
             user = s.get(User, page.user.id)
             assert user is not None
             user.language = str(language)
-    back = str(form.get("back") or "/inbox")
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/inbox"  # only back to our own pages
-    response = RedirectResponse(back, status_code=303)
+    response = RedirectResponse(_local(form.get("back"), "/inbox"), status_code=303)
     response.set_cookie("lang", str(language), samesite="lax", httponly=True, path="/")
     return response
 
@@ -469,15 +477,11 @@ def inbox(
 
 
 async def _task_action(request: Request, task_id: str, action: str) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    form = await _form(request)
-    if not csrf_ok(page.session, form.get("csrf_token")):
-        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
-    back = str(form.get("back") or f"/tasks/{task_id}")
-    if not back.startswith("/") or back.startswith("//"):
-        back = f"/tasks/{task_id}"
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    page, form = posted
+    back = _local(form.get("back"), f"/tasks/{task_id}")
     try:
         with unit_of_work() as s:
             if action == "claim":
@@ -620,12 +624,10 @@ def task_page(request: Request, task_id: str) -> Response:
 
 @router.post("/tasks/{task_id}/complete")
 async def complete(request: Request, task_id: str) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    raw = await _form(request)
-    if not csrf_ok(page.session, raw.get("csrf_token")):
-        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    page, raw = posted
     with unit_of_work(write=False) as s:
         task = s.get(Task, task_id)
     if task is None:
@@ -725,12 +727,10 @@ def _business_key(process_key: str) -> str:
 
 @router.post("/start/{process_key}")
 async def start(request: Request, process_key: str) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    raw = await _form(request)
-    if not csrf_ok(page.session, raw.get("csrf_token")):
-        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    page, raw = posted
     if process_key not in START_PAGES:
         return _error_page(page, NotFound(f"no start page for {process_key}"))
     with unit_of_work(write=False) as s:
@@ -933,12 +933,10 @@ def notification_page(request: Request) -> Response:
 
 @router.post("/notifications/read-all")
 async def notifications_read_all(request: Request) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    form = await _form(request)
-    if not csrf_ok(page.session, form.get("csrf_token")):
-        return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    page, form = posted
     with unit_of_work() as s:
         notifications.mark_read(s, actor=page.actor)
     return RedirectResponse("/notifications", status_code=303)
