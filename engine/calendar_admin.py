@@ -66,6 +66,7 @@ def assign_calendar(session: Session, *, department: str, name: str | None, acto
                 type="department_calendar_changed",
                 actor=actor.username,
                 data={"department": department, "calendar": name, "previous": previous},
+                department=department,
             )
         ],
     )

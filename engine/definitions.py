@@ -118,6 +118,7 @@ def deploy_files(
                         type="definition_deployed",
                         actor=actor.username,
                         element_id=key,
+                        process_key=key,
                         data={
                             "key": key,
                             "version": result.version,

@@ -56,6 +56,10 @@ _TEXT = {
         "zh-CN": "任务「{name}」已升级到第 {level} 级（{department}，截止 {due}）",
         "en": "Task '{name}' escalated to level {level} ({department}, due {due})",
     },
+    "history_broken": {
+        "zh-CN": "审计日志校验失败：第 {first_bad_seq} 条事件有问题（{problem}）",
+        "en": "History verification failed at event {first_bad_seq}: {problem}",
+    },
     "calendar_computed": {
         "zh-CN": "{year} 年的官方节假日安排尚未导入，正在使用推算的日历；请导入官方安排",
         "en": "No official holiday schedule for {year}: a computed calendar is in use; "

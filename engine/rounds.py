@@ -12,7 +12,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from engine import calendar, clock, notifications, runtime, sla
+from engine import audit, calendar, clock, notifications, runtime, sla
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
 from engine.identity import SYSTEM
@@ -29,6 +29,8 @@ class RoundResult:
     notifications_sent: int = 0
     notifications_failed: int = 0
     errors: int = 0
+    events_verified: int = 0
+    history_ok: bool = True
 
     def as_dict(self) -> dict[str, int]:
         """Return the counts as `flowdesk tick` prints them."""
@@ -49,7 +51,28 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
     delivered = notifications.deliver_outbox(at)
     result.notifications_sent, result.notifications_failed = delivered.sent, delivered.failed
     check_calendar_years(at)
+    verify_history(result)
     return result
+
+
+def verify_history(result: RoundResult | None = None) -> audit.VerifyResult | None:
+    """Verify the events added since the last round; tell admins once per broken event."""
+    with unit_of_work() as session:
+        outcome = audit.verify_new_events(session)
+        if outcome is None:
+            return None  # another worker is checking
+        if not outcome.ok:
+            log.error("history verification failed: %s", outcome.problem)
+            notifications.notify_admins_once(
+                session,
+                kind="history_broken",
+                key=f"{outcome.first_bad_seq}",
+                data={"first_bad_seq": outcome.first_bad_seq, "problem": outcome.problem},
+            )
+    if result is not None:
+        result.events_verified = outcome.events
+        result.history_ok = outcome.ok
+    return outcome
 
 
 def check_calendar_years(at: datetime) -> None:

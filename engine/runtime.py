@@ -296,6 +296,40 @@ def _next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
     return min(due) if due else None
 
 
+def variable_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the case variables a step changed, as `{name, before, after}` by name
+    (a variable the step removed has `after` null and `removed` true)."""
+    changes: list[dict[str, Any]] = []
+    for name in sorted(set(before) | set(after)):
+        if name not in after:
+            changes.append({"name": name, "before": before[name], "after": None, "removed": True})
+        elif name not in before or before[name] != after[name]:
+            changes.append({"name": name, "before": before.get(name), "after": after[name]})
+    return changes
+
+
+def _record_changes(
+    step: _Step, before: dict[str, Any], after: dict[str, Any], *, actor: Actor, now: datetime
+) -> None:
+    """Put the step's change of the case variables on the event that caused it."""
+    changes = variable_changes(before, after)
+    if not changes:
+        return
+    if step.events:
+        cause = step.events[0]
+        cause.data = {**(cause.data or {}), "changes": changes}
+        return
+    step.events.append(
+        PendingEvent(
+            type="variables_changed",
+            actor=actor.username,
+            instance_id=step.instance.id,
+            at=now,
+            data={"changes": changes},
+        )
+    )
+
+
 def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None:
     """Project tasks, store the workflow state and variables, and append the events."""
     _project_tasks(session, step, actor=actor, now=now)
@@ -306,7 +340,9 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
         # A script produced a value that is not JSON (a set, an object): refuse the step.
         raise ProcessError(f"the case data cannot be stored: {exc}") from exc
     instance.serializer_version = SERIALIZER_VERSION
+    before = instance.variables or {}
     instance.variables = current_variables(step.workflow)
+    _record_changes(step, before, instance.variables, actor=actor, now=now)
     instance.next_timer_at = _next_timer_at(step.workflow)
     if step.workflow.is_completed() and instance.status == "running":
         instance.status = "completed"
@@ -448,7 +484,16 @@ def complete_task(
             task_id=task.id,
             element_id=task.element_id,
             at=now,
-            data={"name": task.name, "department": task.department, "variables": _json_clean(data)},
+            data={
+                "name": task.name,
+                "department": task.department,
+                "variables": _json_clean(data),
+                "assignee": task.assignee,
+                "due_at": task.due_at.isoformat() if task.due_at else None,
+                "working_seconds": task.working_seconds,
+                "sla_status": task.sla_status,
+                "escalation_level": task.escalation_level,
+            },
         )
     )
     _save(session, step, actor=actor, now=now)

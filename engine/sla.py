@@ -420,6 +420,8 @@ def _advance(
                 element_id=task.element_id,
                 data=data,
                 at=at,
+                process_key=task.process_key,
+                department=task.department,
             )
         )
         level = extra.get("level", 0)

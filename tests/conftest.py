@@ -24,7 +24,7 @@ PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
 
 # Tables that keep their rows between tests (seeded by the migrations).
-KEEP = {"department", "alembic_version", "history_head"}
+KEEP = {"department", "alembic_version", "history_head", "audit_check"}
 
 
 def _backends() -> list:
@@ -94,6 +94,13 @@ def _empty_tables(url: str) -> None:
             for name in reversed(tables):
                 conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(text("UPDATE history_head SET last_seq = 0, last_hash = :h"), {"h": "0" * 64})
+        conn.execute(
+            text(
+                "UPDATE audit_check SET verified_seq = 0, verified_hash = :h, ok = :ok, "
+                "checked_at = NULL, first_bad_seq = NULL, problem = NULL"
+            ),
+            {"h": "0" * 64, "ok": True},
+        )
 
 
 @pytest.fixture(params=_backends())

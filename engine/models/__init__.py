@@ -4,13 +4,14 @@ from engine.models.base import Base
 from engine.models.calendar import CalendarDay, CalendarYear
 from engine.models.customers import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine.models.definitions import ProcessDefinition, ProcessVersion
-from engine.models.history import HistoryEvent, HistoryHead
+from engine.models.history import AuditCheck, HistoryEvent, HistoryHead
 from engine.models.instances import Instance
 from engine.models.notifications import EmailOutbox, Notification, NotificationRead
 from engine.models.org import ROLES, Department, User, UserRole
 from engine.models.tasks import Task, TaskComment
 
 __all__ = [
+    "AuditCheck",
     "Base",
     "CalendarDay",
     "CalendarYear",
