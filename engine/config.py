@@ -28,6 +28,19 @@ class Settings:
     round_seconds: float = 60.0
     # Connections the SLA sweep uses side by side on PostgreSQL.
     sweep_threads: int = 2
+    # Privacy of history exports: roles that see customers' names and phones whole,
+    # and the case variables that hold them.
+    export_unmasked_roles: frozenset[str] = frozenset()
+    personal_variables: frozenset[str] = frozenset()
+
+
+DEFAULT_PERSONAL_VARIABLES = (
+    "customer_name,name,phone,referrer_phone,referrer_name,contact_name,contact_phone"
+)
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
 def _default_database_url() -> str:
@@ -52,4 +65,8 @@ def get_settings() -> Settings:
         smtp_starttls=os.environ.get("FLOWDESK_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
         round_seconds=float(os.environ.get("FLOWDESK_ROUND_SECONDS") or 60),
         sweep_threads=int(os.environ.get("FLOWDESK_SWEEP_THREADS") or 2),
+        export_unmasked_roles=_names(os.environ.get("FLOWDESK_EXPORT_UNMASKED_ROLES", "")),
+        personal_variables=_names(
+            os.environ.get("FLOWDESK_PERSONAL_VARIABLES") or DEFAULT_PERSONAL_VARIABLES
+        ),
     )

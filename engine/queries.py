@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select, union
@@ -206,49 +205,5 @@ def task_comments(session: Session, task_id: str) -> list[TaskComment]:
     return list(
         session.execute(
             select(TaskComment).where(TaskComment.task_id == task_id).order_by(TaskComment.id)
-        ).scalars()
-    )
-
-
-@dataclass(frozen=True)
-class EventFilters:
-    instance_id: str | None = None
-    actor: str | None = None
-    type: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    after_seq: int | None = None
-    limit: int = 100
-    newest_first: bool = False
-
-
-def search_events(session: Session, *, actor: Actor, filters: EventFilters) -> list[HistoryEvent]:
-    """Return one page of history events for auditors, by sequence (cursor: `after_seq`)."""
-    access.require_auditor(actor)
-    conditions = []
-    for column, value in (
-        (HistoryEvent.instance_id, filters.instance_id),
-        (HistoryEvent.actor, filters.actor),
-        (HistoryEvent.type, filters.type),
-    ):
-        if value:
-            conditions.append(column == value)
-    if filters.since:
-        conditions.append(HistoryEvent.at >= clock.to_utc(filters.since))
-    if filters.until:
-        conditions.append(HistoryEvent.at < clock.to_utc(filters.until))
-    if filters.after_seq is not None:
-        conditions.append(
-            HistoryEvent.seq < filters.after_seq
-            if filters.newest_first
-            else HistoryEvent.seq > filters.after_seq
-        )
-    order = HistoryEvent.seq.desc() if filters.newest_first else HistoryEvent.seq
-    return list(
-        session.execute(
-            select(HistoryEvent)
-            .where(*conditions)
-            .order_by(order)
-            .limit(max(1, min(filters.limit, 1000)))
         ).scalars()
     )

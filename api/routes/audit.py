@@ -1,47 +1,129 @@
-"""Auditors: history search and chain verification."""
+"""Auditors: history search, case timelines, streamed exports, chain verification."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
 
 from api.deps import CurrentActor
-from api.schemas import event_read
-from engine import access, audit, queries
+from engine import access, audit, clock, history
+from engine.calendar import timezone
 from engine.db import unit_of_work
+from engine.models import AuditCheck, HistoryEvent
 
 router = APIRouter(tags=["audit"])
+
+
+def event_filters(
+    instance_id: str | None = Query(None, description="one case"),
+    process_key: str | None = Query(None, description="events of this process"),
+    business_key: str | None = Query(None, description="the cases with this business key"),
+    customer_id: int | None = Query(None, description="the cases of this customer"),
+    actor: str | None = Query(None, description="who acted (a username, or 'system')"),
+    department: str | None = Query(None, description="the department the event concerns"),
+    type: list[str] = Query(  # noqa: A002 - the contract's parameter name
+        [], description="event types; repeat or separate with commas"
+    ),
+    element_id: str | None = Query(None, description="a BPMN element"),
+    since: datetime | None = Query(None, description="events at or after this instant"),
+    until: datetime | None = Query(None, description="events before this instant"),
+    order: str = Query("asc", pattern="^(asc|desc)$", description="asc oldest first, desc newest"),
+) -> history.EventFilters:
+    """Read the search filters shared by the event list, exports and the pages."""
+    types = tuple(t.strip() for value in type for t in value.split(",") if t.strip())
+    return history.EventFilters(
+        process_key=process_key or None,
+        instance_id=instance_id or None,
+        business_key=business_key or None,
+        customer_id=customer_id,
+        actor=actor or None,
+        department=department or None,
+        types=types,
+        element_id=element_id or None,
+        since=since,
+        until=until,
+        newest_first=order == "desc",
+    )
+
+
+Filters = Annotated[history.EventFilters, Depends(event_filters)]
 
 
 @router.get("/audit/events")
 def search_events(
     actor: CurrentActor,
-    instance_id: str | None = None,
-    actor_name: str | None = Query(None, alias="actor"),
-    type: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    after: int | None = Query(None, description="cursor: the last seq of the previous page"),
-    order: str = Query("asc", pattern="^(asc|desc)$"),
-    limit: int = Query(100, ge=1, le=1000),
+    filters: Filters,
+    after: int | None = Query(None, description="cursor: `next` of the previous page"),
+    limit: int = Query(100, ge=1, le=history.MAX_PAGE),
 ) -> dict:
-    """Return one page of history events matching the filters."""
-    filters = queries.EventFilters(
-        instance_id=instance_id,
-        actor=actor_name,
-        type=type,
-        since=since,
-        until=until,
-        after_seq=after,
-        limit=limit,
-        newest_first=order == "desc",
-    )
+    """Return one page of history events matching the filters (keyset by `seq`)."""
     with unit_of_work(write=False) as session:
-        events = queries.search_events(session, actor=actor, filters=filters)
-        items = [event_read(e) for e in events]
-        next_cursor = items[-1]["seq"] if len(items) == limit else None
-        return {"items": items, "next": next_cursor}
+        page = history.search_events(
+            session, actor=actor, filters=filters, after=after, limit=limit
+        )
+        return {
+            "items": [history.event_record(e) for e in page.events],
+            "next": page.next_cursor,
+        }
+
+
+@router.get("/audit/export")
+def export_events(
+    actor: CurrentActor,
+    filters: Filters,
+    format: str = Query("csv", pattern="^(csv|jsonl)$"),  # noqa: A002
+) -> StreamingResponse:
+    """Stream the filtered events as CSV (UTF-8 with BOM) or JSON Lines.
+
+    The export is recorded as a `history_exported` event first.
+    """
+    export = history.start_export(actor, filters, format)
+    stamp = clock.now().astimezone(timezone()).strftime("%Y%m%d-%H%M%S")
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(
+        export.chunks,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="flowdesk-history-{stamp}.{format}"',
+            "X-Flowdesk-Export-Event": str(export.seq),
+            "X-Flowdesk-Through-Seq": str(export.through_seq),
+            "X-Flowdesk-Masked": "true" if export.masked else "false",
+        },
+    )
+
+
+@router.get("/audit/instances/{instance_id}/timeline")
+def case_timeline(actor: CurrentActor, instance_id: str) -> dict:
+    """Return a case's life from its history, with the variable changes of each step."""
+    with unit_of_work(write=False) as session:
+        return history.timeline(session, actor=actor, instance_id=instance_id)
+
+
+def verification(session: Any) -> dict[str, Any]:
+    """Run the full check; a broken chain also shows its first bad event."""
+    result = audit.verify_chain(session).as_dict()
+    if not result["ok"]:
+        bad = session.get(HistoryEvent, result["first_bad_seq"])
+        result["first_bad_event"] = history.event_record(bad) if bad is not None else None
+    return result
+
+
+def scheduled_check(session: Any) -> dict[str, Any] | None:
+    """Return how far the scheduled incremental check got, and what it found."""
+    check = session.execute(select(AuditCheck).where(AuditCheck.id == 1)).scalar_one_or_none()
+    if check is None:
+        return None
+    return {
+        "checked_at": clock.to_utc(check.checked_at).isoformat() if check.checked_at else None,
+        "verified_through": check.verified_seq,
+        "ok": check.ok,
+        "first_bad_seq": check.first_bad_seq,
+        "problem": check.problem,
+    }
 
 
 @router.get("/audit/verify")
@@ -49,4 +131,12 @@ def verify(actor: CurrentActor) -> dict:
     """Check the whole hash chain and name the first bad event, if any."""
     access.require_auditor(actor)
     with unit_of_work(write=False) as session:
-        return audit.verify_chain(session).as_dict()
+        return verification(session)
+
+
+@router.get("/audit/verify/scheduled")
+def verify_scheduled(actor: CurrentActor) -> dict:
+    """Return the last result of the scheduled incremental check (run by every round)."""
+    access.require_auditor(actor)
+    with unit_of_work(write=False) as session:
+        return scheduled_check(session) or {}
