@@ -126,9 +126,10 @@ def create_app() -> FastAPI:
 
     from fastapi.staticfiles import StaticFiles
 
-    from api.web import pages
+    from api.web import audit_pages, pages
 
     app.include_router(pages.router)
+    app.include_router(audit_pages.router)
     if BPMN_JS_DIR.is_dir():  # installed from npm by the set-up (package.json)
         app.mount("/static/vendor/bpmn-js", StaticFiles(directory=str(BPMN_JS_DIR)), name="bpmn-js")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

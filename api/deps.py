@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import read_token
+from engine import access
 from engine.db import unit_of_work
 from engine.errors import NotAuthenticated
 from engine.identity import Actor, actor_for
@@ -41,10 +42,25 @@ def _remember_actor(token: str, actor: Actor) -> None:
             _actors.popitem(last=False)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def current_actor(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """Return the actor named by the bearer token; 401 without a valid one."""
+    """Return the actor named by the bearer token; 401 without a valid one.
+
+    Read-only actors (auditors) get 403 on every mutating method, whatever the
+    route: they are refused here, before the request body is even read.
+    """
+    actor = _token_actor(credentials)
+    if request.method not in SAFE_METHODS:
+        access.require_writer(actor)
+    return actor
+
+
+def _token_actor(credentials: HTTPAuthorizationCredentials | None) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send Authorization: Bearer <token>")
     token = credentials.credentials

@@ -31,6 +31,12 @@ def require_can_cancel(actor: Actor) -> None:
         raise NotPermitted("only supervisors and admins may cancel a case")
 
 
+def require_writer(actor: Actor) -> None:
+    """Auditors change nothing: every mutating request of theirs is refused."""
+    if actor.read_only:
+        raise NotPermitted("auditors have read-only access: this request would change data")
+
+
 def require_auditor(actor: Actor) -> None:
     """Auditors and admins read the audit trail."""
     if not actor.has("auditor", "admin"):

@@ -17,6 +17,9 @@ from engine.models import ROLES, User, UserRole
 _hasher = PasswordHasher()
 
 
+READ_ONLY_ROLES = frozenset({"auditor"})
+
+
 @dataclass(frozen=True)
 class Actor:
     """The user on whose behalf an operation runs (or the system itself)."""
@@ -29,6 +32,11 @@ class Actor:
     def has(self, *roles: str) -> bool:
         """Tell whether the actor holds any of `roles`."""
         return bool(self.roles.intersection(roles))
+
+    @property
+    def read_only(self) -> bool:
+        """Auditors (holding no other role) read everything and change nothing."""
+        return "auditor" in self.roles and self.roles <= READ_ONLY_ROLES
 
 
 SYSTEM = Actor("system", frozenset({"system"}))

@@ -82,8 +82,15 @@ def render(kind: str, data: dict[str, Any], language: str) -> str:
             due = datetime.fromisoformat(due).astimezone(timezone()).strftime("%Y-%m-%d %H:%M")
         except ValueError:
             pass
-    values = {"name": "", "level": "", "department": "", "year": "", **data, "due": due}
-    return template.format(**values)
+    values = _Blank({**data, "due": due})
+    return template.format_map(values)
+
+
+class _Blank(dict[str, Any]):
+    """Template values; a field the data lacks renders empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 @dataclass

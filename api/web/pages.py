@@ -30,7 +30,7 @@ from api.web.session import (
     read_session,
     start_session,
 )
-from engine import calendar, clock, notifications, queries, runtime
+from engine import access, calendar, clock, notifications, queries, runtime
 from engine.customers import CustomerFilters, mask_phone, read_customer, search_customers
 from engine.db import unit_of_work
 from engine.definitions import element_labels, get_version, latest_versions, start_event_id
@@ -69,6 +69,10 @@ class Page:
 
     @property
     def language(self) -> str:
+        if self.actor.read_only:  # auditors' choice lives in the cookie, not the database
+            chosen = self.request.cookies.get("lang")
+            if chosen in i18n.LANGUAGES:
+                return str(chosen)
         return self.user.language if self.user.language in i18n.LANGUAGES else "zh-CN"
 
     def t(self, key: str, **params: Any) -> str:
@@ -98,7 +102,9 @@ class Page:
                 "unread": unread,
                 "is_supervisor": self.actor.has("supervisor", "executive", "admin"),
                 "start_pages": START_PAGES,
-                "can_start": not self.actor.roles <= {"auditor"},
+                "can_start": not self.actor.read_only,
+                "read_only": self.actor.read_only,
+                "can_audit": self.actor.has("auditor", "admin"),
                 **context,
             },
             status_code=status_code,
@@ -141,14 +147,26 @@ def _conflict_text(page: Page, exc: FlowdeskError) -> str:
     return f"{page.t(key)} ({exc.message})" if key else exc.message
 
 
+# Forms that only touch the browser's session: allowed to read-only users.
+SESSION_FORMS = frozenset({"/logout", "/language"})
+
+
 async def _posted(request: Request) -> tuple[Page, dict[str, Any]] | Response:
-    """A signed-in form post with the session's CSRF token, or the response refusing it."""
+    """A signed-in form post with the session's CSRF token, or the response refusing it.
+
+    Auditors are refused every form that would change data (403).
+    """
     page = _page(request)
     if isinstance(page, RedirectResponse):
         return page
     form = await _form(request)
     if not csrf_ok(page.session, form.get("csrf_token")):
         return page.render("error.html", status_code=403, title=page.t("csrf"), message="")
+    if request.url.path not in SESSION_FORMS:
+        try:
+            access.require_writer(page.actor)
+        except NotPermitted as exc:
+            return _error_page(page, exc)
     return page, form
 
 
@@ -239,7 +257,7 @@ async def set_language(request: Request) -> Response:
         return posted
     page, form = posted
     language = form.get("language")
-    if language in i18n.LANGUAGES:
+    if language in i18n.LANGUAGES and not page.actor.read_only:  # auditors: the cookie only
         with unit_of_work() as s:
             user = s.get(User, page.user.id)
             assert user is not None
