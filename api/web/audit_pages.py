@@ -112,13 +112,17 @@ def audit_search(request: Request) -> Response:
             filters, raw = _filters(request)
             after = request.query_params.get("after", "")
             cursor = int(after) if after.isdigit() else None
+            size = request.query_params.get("limit", "")
+            limit = min(int(size), history.MAX_PAGE) if size.isdigit() and int(size) else PAGE_SIZE
         except BadFilter as exc:
             return _search_page(page, [], None, {}, error=str(exc), status_code=400)
         with unit_of_work(write=False) as s:
             result = history.search_events(
-                s, actor=page.actor, filters=filters, after=cursor, limit=PAGE_SIZE
+                s, actor=page.actor, filters=filters, after=cursor, limit=limit
             )
             processes = [d.key for d, _ in latest_versions(s, kind="bpmn")]
+        if limit != PAGE_SIZE:
+            raw["limit"] = str(limit)
         return _search_page(page, result.events, result.next_cursor, raw, processes=processes)
     except FlowdeskError as exc:
         return _error_page(page, exc)
