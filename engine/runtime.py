@@ -298,13 +298,15 @@ def _next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
 
 def variable_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the case variables a step changed, as `{name, before, after}` by name
-    (a variable the step removed has `after` null and `removed` true)."""
+    (a variable the step added has `added` true, one it removed `removed` true)."""
     changes: list[dict[str, Any]] = []
     for name in sorted(set(before) | set(after)):
         if name not in after:
             changes.append({"name": name, "before": before[name], "after": None, "removed": True})
-        elif name not in before or before[name] != after[name]:
-            changes.append({"name": name, "before": before.get(name), "after": after[name]})
+        elif name not in before:
+            changes.append({"name": name, "before": None, "after": after[name], "added": True})
+        elif before[name] != after[name]:
+            changes.append({"name": name, "before": before[name], "after": after[name]})
     return changes
 
 

@@ -166,12 +166,14 @@ def test_timeline_reconstructs_the_case_from_history(api: Api) -> None:
     assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
     started = events[0]
     assert started["type"] == "instance_started"
-    assert {"name": "phone", "before": None, "after": "13800138000"} in started["changes"]
+    assert {"name": "phone", "before": None, "after": "13800138000", "added": True} in started[
+        "changes"
+    ]
     done = next(e for e in events if e["type"] == "task_completed")
     assert done["actor"] == "cs1" and done["actor_department"] == "customer_service"
     assert done["department"] == "customer_service"
     assert done["submitted"] == {"contacted": True, "notes": "已回电"}
-    assert {"name": "notes", "before": None, "after": "已回电"} in done["changes"]
+    assert {"name": "notes", "before": None, "after": "已回电", "added": True} in done["changes"]
     assert any(c["name"] == "responsible_department" for c in done["changes"])
     assert done["working_seconds"] == 3600  # 09:00 → 10:00 on a working Monday
     assert done["element_name"]["en"]

@@ -203,3 +203,46 @@ def test_the_same_work_in_english(server, browser) -> None:  # type: ignore[no-u
     cs.wait_for_url("**/inbox?done=**")
     assert "Completed: Acknowledge the complaint" in cs.content()
     shot(cs, "09-completed-en")
+
+
+def test_an_auditor_reconstructs_a_case(server, browser) -> None:  # type: ignore[no-untyped-def]
+    base, _ = server
+    from tests.api_client import Api
+    from tests.shipped import Case
+
+    case = Case(
+        Api(),
+        "cs1",
+        "complaint_handling",
+        {
+            "customer_name": "张伟",
+            "phone": "13800138000",
+            "category": "quality",
+            "description": "卫生间天花板漏水",
+        },
+    )
+    case.do("acknowledge_complaint", "cs1", {"contacted": True, "notes": "已回电，明天上门"})
+    auditor = sign_in(browser, base, "audit")
+    assert auditor.get_by_role("button", name="认领").count() == 0
+    auditor.get_by_role("link", name="审计").click()
+    auditor.wait_for_url("**/audit")
+    auditor.get_by_label("事件类型").select_option("task_completed")
+    auditor.get_by_role("button", name="搜索").click()
+    auditor.wait_for_url("**/audit?**")
+    rows = auditor.locator("table.events tbody tr")
+    assert rows.count() == 1 and "完成任务" in rows.first.inner_text()
+    shot(auditor, "10-audit-search")
+    with auditor.expect_download() as download:
+        auditor.get_by_role("link", name="导出 CSV（Excel）").click()
+    content = Path(download.value.path()).read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf") and "task_completed" in content.decode("utf-8-sig")
+    assert "13800138000" not in content.decode("utf-8-sig")
+    rows.first.get_by_role("link").click()
+    auditor.wait_for_url("**/audit/cases/**")
+    timeline = auditor.content()
+    assert "已回电，明天上门" in timeline and "13800138000" in timeline
+    assert "按历史记录重放的数据与案件当前数据一致" in timeline
+    shot(auditor, "11-audit-timeline")
+    auditor.goto(base + "/audit/verify")
+    assert "审计日志完整" in auditor.content()
+    shot(auditor, "12-audit-verify")

@@ -199,8 +199,9 @@ def audit_export(request: Request) -> Response:
     )
 
 
-def _change_text(value: Any) -> str:
-    if value is None:
+def _change_text(value: Any, absent: bool = False) -> str:
+    """A variable's value in a change; ∅ when it did not exist (before) or was removed."""
+    if absent:
         return "∅"
     if isinstance(value, str):
         return value
@@ -234,7 +235,11 @@ def audit_case(request: Request, instance_id: str) -> Response:
                 if seconds is not None
                 else "",
                 "change_rows": [
-                    (c["name"], _change_text(c.get("before")), _change_text(c.get("after")))
+                    (
+                        c["name"],
+                        _change_text(c.get("before"), bool(c.get("added"))),
+                        _change_text(c.get("after"), bool(c.get("removed"))),
+                    )
                     for c in e["changes"]
                 ],
             }
