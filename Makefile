@@ -65,6 +65,7 @@ bench: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m bench.workflow_size
 	$(BIN)/python -m bench.sla_sweep
 	$(BIN)/python -m bench.inbox_page
+	$(BIN)/python -m bench.audit_history
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache node_modules test-artifacts
