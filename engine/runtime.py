@@ -567,6 +567,8 @@ def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) 
     _lock_task_row(session, task)
     _require_open(task)
     previous = task.assignee
+    if previous == username:
+        return task  # already theirs: nothing changes, nothing to record
     task.assignee = username
     _append_task_event(
         session, task, "task_assigned", actor, {"assignee": username, "previous_assignee": previous}

@@ -561,6 +561,7 @@ def test_every_complaint_path_records_every_change(api: CheckedApi, history: His
     api.act("cs2", ack, "unclaim")
     api.act("sup_customer_service", ack, "assign", username="cs1")
     api.act("sup_customer_service", ack, "assign", username="cs2")
+    api.act("sup_customer_service", ack, "assign", username="cs2")  # already theirs: no event
     api.act("gm", ack, "comments", status=201, text="请尽快处理")
     case.do("acknowledge_complaint", "cs2", {"contacted": True})
     api.act("cs1", ack, "comments", status=201, text="已完成")  # a completed task takes comments
