@@ -98,6 +98,8 @@ def event_read(event: HistoryEvent) -> dict[str, Any]:
         "instance_id": event.instance_id,
         "task_id": event.task_id,
         "element_id": event.element_id,
+        "process_key": event.process_key,
+        "department": event.department,
         "data": event.data,
         "hash": event.hash,
         "prev_hash": event.prev_hash,

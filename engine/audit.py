@@ -291,6 +291,11 @@ def _check_end(session: Session, count: int, last_seq: int, last_hash: str) -> V
         return VerifyResult(
             False, count, last_seq, f"event {last_seq} is not the event the history recorded last"
         )
+    oldest = session.execute(select(func.min(HistoryEvent.seq))).scalar()
+    if oldest is not None and oldest < 1:
+        return VerifyResult(
+            False, count, oldest, f"event {oldest} was inserted before the start of the history"
+        )
     newest = session.execute(select(func.max(HistoryEvent.seq))).scalar() or 0
     session.expire(head)
     head = _head(session)  # appenders move the head in the transaction that adds events

@@ -88,3 +88,13 @@ def test_event_appended_behind_the_chain_is_named(history: Api) -> None:
     )
     result, code = _verify(history)
     assert (result["ok"], result["first_bad_seq"], code) == (False, 8, 1)
+
+
+def test_event_inserted_before_the_start_is_named(history: Api) -> None:
+    _sql(
+        "INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
+        "data, prev_hash, hash) SELECT 0, at, 'mallory', type, instance_id, task_id, "
+        "element_id, data, prev_hash, hash FROM history_event WHERE seq = 1"
+    )
+    result, code = _verify(history)
+    assert (result["ok"], result["first_bad_seq"], code) == (False, 0, 1)
