@@ -350,9 +350,15 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
     return problem or VerifyResult(True, count)
 
 
-def verify_new_events(session: Session, *, batch_size: int = 5000) -> VerifyResult | None:
+def verify_new_events(
+    session: Session, *, batch_size: int = 5000, max_events: int = 100_000
+) -> VerifyResult | None:
     """The scheduled check: verify the events added since the last run and remember
-    how far the chain is good. Returns None when another round holds the check."""
+    how far the chain is good. Returns None when another round holds the check.
+
+    One run checks at most `max_events` (a history that predates the check is
+    caught up over several rounds, each a short transaction).
+    """
     stmt = select(AuditCheck).where(AuditCheck.id == 1)
     if session.get_bind().dialect.name != "sqlite":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -384,10 +390,11 @@ def verify_new_events(session: Session, *, batch_size: int = 5000) -> VerifyResu
             session,
             after_seq=start_seq,
             prev_hash=start_hash,
-            until_seq=bound,
+            until_seq=min(bound, start_seq + max_events),
             batch_size=batch_size,
         )
-        result = result or _check_end(session, count, last_seq, last_hash)
+        if result is None and last_seq == bound:
+            result = _check_end(session, count, last_seq, last_hash)
         check.verified_seq, check.verified_hash = last_seq, last_hash
     check.checked_at = clock.now()
     check.ok = result is None

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from engine import clock
+from engine import audit, clock
 from engine.config import get_settings
 from engine.db import get_engine, unit_of_work
 from engine.models import Complaint, Notification
@@ -297,3 +297,16 @@ def test_rewriting_verified_history_is_caught(api: Api) -> None:
     full = api.get("/audit/verify", "audit").json()
     assert (full["ok"], full["first_bad_seq"]) == (False, verified - 1)
     assert "removed" in full["problem"]
+
+
+def test_scheduled_check_catches_up_in_bounded_steps(api: Api) -> None:
+    _two_cases(api)
+    head = _events(api, order="desc", limit=1)["items"][0]["seq"]
+    with unit_of_work() as s:
+        first = audit.verify_new_events(s, max_events=5)
+    assert first is not None and (first.ok, first.events) == (True, 5)
+    assert api.get("/audit/verify/scheduled", "audit").json()["verified_through"] == 5
+    with unit_of_work() as s:
+        rest = audit.verify_new_events(s, max_events=1000)
+    assert rest is not None and (rest.ok, rest.events) == (True, head - 5)
+    assert api.get("/audit/verify/scheduled", "audit").json()["verified_through"] == head
