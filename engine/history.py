@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Table, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access, clock
@@ -29,6 +29,7 @@ from engine.errors import NotFound
 from engine.identity import Actor
 from engine.models import (
     Complaint,
+    Customer,
     HistoryEvent,
     HistoryHead,
     Instance,
@@ -38,6 +39,7 @@ from engine.models import (
 )
 
 MAX_PAGE = 1000
+MAX_CUSTOMERS = 2000  # a customer text matching more people than this is too vague
 EXPORT_BATCH = 2000
 # Types whose `data.recipients` name who an SLA step reached.
 SLA_TYPES = ("sla_warning", "sla_breached", "task_escalated")
@@ -51,6 +53,7 @@ class EventFilters:
     instance_id: str | None = None
     business_key: str | None = None
     customer_id: int | None = None
+    customer: str | None = None  # a name or phone number, or part of one
     actor: str | None = None
     department: str | None = None
     types: tuple[str, ...] = ()
@@ -86,14 +89,32 @@ def _instance_ids(session: Session, filters: EventFilters) -> set[str] | None:
                 select(Instance.id).where(Instance.business_key == filters.business_key)
             ).scalars()
         )
+    customers: set[int] | None = None
     if filters.customer_id is not None:
+        customers = {filters.customer_id}
+    if filters.customer:
+        pattern = "%" + filters.customer.replace("%", r"\%").replace("_", r"\_") + "%"
+        matching = set(
+            session.execute(
+                select(Customer.id)
+                .where(
+                    or_(
+                        Customer.name.like(pattern, escape="\\"),
+                        Customer.phone.like(pattern, escape="\\"),
+                    )
+                )
+                .limit(MAX_CUSTOMERS)
+            ).scalars()
+        )
+        customers = matching if customers is None else customers & matching
+    if customers is not None:
         ids = set(
             session.execute(
-                select(Lead.instance_id).where(Lead.customer_id == filters.customer_id)
+                select(Lead.instance_id).where(Lead.customer_id.in_(customers))
             ).scalars()
         ) | set(
             session.execute(
-                select(Complaint.instance_id).where(Complaint.customer_id == filters.customer_id)
+                select(Complaint.instance_id).where(Complaint.customer_id.in_(customers))
             ).scalars()
         )
         found = ids if found is None else found & ids

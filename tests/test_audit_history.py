@@ -117,6 +117,11 @@ def test_search_filters_and_keyset_pages(api: Api) -> None:
             select(Complaint.customer_id).where(Complaint.instance_id == first.id)
         ).scalar_one()
     assert seqs_of(customer_id=customer_id) == by_case
+    # by name or phone, whole or in part, as an auditor knows the customer
+    assert seqs_of(customer="张伟") == seqs_of(customer="0013800") == by_case
+    assert seqs_of(customer="139") == seqs_of(instance_id=second.id)
+    assert seqs_of(customer="nobody") == set()
+    assert seqs_of(process="lead_follow_up") == seqs_of(process_key="lead_follow_up")
     assert {e["actor"] for e in _all_pages(api, actor="cs1")} == {"cs1"}
     engineering = _all_pages(api, department="engineering")
     assert engineering and {e["department"] for e in engineering} == {"engineering"}

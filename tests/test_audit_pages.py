@@ -75,6 +75,9 @@ def test_search_page_filters_and_pages(auditor: tuple[Browser, Case]) -> None:
     local = browser.get("/audit", params={"since": "2026-03-02T09:30", "until": "2026-03-02T10:30"})
     assert _seqs(local.text) and "acknowledge_complaint" in local.text  # 10:00 Shanghai time
     assert "register_complaint" not in local.text
+    by_phone = browser.get("/audit", params={"customer": "13800138000", "order": "asc"})
+    in_case = browser.get("/audit", params={"instance_id": case.id, "order": "asc"})
+    assert _seqs(by_phone.text) == _seqs(in_case.text) != []
     bad = browser.get("/audit", params={"customer_id": "abc"})
     assert bad.status_code == 400 and "customer_id" in bad.text
 

@@ -23,6 +23,10 @@ def event_filters(
     process_key: str | None = Query(None, description="events of this process"),
     business_key: str | None = Query(None, description="the cases with this business key"),
     customer_id: int | None = Query(None, description="the cases of this customer"),
+    customer: str | None = Query(
+        None, description="the cases of customers whose name or phone contains this"
+    ),
+    process: str | None = Query(None, description="the same as process_key"),
     actor: str | None = Query(None, description="who acted (a username, or 'system')"),
     department: str | None = Query(None, description="the department the event concerns"),
     type: list[str] = Query(  # noqa: A002 - the contract's parameter name
@@ -36,10 +40,11 @@ def event_filters(
     """Read the search filters shared by the event list, exports and the pages."""
     types = tuple(t.strip() for value in type for t in value.split(",") if t.strip())
     return history.EventFilters(
-        process_key=process_key or None,
+        process_key=process_key or process or None,
         instance_id=instance_id or None,
         business_key=business_key or None,
         customer_id=customer_id,
+        customer=customer or None,
         actor=actor or None,
         department=department or None,
         types=types,
