@@ -97,7 +97,7 @@ def _summary(event: Any, page: Page) -> str:
     if data.get("recipients"):
         parts.append(f"{page.t('recipients')}: {', '.join(data['recipients'])}")
     if data.get("changes"):
-        parts.append(f"{len(data['changes'])} Δ")
+        parts.append(page.t("n_changes", n=len(data["changes"])))
     if event.type == "history_exported":
         parts.append(json.dumps(data.get("filters", {}), ensure_ascii=False))
     return " · ".join(str(p) for p in parts)[:300]

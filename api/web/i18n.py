@@ -122,6 +122,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "filter_element": ("流程节点", "Element"),
     "filter_since": ("起始时间", "From"),
     "filter_until": ("截止时间", "Until"),
+    "order": ("排序", "Order"),
+    "n_changes": ("{n} 项数据变更", "{n} data changes"),
     "order_desc": ("最新在前", "Newest first"),
     "order_asc": ("最早在前", "Oldest first"),
     "next_page": ("下一页", "Next page"),
