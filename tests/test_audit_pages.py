@@ -109,6 +109,12 @@ def test_case_timeline_page(auditor: tuple[Browser, Case]) -> None:
     assert '<td data-label="事件">超时预警' in html
     assert "sup_engineering" in html  # the breach reached the department's supervisor
     assert browser.get("/audit/cases/nope").status_code == 404
+    # reached from the case page and the customer's page
+    assert f'href="/audit/cases/{case.id}"' in browser.get(f"/cases/{case.id}").text
+    customer = re.search(r'href="/customers/(\d+)"', browser.get(f"/cases/{case.id}").text)
+    assert customer
+    page = browser.get(f"/customers/{customer.group(1)}").text
+    assert f'href="/audit?customer_id={customer.group(1)}"' in page
 
 
 def test_verification_page_names_the_first_bad_event(auditor: tuple[Browser, Case]) -> None:

@@ -110,6 +110,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit": ("审计", "History"),
     "audit_search": ("审计日志", "History search"),
     "audit_case": ("案件审计时间线", "Case timeline"),
+    "audit_customer": ("该客户的审计日志", "This customer's history"),
     "verify": ("完整性校验", "Verification"),
     "filter_process": ("流程", "Process"),
     "filter_case": ("案件编号", "Case id"),
