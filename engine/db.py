@@ -55,10 +55,18 @@ def get_engine(url: str | None = None) -> Engine:
                 path = url.split("///", 1)[-1]
                 if path and path != ":memory:":
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
-                engine = create_engine(url, connect_args={"timeout": 30})
+                engine = create_engine(
+                    url, connect_args={"timeout": 30}, json_serializer=_json_text
+                )
                 _configure_sqlite(engine)
             else:
-                engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+                engine = create_engine(
+                    url,
+                    pool_size=10,
+                    max_overflow=20,
+                    pool_pre_ping=True,
+                    json_serializer=_json_text,
+                )
             _engines[url] = engine
         return engine
 
@@ -112,6 +120,11 @@ def unit_of_work(*, write: bool = True, url: str | None = None) -> Iterator[Sess
 # Background rounds write thousands of rows per batch. On PostgreSQL each bulk
 # write is one statement over `json_to_recordset` (one parameter, one round
 # trip); on SQLite it is an executemany, which costs no round trips there.
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns store Chinese text as itself, not as \\u escapes (exports pass it on)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _json_default(value: Any) -> Any:
