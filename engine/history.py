@@ -66,7 +66,7 @@ class EventFilters:
         """Return the filters that are set, as the export event records them."""
         out: dict[str, Any] = {}
         for name, value in asdict(self).items():
-            if value in (None, (), [], False):
+            if value is None or value is False or value == ():
                 continue
             out[name] = value.isoformat() if isinstance(value, datetime) else value
         if "types" in out:

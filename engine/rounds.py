@@ -1,4 +1,5 @@
-"""One round of background work as of an instant: BPMN timers, the SLA clock, e-mail.
+"""One round of background work as of an instant: BPMN timers, the SLA clock, e-mail,
+and the incremental check of the history added since the previous round.
 
 Each part selects due rows in batches on an index and claims them with
 `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serializes writers), so rounds on

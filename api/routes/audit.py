@@ -37,7 +37,7 @@ def event_filters(
     until: datetime | None = Query(None, description="events before this instant"),
     order: str = Query("asc", pattern="^(asc|desc)$", description="asc oldest first, desc newest"),
 ) -> history.EventFilters:
-    """Read the search filters shared by the event list, exports and the pages."""
+    """Read the search filters shared by the event list and the exports."""
     types = tuple(t.strip() for value in type for t in value.split(",") if t.strip())
     return history.EventFilters(
         process_key=process_key or process or None,
