@@ -29,7 +29,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench.sla_sweep import DEFAULT_URL, ROOT, _fresh_database
+from bench.sla_sweep import DEFAULT_URL, ROOT, fresh_database
 
 START = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
 STEP = timedelta(seconds=30)
@@ -212,15 +212,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     url = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
-    _fresh_database(url)
-    os.environ["FLOWDESK_DATABASE_URL"] = url
-    from engine.config import get_settings
+    fresh_database(url)
     from engine.db import unit_of_work
     from engine.identity import create_user
-    from engine.migrations import upgrade_database
 
-    get_settings.cache_clear()
-    upgrade_database()
     with unit_of_work() as s:
         create_user(s, username="auditor", password="bench-pw", roles=["auditor"])
     t0 = time.perf_counter()

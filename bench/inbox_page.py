@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.sla_sweep import DEFAULT_URL, ROOT, _fresh_database
+from bench.sla_sweep import DEFAULT_URL, ROOT, fresh_database
 
 T = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -124,17 +124,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
     url = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
-    _fresh_database(url)
-    os.environ["FLOWDESK_DATABASE_URL"] = url
+    fresh_database(url)
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from engine import clock
-    from engine.config import get_settings
-    from engine.migrations import upgrade_database
 
-    get_settings.cache_clear()
-    upgrade_database()
     started = time.perf_counter()
     _populate(args.tasks)
     print(

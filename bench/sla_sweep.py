@@ -28,13 +28,22 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowdesk_bench"
 T = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-def _fresh_database(url: str) -> None:
+def fresh_database(url: str) -> None:
+    """Drop and recreate the bench database, point flowdesk at it and migrate it."""
+    from engine.config import get_settings
+    from engine.db import dispose_engines
+    from engine.migrations import upgrade_database
+
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
+    os.environ["FLOWDESK_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    dispose_engines()
+    upgrade_database()
 
 
 def _populate(size: int, due_percent: float) -> None:
@@ -112,15 +121,9 @@ def _count(sql: str) -> int:
 def run(size: int, due_percent: float, url: str) -> None:
     from engine import clock, sla
     from engine.config import get_settings
-    from engine.db import dispose_engines
-    from engine.migrations import upgrade_database
     from engine.rounds import run_round
 
-    _fresh_database(url)
-    os.environ["FLOWDESK_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    dispose_engines()
-    upgrade_database()
+    fresh_database(url)
     started = time.perf_counter()
     _populate(size, due_percent)
     fill = time.perf_counter() - started

@@ -212,6 +212,10 @@ def _walk(
     table = HistoryEvent.__table__
     assert isinstance(table, Table)
     expected_seq, prev, count, last_seen = after_seq + 1, prev_hash, 0, after_seq
+
+    def broken(seq: int, problem: str) -> tuple[int, int, str, VerifyResult]:
+        return count, expected_seq - 1, prev, VerifyResult(False, count, seq, problem)
+
     while last_seen < until_seq:
         batch = session.execute(
             select(table)
@@ -224,58 +228,29 @@ def _walk(
         for ev in batch:
             count += 1
             if ev.seq != expected_seq:
-                return (
-                    count,
-                    expected_seq - 1,
-                    prev,
-                    VerifyResult(
-                        False,
-                        count,
-                        expected_seq,
-                        f"event {expected_seq} is missing (removed); the next event is {ev.seq}",
-                    ),
+                return broken(
+                    expected_seq,
+                    f"event {expected_seq} is missing (removed); the next event is {ev.seq}",
                 )
             if ev.prev_hash != prev:
-                return (
-                    count,
-                    expected_seq - 1,
-                    prev,
-                    VerifyResult(
-                        False,
-                        count,
-                        ev.seq,
-                        f"event {ev.seq} does not follow event {ev.seq - 1}: "
-                        "an event was inserted, removed or altered before it",
-                    ),
+                return broken(
+                    ev.seq,
+                    f"event {ev.seq} does not follow event {ev.seq - 1}: "
+                    "an event was inserted, removed or altered before it",
                 )
             if row_hash(ev) != ev.hash:
-                return (
-                    count,
-                    expected_seq - 1,
-                    prev,
-                    VerifyResult(
-                        False,
-                        count,
-                        ev.seq,
-                        f"event {ev.seq} ({ev.type}) was altered: "
-                        "its content does not match its hash",
-                    ),
+                return broken(
+                    ev.seq,
+                    f"event {ev.seq} ({ev.type}) was altered: its content does not match its hash",
                 )
             prev = ev.hash
             expected_seq += 1
             last_seen = ev.seq
     if last_seen < until_seq:
-        return (
-            count,
-            last_seen,
-            prev,
-            VerifyResult(
-                False,
-                count,
-                last_seen + 1,
-                f"event {last_seen + 1} is missing (removed): the history ends at {last_seen} "
-                f"but recorded {until_seq} events",
-            ),
+        return broken(
+            last_seen + 1,
+            f"event {last_seen + 1} is missing (removed): the history ends at {last_seen} "
+            f"but recorded {until_seq} events",
         )
     return count, last_seen, prev, None
 
