@@ -86,14 +86,17 @@ def export_events(
 
     The export is recorded as a `history_exported` event first.
     """
-    export = history.start_export(actor, filters, format)
+    return export_response(history.start_export(actor, filters, format), format)
+
+
+def export_response(export: history.Export, fmt: str) -> StreamingResponse:
+    """Stream a started export as a file download (the API's and the page's)."""
     stamp = clock.now().astimezone(timezone()).strftime("%Y%m%d-%H%M%S")
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(
         export.chunks,
-        media_type=media,
+        media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson",
         headers={
-            "Content-Disposition": f'attachment; filename="flowdesk-history-{stamp}.{format}"',
+            "Content-Disposition": f'attachment; filename="flowdesk-history-{stamp}.{fmt}"',
             "X-Flowdesk-Export-Event": str(export.seq),
             "X-Flowdesk-Through-Seq": str(export.through_seq),
             "X-Flowdesk-Masked": "true" if export.masked else "false",

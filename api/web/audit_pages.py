@@ -12,12 +12,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.routes.audit import scheduled_check, verification
+from api.routes.audit import export_response, scheduled_check, verification
 from api.web import i18n
 from api.web.pages import Page, _error_page, _page
-from engine import access, calendar, clock, history
+from engine import access, calendar, history
 from engine.db import unit_of_work
 from engine.definitions import latest_versions
 from engine.departments import DEPARTMENTS
@@ -190,15 +190,7 @@ def audit_export(request: Request) -> Response:
         export = history.start_export(page.actor, filters, fmt)
     except FlowdeskError as exc:
         return _error_page(page, exc)
-    stamp = clock.now().astimezone(calendar.timezone()).strftime("%Y%m%d-%H%M%S")
-    return StreamingResponse(
-        export.chunks,
-        media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson",
-        headers={
-            "Content-Disposition": f'attachment; filename="flowdesk-history-{stamp}.{fmt}"',
-            "X-Flowdesk-Export-Event": str(export.seq),
-        },
-    )
+    return export_response(export, fmt)
 
 
 def _change_text(value: Any, absent: bool = False) -> str:
