@@ -8,10 +8,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from engine.config import get_settings
 from engine.errors import NotAuthenticated
+from engine.secret_key import secret_key
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt="flowdesk-api-token")
+    return URLSafeTimedSerializer(secret_key(), salt="flowdesk-api-token")
 
 
 def issue_token(user_id: int) -> str:

@@ -229,6 +229,9 @@ def _celery_argv(args: argparse.Namespace, kind: str) -> list[str]:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     argv = _celery_argv(args, "worker")
+    from engine.secret_key import require_secret_key
+
+    require_secret_key("worker")
     from worker.app import app
 
     if args.concurrency:
@@ -242,6 +245,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_beat(args: argparse.Namespace) -> int:
     argv = _celery_argv(args, "beat")
+    from engine.secret_key import require_secret_key
+
+    require_secret_key("beat")
     from worker.app import app, beat_schedule_file
 
     app.start([*argv, f"--schedule={beat_schedule_file()}"])
@@ -253,8 +259,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from cli.server import run_server
     from engine.config import get_settings
+    from engine.secret_key import require_secret_key
     from engine.serving import prepare_for_serving
 
+    require_secret_key("serve")
     prepare_for_serving()
     if get_settings().broker_url is None:
         os.environ.setdefault("FLOWDESK_EMBEDDED_BACKGROUND", "1")

@@ -12,7 +12,8 @@ from pathlib import Path
 class Settings:
     database_url: str
     broker_url: str | None
-    secret_key: str
+    # None: engine/secret_key.py makes one (embedded) or refuses to start (a server).
+    secret_key: str | None
     timezone: str
     processes_dir: Path
     token_ttl_seconds: int = 12 * 3600
@@ -54,7 +55,7 @@ def get_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("FLOWDESK_DATABASE_URL") or _default_database_url(),
         broker_url=os.environ.get("FLOWDESK_BROKER_URL") or None,
-        secret_key=os.environ.get("FLOWDESK_SECRET_KEY") or "flowdesk-dev-secret-change-me",
+        secret_key=os.environ.get("FLOWDESK_SECRET_KEY") or None,
         timezone=os.environ.get("FLOWDESK_TIMEZONE") or "Asia/Shanghai",
         processes_dir=Path(os.environ.get("FLOWDESK_PROCESSES_DIR") or "processes"),
         smtp_host=os.environ.get("FLOWDESK_SMTP_HOST") or None,

@@ -5,6 +5,7 @@ unreachable server fails the run instead of skipping)."""
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
+# The key of PostgreSQL runs (servers refuse to start without one); random per run.
+TEST_SECRET_KEY = secrets.token_urlsafe(32)
 
 # Tables that keep their rows between tests (seeded by the migrations).
 KEEP = {"department", "alembic_version", "history_head", "audit_check"}
@@ -111,6 +114,9 @@ def db_url(
     url = database_urls[request.param]
     _empty_tables(url)
     monkeypatch.setenv("FLOWDESK_DATABASE_URL", url)
+    if request.param == "postgresql":
+        # A server install refuses to run without a key; SQLite makes its own (tested).
+        monkeypatch.setenv("FLOWDESK_SECRET_KEY", TEST_SECRET_KEY)
     get_settings.cache_clear()
     yield url
     clock.set_global_time(None)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.db import unit_of_work
 from engine.models import HistoryEvent
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import deploy_fixture
 from tests.shipped import Case, setup_shipped
 
@@ -130,6 +131,7 @@ def test_two_workers_and_beat_do_each_step_once(db_url: str, broker: str, tmp_pa
         FLOWDESK_BROKER_URL=broker,
         FLOWDESK_ROUND_SECONDS="1",
         FLOWDESK_VAR_DIR=str(tmp_path),
+        FLOWDESK_SECRET_KEY=TEST_SECRET_KEY,
     )
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("w1", "w2", "beat")}
     procs = [

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from engine import clock
 from engine.db import unit_of_work
 from engine.models import HistoryEvent
+from tests.conftest import TEST_SECRET_KEY
 from tests.shipped import PROCESSES, Case, setup_shipped
 
 FLOWDESK = str(Path(sys.executable).with_name("flowdesk"))
@@ -60,6 +61,7 @@ def _serve(db_url: str, tmp_path: Path, **extra: str) -> subprocess.Popen[bytes]
         FLOWDESK_PROCESSES_DIR=str(PROCESSES),
         FLOWDESK_ROUND_SECONDS="1",
         FLOWDESK_VAR_DIR=str(tmp_path),
+        FLOWDESK_SECRET_KEY=TEST_SECRET_KEY,
         **extra,
     )
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed with the process

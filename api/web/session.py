@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from engine.config import get_settings
+from engine.secret_key import secret_key
 
 COOKIE = "flowdesk_session"
 LOGIN_CSRF_COOKIE = "flowdesk_login_csrf"
@@ -27,7 +28,7 @@ class PageSession:
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=salt)
+    return URLSafeTimedSerializer(secret_key(), salt=salt)
 
 
 def _secure(request: Request) -> bool:
