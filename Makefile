@@ -51,14 +51,17 @@ lint: $(STAMP)
 # PostgreSQL tests run when CI=true (and must not skip there) or when a
 # server answers on 127.0.0.1:5432; otherwise they are skipped and said so.
 test: $(STAMP) $(NPM_STAMP) browser
-	@$(MAKE) --no-print-directory lint
-	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint || exit $$?; \
+	if [ "$$CI" = "true" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 		echo "flowdesk: running the PostgreSQL tests against $(PG_TEST_URL)"; \
-		FLOWDESK_TEST_DATABASE_URL="$${FLOWDESK_TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(BIN)/pytest -q; \
+		FLOWDESK_TEST_DATABASE_URL="$${FLOWDESK_TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(BIN)/pytest -q; status=$$?; \
 	else \
 		echo "flowdesk: SKIPPING the PostgreSQL tests: no server on 127.0.0.1:5432 (set CI=true to require them)"; \
-		$(BIN)/pytest -q; \
-	fi
+		$(BIN)/pytest -q; status=$$?; \
+	fi; \
+	echo "flowdesk: make test took $$(( $$(date +%s) - start )) s (lint and tests)"; \
+	exit $$status
 
 bench: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m bench.api_throughput

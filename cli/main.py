@@ -360,12 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InvalidBpmn as exc:
-        for p in exc.problems:
-            print(p.format(), file=sys.stderr)
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
         return 1
     except InvalidData as exc:
-        for p in exc.problems:
-            print(f"{p.field}: {p.message}", file=sys.stderr)
+        for field_problem in exc.problems:
+            print(f"{field_problem.field}: {field_problem.message}", file=sys.stderr)
         return 1
     except FlowdeskError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

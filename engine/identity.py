@@ -17,6 +17,17 @@ from engine.models import ROLES, User, UserRole
 _hasher = PasswordHasher()
 
 
+def use_low_cost_hashing_for_tests() -> None:
+    """Hash passwords with argon2's cheapest parameters from now on (test suites only).
+
+    Deliberately a call, not an environment setting, so no configuration can weaken
+    a production install; hashes made this way still verify anywhere, since argon2
+    reads the parameters from the hash itself.
+    """
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
 READ_ONLY_ROLES = frozenset({"auditor"})
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from engine import clock
 from engine.config import get_settings
 from engine.db import dispose_engines, get_engine
+from engine.identity import use_low_cost_hashing_for_tests
 from engine.migrations import upgrade_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,9 @@ PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
 # The key of PostgreSQL runs (servers refuse to start without one); random per run.
 TEST_SECRET_KEY = secrets.token_urlsafe(32)
+
+# Production-strength argon2 for every test user cost most of the suite's time.
+use_low_cost_hashing_for_tests()
 
 # Tables that keep their rows between tests (seeded by the migrations).
 KEEP = {"department", "alembic_version", "history_head", "audit_check"}
@@ -92,7 +96,15 @@ def _empty_tables(url: str) -> None:
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # DELETE of a test's few rows and a reset of the sequences take ~20 ms;
+            # TRUNCATE makes new files for every table and index (~300 ms a test).
+            deletes = "; ".join(f"DELETE FROM {name}" for name in reversed(tables))
+            conn.exec_driver_sql(
+                f"{deletes}; SELECT setval(s.oid, 1, false) FROM pg_class s "
+                "JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') "
+                "JOIN pg_class t ON t.oid = d.refobjid "
+                f"WHERE s.relkind = 'S' AND t.relname IN ({', '.join(repr(n) for n in tables)})"
+            )
         else:
             for name in reversed(tables):
                 conn.execute(text(f"DELETE FROM {name}"))

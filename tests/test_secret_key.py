@@ -178,3 +178,17 @@ def test_serve_and_workers_refuse_to_start_on_postgresql_without_a_key(
     assert "FLOWDESK_SECRET_KEY" in result.stderr
     assert "refuses to start" in result.stderr
     assert time.monotonic() - started < 60
+
+
+def test_production_hashes_passwords_at_full_strength() -> None:
+    """The suite's cheap hashing is a call the tests make, never the default."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
+    out = subprocess.run(
+        [sys.executable, "-c", "from engine.identity import _hasher; print(_hasher.hash('pw'))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "$argon2id$v=19$m=65536,t=3,p=4$" in out.stdout

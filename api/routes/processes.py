@@ -52,7 +52,8 @@ async def deploy_process(file: UploadFile, actor: CurrentActor) -> Response:
         ],
     }
     if results:
-        body.update(key=results[0].key, version=results[0].version)
+        body["key"] = results[0].key  # type: ignore[assignment]  # CONTRACT: key and version
+        body["version"] = results[0].version  # type: ignore[assignment]
     return JSONResponse(body, status_code=201 if created else 200)
 
 

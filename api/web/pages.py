@@ -139,11 +139,12 @@ async def _form(request: Request) -> dict[str, Any]:
 
 def _conflict_text(page: Page, exc: FlowdeskError) -> str:
     """A conflict in the user's language (the engine's own words as detail)."""
-    key = {
+    keys: dict[type[FlowdeskError], str] = {
         TaskHeldByOther: "held_by_other",
         TaskNotOpen: "not_open",
         ConcurrentUpdate: "concurrent",
-    }.get(type(exc))
+    }
+    key = keys.get(type(exc))
     return f"{page.t(key)} ({exc.message})" if key else exc.message
 
 
@@ -287,16 +288,16 @@ def _case_rows(session: Session, instance_ids: set[str]) -> dict[str, Instance]:
 def _customer_ids(session: Session, instance_ids: set[str]) -> dict[str, int]:
     if not instance_ids:
         return {}
-    rows = (
-        session.execute(
+    rows = [
+        *session.execute(
             select(Complaint.instance_id, Complaint.customer_id).where(
                 Complaint.instance_id.in_(instance_ids)
             )
-        ).all()
-        + session.execute(
+        ).all(),
+        *session.execute(
             select(Lead.instance_id, Lead.customer_id).where(Lead.instance_id.in_(instance_ids))
-        ).all()
-    )
+        ).all(),
+    ]
     return {instance_id: customer_id for instance_id, customer_id in rows}
 
 
