@@ -90,8 +90,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from engine.identity import SYSTEM
 
     files = _read_files(args.files)
+    # A process's forms: `<process_key>.json` beside its file, else the forms/ folder's.
+    folders = {name: Path(name).parent for name, _ in files}
     with unit_of_work() as session:
-        results = deploy_files(session, files=files, actor=SYSTEM)
+        results = deploy_files(session, files=files, actor=SYSTEM, forms_folders=folders)
     for r in results:
         state = "deployed" if r.created else "unchanged"
         print(f"{r.key}: version {r.version} {state}")

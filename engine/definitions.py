@@ -1,13 +1,21 @@
-"""Deploying process definitions and reading their versions."""
+"""Deploying process definitions with their forms, and reading their versions.
+
+A process deploys as one unit with its forms: the forms file of its key beside its BPMN
+file (`<process_key>.json`) when there is one, else the forms/ package folder's file for
+that key (an upload may bring its own). The content hash covers both, so changing only
+a form deploys a new version; every read of a form goes through the version.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from sqlalchemy import func, select
@@ -18,9 +26,15 @@ from engine.audit import PendingEvent, append_events
 from engine.bpmn.serializer import dump_specs, load_specs
 from engine.bpmn.validation import ParsedFile, parse_and_validate
 from engine.config import get_settings
-from engine.errors import NotFound
+from engine.errors import BpmnProblem, InvalidBpmn, NotFound
 from engine.identity import Actor
 from engine.models import ProcessDefinition, ProcessVersion
+from forms.registry import (
+    defined_process,
+    definition_problems,
+    forms_by_element,
+    package_forms_file,
+)
 
 
 @dataclass(frozen=True)
@@ -32,9 +46,37 @@ class DeployedVersion:
     created: bool  # False when the content was unchanged and no version was added
 
 
-def content_hash(content: bytes) -> str:
-    """Return the hash that decides whether a file changed since its last deployment."""
-    return hashlib.sha256(content).hexdigest()
+@dataclass(frozen=True)
+class FormsFile:
+    """A forms definition as a deployment reads it: its name (for problems) and bytes."""
+
+    filename: str
+    content: bytes
+
+
+def content_hash(content: bytes, forms: bytes | None = None) -> str:
+    """Return the hash that decides whether a process (its file and its forms) changed
+    since its last deployment; without forms it is the file's plain SHA-256."""
+    digest = hashlib.sha256(content)
+    if forms is not None:
+        # NUL never occurs in XML, so the file and the forms cannot run into each other.
+        digest.update(b"\0forms\0")
+        digest.update(forms)
+    return digest.hexdigest()
+
+
+def find_forms(
+    process_key: str, *, beside: Path | None, uploaded: Sequence[FormsFile] = ()
+) -> FormsFile | None:
+    """Return the forms a process deploys with: an uploaded file naming it, else
+    `<process_key>.json` in the folder of its BPMN file, else the forms/ folder's file."""
+    for forms in uploaded:
+        if defined_process(forms.content) == process_key:
+            return forms
+    path = beside / f"{process_key}.json" if beside is not None else None
+    if path is None or not path.is_file():
+        path = package_forms_file(process_key)
+    return FormsFile(str(path), path.read_bytes()) if path is not None else None
 
 
 def latest_versions(
@@ -66,9 +108,10 @@ def _library(session: Session, exclude: set[str]) -> list[tuple[str, bytes]]:
     seen: set[str] = set()
     files = []
     for definition, version in latest_versions(session):
-        if definition.key in exclude or version.content_hash in seen:
+        # The processes of one file share its content (their hashes differ by their forms).
+        if definition.key in exclude or version.content in seen:
             continue
-        seen.add(version.content_hash)
+        seen.add(version.content)
         files.append((version.filename, version.content.encode("utf-8")))
     return files
 
@@ -82,23 +125,31 @@ def validate_files(
 
 
 def deploy_files(
-    session: Session, *, files: list[tuple[str, bytes]], actor: Actor
+    session: Session,
+    *,
+    files: list[tuple[str, bytes]],
+    actor: Actor,
+    forms_folders: Mapping[str, Path] | None = None,
+    uploaded_forms: Sequence[FormsFile] = (),
 ) -> list[DeployedVersion]:
-    """Validate and deploy files; a new version only for processes whose file changed."""
+    """Validate and deploy files with their processes' forms (`find_forms`; a file's
+    folder from `forms_folders` by filename); a new version only for what changed."""
     access.require_designer(actor)
     parsed_files, processes = validate_files(session, files)
+    forms_of = _forms_of(parsed_files, forms_folders or {}, uploaded_forms)
     now = clock.now()
     results: list[DeployedVersion] = []
     events: list[PendingEvent] = []
     by_key = {p.key: p for p in processes}
     for parsed in parsed_files:
         text = parsed.content.decode("utf-8")
-        digest = content_hash(parsed.content)
         keys = parsed.process_keys if parsed.kind == "bpmn" else parsed.decision_ids
         for key in keys:
             process = by_key.get(key)
             name = process.name if process else key
             specs = dump_specs(process.spec, process.subprocess_specs) if process else None
+            forms = forms_of.get(key)
+            digest = content_hash(parsed.content, forms.content if forms else None)
             result, created = _add_version(
                 session,
                 key=key,
@@ -108,6 +159,7 @@ def deploy_files(
                 content=text,
                 digest=digest,
                 specs_json=specs,
+                forms_json=forms.content.decode("utf-8") if forms else None,
                 actor=actor,
                 now=now,
             )
@@ -134,6 +186,44 @@ def deploy_files(
     return results
 
 
+def _forms_of(
+    parsed_files: list[ParsedFile],
+    forms_folders: Mapping[str, Path],
+    uploaded: Sequence[FormsFile],
+) -> dict[str, FormsFile]:
+    """Return the forms of each process of a deployment; InvalidBpmn for a bad forms file."""
+    found: dict[str, FormsFile] = {}
+    problems: list[BpmnProblem] = []
+    for parsed in parsed_files:
+        if parsed.kind != "bpmn":
+            continue
+        for key in parsed.process_keys:
+            forms = find_forms(key, beside=forms_folders.get(parsed.filename), uploaded=uploaded)
+            if forms is None:
+                continue
+            found[key] = forms
+            problems += [
+                BpmnProblem(None, None, problem, forms.filename)
+                for problem in definition_problems(forms.content, process_key=key)
+            ]
+    for forms in uploaded:
+        if forms not in found.values():
+            named = defined_process(forms.content)
+            problems.append(
+                BpmnProblem(
+                    None,
+                    None,
+                    f"names process {named!r}, which this deployment does not define"
+                    if named
+                    else 'not a forms file: a JSON object with "process" and "forms"',
+                    forms.filename,
+                )
+            )
+    if problems:
+        raise InvalidBpmn(problems)
+    return found
+
+
 def _add_version(
     session: Session,
     *,
@@ -144,6 +234,7 @@ def _add_version(
     content: str,
     digest: str,
     specs_json: str | None,
+    forms_json: str | None,
     actor: Actor,
     now: datetime,
 ) -> tuple[DeployedVersion, bool]:
@@ -170,6 +261,7 @@ def _add_version(
         content=content,
         content_hash=digest,
         specs_json=specs_json,
+        forms_json=forms_json,
         deployed_at=now,
         deployed_by=actor.username,
     )
@@ -179,11 +271,16 @@ def _add_version(
 
 
 def deploy_folder(session: Session, *, folder: Path, actor: Actor) -> list[DeployedVersion]:
-    """Deploy every .bpmn/.dmn file of a folder whose content changed (DMN first)."""
+    """Deploy every .bpmn/.dmn file of a folder whose content or forms changed (DMN first)."""
     paths = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
     if not paths:
         return []
-    return deploy_files(session, files=[(p.name, p.read_bytes()) for p in paths], actor=actor)
+    return deploy_files(
+        session,
+        files=[(p.name, p.read_bytes()) for p in paths],
+        actor=actor,
+        forms_folders={p.name: folder for p in paths},
+    )
 
 
 def list_versions(session: Session, key: str) -> list[ProcessVersion]:
@@ -250,6 +347,25 @@ def element_labels(session: Session, version_id: int) -> dict[str, dict[str, str
     return labels
 
 
+def version_forms(session: Session, version_id: int) -> dict[str, dict[str, Any]]:
+    """Return the forms a version was deployed with, by element id (empty: it has none)."""
+    key = (str(session.get_bind().engine.url), version_id)
+    cached = SPEC_CACHE.forms.get(key)
+    if cached is not None:
+        return cached
+    forms_json = session.execute(
+        select(ProcessVersion.forms_json).where(ProcessVersion.id == version_id)
+    ).scalar_one_or_none()
+    forms = forms_by_element(forms_json) if forms_json else {}
+    SPEC_CACHE.forms[key] = forms
+    return forms
+
+
+def version_form(session: Session, version_id: int, element_id: str) -> dict[str, Any] | None:
+    """Return the form of a start event or user task in a version, or None when it has none."""
+    return version_forms(session, version_id).get(element_id)
+
+
 class _SpecCache:
     """Restored specs per version; versions are immutable and their ids never reused, so
     entries never go stale (tests that empty the tables call `clear()`)."""
@@ -260,8 +376,10 @@ class _SpecCache:
         ] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
-        # element names per version (element_labels), as immutable as the specs
+        # element names (element_labels) and forms (version_forms) per version, as
+        # immutable as the specs
         self.labels: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
+        self.forms: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
 
     def get(
         self, session: Session, version_id: int
@@ -292,6 +410,7 @@ class _SpecCache:
         with self._lock:
             self._items.clear()
             self.labels.clear()
+            self.forms.clear()
 
 
 SPEC_CACHE = _SpecCache()

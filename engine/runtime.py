@@ -28,7 +28,7 @@ from engine.bpmn.script_engine import restricted_script_engine
 from engine.bpmn.serializer import SERIALIZER_VERSION, dump_state, load_state
 from engine.customers import record_step
 from engine.db import is_sqlite
-from engine.definitions import SPEC_CACHE, get_version, start_event_id
+from engine.definitions import SPEC_CACHE, get_version, start_event_id, version_form
 from engine.departments import department_codes, department_for_lane
 from engine.errors import (
     ConcurrentUpdate,
@@ -384,7 +384,10 @@ def start_instance(
     spec, subprocess_specs = SPEC_CACHE.get(session, version.id)
     start_event = start_event_id(session, version)
     data = validate_submission(
-        process_key, start_event, variables, language=language, user_check=_user_check(session)
+        version_form(session, version.id, start_event),
+        variables,
+        language=language,
+        user_check=_user_check(session),
     )
     if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 200):
         raise InvalidData([FieldProblem("business_key", "must be text of at most 200 characters")])
@@ -454,8 +457,7 @@ def complete_task(
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskHeldByOther(f"task is claimed by {task.assignee}")
     data = validate_submission(
-        task.process_key,
-        task.element_id,
+        version_form(session, step.instance.version_id, task.element_id),
         variables,
         language=language,
         user_check=_user_check(session),

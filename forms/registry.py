@@ -1,8 +1,10 @@
 """Form definitions (one JSON file per process in this folder) and server-side validation.
 
-A start event or user task with a form accepts only data valid for that form:
-unknown fields are refused, each problem names its field, in the caller's
-language (CONTRACT.md). One without a form accepts any JSON object.
+The files here are what a deployment takes when no forms file sits beside the BPMN
+(engine.definitions); a running case reads the forms its version was deployed with,
+never these files. A start event or user task with a form accepts only data valid
+for that form: unknown fields are refused, each problem names its field, in the
+caller's language (CONTRACT.md). One without a form accepts any JSON object.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,31 +74,87 @@ def message(key: str, language: str, **params: Any) -> str:
     return MESSAGES[key][lang].format(**params)
 
 
-@lru_cache(maxsize=1)
-def _all_forms() -> dict[tuple[str, str], dict[str, Any]]:
-    forms: dict[tuple[str, str], dict[str, Any]] = {}
+def package_forms_file(process_key: str) -> Path | None:
+    """Return the file of this folder that defines a process's forms, or None."""
     for path in sorted(FORMS_DIR.glob("*.json")):
-        definition = json.loads(path.read_text(encoding="utf-8"))
-        for element_id, form in definition["forms"].items():
-            forms[(definition["process"], element_id)] = {"element_id": element_id, **form}
-    return forms
+        if defined_process(path.read_bytes()) == process_key:
+            return path
+    return None
 
 
-def get_form(process_key: str, element_id: str) -> dict[str, Any] | None:
-    """Return the form of a start event or user task, or None when it has none."""
-    return _all_forms().get((process_key, element_id))
+def defined_process(content: bytes) -> str | None:
+    """Return the process key a forms file names, or None when it names none."""
+    try:
+        definition = json.loads(content.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError both are
+        return None
+    process = definition.get("process") if isinstance(definition, dict) else None
+    return process if isinstance(process, str) else None
+
+
+def definition_problems(content: bytes, *, process_key: str) -> list[str]:
+    """Return why a forms file cannot be deployed with a process (empty when it can)."""
+    try:
+        definition = json.loads(content.decode("utf-8"))
+    except ValueError as exc:
+        return [f"not a JSON document in UTF-8: {exc}"]
+    if not isinstance(definition, dict) or not isinstance(definition.get("forms"), dict):
+        return ['must be a JSON object with "process" and "forms" (an object by element id)']
+    if definition.get("process") != process_key:
+        return [f"names process {definition.get('process')!r}, not {process_key!r}"]
+    problems: list[str] = []
+    for element_id, form in definition["forms"].items():
+        fields = form.get("fields") if isinstance(form, dict) else None
+        if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+            problems.append(f"form {element_id}: needs a list of fields")
+            continue
+        problems += [f"form {element_id}: {p}" for p in _field_problems(fields)]
+    return problems
+
+
+def _field_problems(fields: list[dict[str, Any]]) -> list[str]:
+    """Return what in a form's fields would fail validation at run time."""
+    problems: list[str] = []
+    names = [f.get("name") for f in fields]
+    for field in fields:
+        name = field.get("name")
+        if not isinstance(name, str) or not name:
+            problems.append("every field needs a name")
+        elif names.count(name) > 1:
+            problems.append(f"field {name} is defined twice")
+        if field.get("type") not in FIELD_TYPES:
+            problems.append(f"field {name} has unknown type {field.get('type')!r}")
+        options = field.get("options")
+        if field.get("type") in ("enum", "multi_enum") and not (
+            isinstance(options, list) and all(isinstance(o, dict) and "value" in o for o in options)
+        ):
+            problems.append(f"field {name} needs a list of options with values")
+        condition = field.get("required_if")
+        if condition is not None and (
+            not isinstance(condition, dict) or condition.get("field") not in names
+        ):
+            problems.append(f"field {name}: required_if names no field of this form")
+    return problems
+
+
+def forms_by_element(text: str) -> dict[str, dict[str, Any]]:
+    """Return the forms of a (deployed) forms definition by element id."""
+    definition = json.loads(text)
+    return {
+        element_id: {"element_id": element_id, **form}
+        for element_id, form in definition["forms"].items()
+    }
 
 
 def describe_variables(
-    process_key: str, variables: dict[str, Any], language: str
+    forms: Mapping[str, dict[str, Any]], variables: dict[str, Any], language: str
 ) -> list[tuple[str, str]]:
     """Return the case variables as (label, shown value) in the user's language: labels and
-    option labels from the process's forms; variables no form names keep their names."""
+    option labels from the version's forms; variables no form names keep their names."""
     fields: dict[str, dict[str, Any]] = {}
-    for (key, _), form in _all_forms().items():
-        if key == process_key:
-            for field in form["fields"]:
-                fields.setdefault(field["name"], field)
+    for form in forms.values():
+        for field in form["fields"]:
+            fields.setdefault(field["name"], field)
     lang = "en" if language.lower().startswith("en") else "zh-CN"
     shown: list[tuple[str, str]] = []
     for name, value in variables.items():
@@ -196,14 +253,14 @@ def _check_value(
 
 
 def validate_submission(
-    process_key: str,
-    element_id: str,
+    form: dict[str, Any] | None,
     data: Any,
     *,
     language: str = "zh-CN",
     user_check: UserCheck | None = None,
 ) -> dict[str, Any]:
-    """Return the data to store for a submission; InvalidData naming each bad field."""
+    """Return the data to store for a submission to a form (None: no form, any object);
+    InvalidData naming each bad field."""
     if not isinstance(data, dict):
         raise InvalidData([FieldProblem("variables", message("not_object", language))])
     bad_names = [
@@ -216,7 +273,6 @@ def validate_submission(
                 for k in bad_names
             ]
         )
-    form = get_form(process_key, element_id)
     if form is None:
         return dict(data)
     fields = {f["name"]: f for f in form["fields"]}

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from lxml import etree
 
 from engine.errors import InvalidData
-from forms.registry import FIELD_TYPES, _all_forms, get_form, validate_submission
+from forms.registry import (
+    FIELD_TYPES,
+    definition_problems,
+    forms_by_element,
+    package_forms_file,
+    validate_submission,
+)
 from tests.shipped import PROCESSES
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+KEYS = ["complaint_handling", "lead_follow_up"]
 
 
-@pytest.mark.parametrize("key", ["complaint_handling", "lead_follow_up"])
+def _path(key: str) -> Path:
+    path = package_forms_file(key)
+    assert path is not None, key
+    return path
+
+
+def _forms(key: str) -> dict[str, dict]:
+    return forms_by_element(_path(key).read_text(encoding="utf-8"))
+
+
+def _all_forms() -> dict[tuple[str, str], dict]:
+    return {(key, element): form for key in KEYS for element, form in _forms(key).items()}
+
+
+def get_form(key: str, element: str) -> dict | None:
+    return _forms(key).get(element) if package_forms_file(key) else None
+
+
+@pytest.mark.parametrize("key", KEYS)
 def test_every_start_event_and_user_task_has_a_form_and_no_form_is_orphaned(key: str) -> None:
     root = etree.parse(str(PROCESSES / f"{key}.bpmn")).getroot()
     elements = {e.get("id") for tag in ("startEvent", "userTask") for e in root.iter(BPMN + tag)}
@@ -21,6 +48,8 @@ def test_every_start_event_and_user_task_has_a_form_and_no_form_is_orphaned(key:
 
 
 def test_form_definitions_are_well_formed() -> None:
+    for key in KEYS:
+        assert definition_problems(_path(key).read_bytes(), process_key=key) == []
     for (_, element), form in _all_forms().items():
         assert form["title"]["zh-CN"] and form["title"]["en"], element
         names = [f["name"] for f in form["fields"]]
@@ -36,7 +65,7 @@ def test_form_definitions_are_well_formed() -> None:
 
 def _problems(key: str, element: str, data: dict, language: str = "zh-CN") -> dict[str, str]:
     with pytest.raises(InvalidData) as info:
-        validate_submission(key, element, data, language=language)
+        validate_submission(get_form(key, element), data, language=language)
     return {p.field: p.message for p in info.value.problems}
 
 
@@ -44,7 +73,7 @@ def test_mobile_numbers_are_checked_and_normalised() -> None:
     base = {"customer_name": "张伟", "category": "other", "description": "x"}
     for good in ("13800138000", "+86 138 0013 8000", "138-0013-8000", "8619912345678"):
         clean = validate_submission(
-            "complaint_handling", "start_complaint", {**base, "phone": good}
+            get_form("complaint_handling", "start_complaint"), {**base, "phone": good}
         )
         assert clean["phone"] in ("13800138000", "19912345678")
     for bad in ("12800138000", "1380013800", "010-12345678", 13800138000):
@@ -62,9 +91,9 @@ def test_messages_follow_the_callers_language() -> None:
 
 
 def test_clean_data_holds_every_field_with_defaults() -> None:
-    clean = validate_submission("complaint_handling", "acknowledge_complaint", {})
+    clean = validate_submission(get_form("complaint_handling", "acknowledge_complaint"), {})
     assert clean == {"contacted": False, "notes": None}
     assert get_form("two_lane", "intake") is None
-    assert validate_submission("two_lane", "intake", {"anything": [1]}) == {"anything": [1]}
+    assert validate_submission(None, {"anything": [1]}) == {"anything": [1]}
     with pytest.raises(InvalidData):
-        validate_submission("two_lane", "intake", ["not", "an", "object"])
+        validate_submission(None, ["not", "an", "object"])

@@ -11,7 +11,6 @@ from engine import definitions
 from engine.config import get_settings
 from engine.db import unit_of_work
 from engine.errors import BpmnProblem, InvalidBpmn
-from forms.registry import get_form
 
 router = APIRouter(tags=["processes"])
 
@@ -27,17 +26,24 @@ def list_processes(actor: CurrentActor) -> list[dict]:
 
 
 @router.post("/processes", status_code=201)
-async def deploy_process(file: UploadFile, actor: CurrentActor) -> Response:
-    """Deploy an uploaded .bpmn or .dmn file; 422 lists every problem."""
+async def deploy_process(
+    file: UploadFile, actor: CurrentActor, forms: UploadFile | None = None
+) -> Response:
+    """Deploy an uploaded .bpmn or .dmn file with its forms (the optional `forms` field,
+    else the forms/ folder's file for each process); 422 lists every problem."""
     limit = get_settings().max_bpmn_bytes
-    content = await file.read(limit + 1)
     filename = file.filename or "upload.bpmn"
-    if len(content) > limit:
-        raise InvalidBpmn(
-            [BpmnProblem(None, None, f"the file is larger than {limit} bytes", filename)]
+    content = await _read_limited(file, filename, limit)
+    uploaded = []
+    if forms is not None:
+        forms_name = forms.filename or "forms.json"
+        uploaded.append(
+            definitions.FormsFile(forms_name, await _read_limited(forms, forms_name, limit))
         )
     with unit_of_work() as session:
-        results = definitions.deploy_files(session, files=[(filename, content)], actor=actor)
+        results = definitions.deploy_files(
+            session, files=[(filename, content)], actor=actor, uploaded_forms=uploaded
+        )
     created = any(r.created for r in results)
     body = {
         "processes": [
@@ -57,6 +63,16 @@ async def deploy_process(file: UploadFile, actor: CurrentActor) -> Response:
     return JSONResponse(body, status_code=201 if created else 200)
 
 
+async def _read_limited(upload: UploadFile, filename: str, limit: int) -> bytes:
+    """Return an uploaded file's bytes; InvalidBpmn when it is larger than `limit`."""
+    content = await upload.read(limit + 1)
+    if len(content) > limit:
+        raise InvalidBpmn(
+            [BpmnProblem(None, None, f"the file is larger than {limit} bytes", filename)]
+        )
+    return content
+
+
 @router.get("/processes/{key}/form")
 def start_form(key: str, actor: CurrentActor) -> dict:
     """Return the start form of the newest version of a process (null when it has none)."""
@@ -65,7 +81,9 @@ def start_form(key: str, actor: CurrentActor) -> dict:
         return {
             "key": key,
             "version": version.version,
-            "form": get_form(key, definitions.start_event_id(session, version)),
+            "form": definitions.version_form(
+                session, version.id, definitions.start_event_id(session, version)
+            ),
         }
 
 

@@ -10,8 +10,8 @@ from api.deps import CurrentActor, Language
 from api.schemas import AssignTask, CommentCreate, CompleteTask, instance_read, iso, task_read
 from engine import queries, runtime
 from engine.db import unit_of_work
+from engine.definitions import version_form
 from engine.models import Instance
-from forms.registry import get_form
 
 router = APIRouter(tags=["tasks"])
 
@@ -52,7 +52,9 @@ def get_task(task_id: str, actor: CurrentActor) -> dict:
         instance = session.get(Instance, task.instance_id)
         return {
             **task_read(task),
-            "form": get_form(task.process_key, task.element_id),
+            "form": version_form(session, instance.version_id, task.element_id)
+            if instance
+            else None,
             "variables": instance.variables if instance else {},
             "business_key": instance.business_key if instance else None,
             "comments": [

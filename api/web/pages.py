@@ -33,7 +33,14 @@ from api.web.session import (
 from engine import access, calendar, clock, notifications, queries, runtime
 from engine.customers import CustomerFilters, mask_phone, read_customer, search_customers
 from engine.db import unit_of_work
-from engine.definitions import element_labels, get_version, latest_versions, start_event_id
+from engine.definitions import (
+    element_labels,
+    get_version,
+    latest_versions,
+    start_event_id,
+    version_form,
+    version_forms,
+)
 from engine.departments import DEPARTMENTS
 from engine.errors import (
     ConcurrentUpdate,
@@ -48,7 +55,7 @@ from engine.errors import (
 from engine.identity import Actor, actor_for, authenticate
 from engine.models import Complaint, Instance, Lead, ProcessVersion, Task, User
 from engine.sla import breached_for, task_calendar
-from forms.registry import describe_variables, get_form
+from forms.registry import describe_variables
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -462,7 +469,7 @@ def inbox(
             if process and definition.key != process:
                 continue
             for element_id, names in element_labels(s, version.id).items():
-                if get_form(definition.key, element_id) is not None and element_id in {
+                if version_form(s, version.id, element_id) is not None and element_id in {
                     f for f in _user_task_ids(s, version.id)
                 }:
                     task_choices[element_id] = names[page.language]
@@ -607,7 +614,7 @@ def _task_page(
             people = page.people(s)
             customer_id = _customer_ids(s, {task.instance_id}).get(task.instance_id)
             view = _task_view(task, instance, page, s, people, customer_id)
-            form = get_form(task.process_key, task.element_id)
+            form = version_form(s, instance.version_id, task.element_id) if instance else None
             choices = _user_choices(s, form)
     except FlowdeskError as exc:
         return _error_page(page, exc)
@@ -649,9 +656,10 @@ async def complete(request: Request, task_id: str) -> Response:
     page, raw = posted
     with unit_of_work(write=False) as s:
         task = s.get(Task, task_id)
+        instance = s.get(Instance, task.instance_id) if task is not None else None
+        form = version_form(s, instance.version_id, task.element_id) if task and instance else None
     if task is None:
         return _error_page(page, NotFound("task does not exist"))
-    form = get_form(task.process_key, task.element_id)
     fields = form["fields"] if form else []
     data = _coerce(fields, raw) if form else {}
     try:
@@ -721,7 +729,7 @@ def _start_page(
             version = get_version(s, process_key)
         except FlowdeskError as exc:
             return _error_page(page, exc)
-        form = get_form(process_key, start_event_id(s, version))
+        form = version_form(s, version.id, start_event_id(s, version))
         choices = _user_choices(s, form)
     return page.render(
         "start.html",
@@ -753,7 +761,8 @@ async def start(request: Request, process_key: str) -> Response:
     if process_key not in START_PAGES:
         return _error_page(page, NotFound(f"no start page for {process_key}"))
     with unit_of_work(write=False) as s:
-        form = get_form(process_key, start_event_id(s, get_version(s, process_key)))
+        version = get_version(s, process_key)
+        form = version_form(s, version.id, start_event_id(s, version))
     data = _coerce(form["fields"], raw) if form else {}
     data = {k: v for k, v in data.items() if v is not None}
     try:
@@ -803,6 +812,7 @@ def case_page(request: Request, instance_id: str, started: str = "") -> Response
     with unit_of_work(write=False) as s:
         version = s.get(ProcessVersion, instance.version_id)
         xml = version.content if version is not None else ""
+        forms = version_forms(s, instance.version_id)
         people = page.people(s)
         customer_id = _customer_ids(s, {instance.id}).get(instance.id)
         open_views = [
@@ -838,9 +848,7 @@ def case_page(request: Request, instance_id: str, started: str = "") -> Response
         open_tasks=open_views,
         started=bool(started),
         variables=instance.variables or {},
-        shown_variables=describe_variables(
-            instance.process_key, instance.variables or {}, page.language
-        ),
+        shown_variables=describe_variables(forms, instance.variables or {}, page.language),
     )
 
 

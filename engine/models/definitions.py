@@ -35,5 +35,8 @@ class ProcessVersion(Base):
     content: Mapped[str] = mapped_column(Text, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     specs_json: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    # The forms definition (forms/registry.py format) deployed with this version; None
+    # when the process has no forms. content_hash covers it with the BPMN.
+    forms_json: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
