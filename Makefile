@@ -45,7 +45,7 @@ run: $(STAMP) $(NPM_STAMP)
 	$(BIN)/flowdesk serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine api worker forms cli tests bench alembic
+	$(BIN)/ruff check engine crm api worker forms cli tests bench alembic
 	$(BIN)/mypy
 
 # PostgreSQL tests run when CI=true (and must not skip there) or when a

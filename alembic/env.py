@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import crm.models  # noqa: F401 - the vertical's tables are part of the schema
 from engine.config import get_settings
 from engine.db import get_engine
 from engine.models import Base

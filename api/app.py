@@ -12,18 +12,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+import crm
 from api.metrics import MetricsMiddleware, render_metrics
 from api.routes import (
     audit,
     auth,
     calendar,
-    customers,
     instances,
     notifications,
     processes,
     reports,
     tasks,
 )
+from crm import routes as crm_routes
 from engine.errors import (
     Conflict,
     FlowdeskError,
@@ -101,6 +102,7 @@ BPMN_JS_DIR = Path(
 
 def create_app() -> FastAPI:
     """Build the application."""
+    crm.install()  # the real-estate vertical: its records follow every step
     app = FastAPI(
         title="flowdesk",
         version="0.1.0",
@@ -116,7 +118,7 @@ def create_app() -> FastAPI:
         processes,
         instances,
         tasks,
-        customers,
+        crm_routes,
         audit,
         notifications,
         reports,

@@ -4,8 +4,8 @@
 
 A fresh database (`flowdesk_bench`, or FLOWDESK_BENCH_DATABASE_URL) with the
 shipped processes, the demo-sized organisation and N open tasks (one per case,
-spread over the five departments, 10% breached, customers and complaints
-linked), then the inbox pages requested through the whole app (session
+spread over the five departments, 10% breached, customers, complaints and
+case facts linked), then the inbox pages requested through the whole app (session
 cookie, templates) by a staff member and a supervisor: median and p95 per view.
 """
 
@@ -82,6 +82,15 @@ def _populate(n: int) -> None:
             SELECT md5('i' || g)::uuid::text, g,
                 (ARRAY['滨江壹号','云山府','湖畔花园'])[1 + g % 3], (g % 30) || '栋',
                 'quality', 'normal', '漏水', 'open', 0, :t - interval '3 days'
+            FROM generate_series(1, :n) AS g"""),
+            params,
+        )
+        conn.execute(
+            text("""
+            INSERT INTO case_fact (instance_id, customer_name, phone, project, unit, customer_ref)
+            SELECT md5('i' || g)::uuid::text, '客户' || g, '139' || lpad(g::text, 8, '0'),
+                (ARRAY['滨江壹号','云山府','湖畔花园'])[1 + g % 3], (g % 30) || '栋' || (g % 2000),
+                g::text
             FROM generate_series(1, :n) AS g"""),
             params,
         )

@@ -125,8 +125,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from crm.demo import DEMO_PASSWORD, database_is_empty, seed_demo
     from engine.config import get_settings
-    from engine.demo import DEMO_PASSWORD, database_is_empty, seed_demo
 
     if args.if_empty and not database_is_empty():
         print("the database already has users; demo data not added")
@@ -359,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
+    import crm
+
+    crm.install()  # the real-estate vertical: its records follow every step a command runs
     try:
         return int(args.func(args) or 0)
     except InvalidBpmn as exc:

@@ -28,12 +28,10 @@ from engine.definitions import element_labels
 from engine.errors import NotFound
 from engine.identity import Actor
 from engine.models import (
-    Complaint,
-    Customer,
+    CaseFact,
     HistoryEvent,
     HistoryHead,
     Instance,
-    Lead,
     ProcessVersion,
     User,
 )
@@ -89,32 +87,33 @@ def _instance_ids(session: Session, filters: EventFilters) -> set[str] | None:
                 select(Instance.id).where(Instance.business_key == filters.business_key)
             ).scalars()
         )
-    customers: set[int] | None = None
+    # A customer is the vertical's customer record: its `customer_ref` on the case facts.
+    customers: set[str] | None = None
     if filters.customer_id is not None:
-        customers = {filters.customer_id}
+        customers = {str(filters.customer_id)}
     if filters.customer:
         pattern = "%" + filters.customer.replace("%", r"\%").replace("_", r"\_") + "%"
-        matching = set(
-            session.execute(
-                select(Customer.id)
+        matching = {
+            ref
+            for ref in session.execute(
+                select(CaseFact.customer_ref)
                 .where(
+                    CaseFact.customer_ref.is_not(None),
                     or_(
-                        Customer.name.like(pattern, escape="\\"),
-                        Customer.phone.like(pattern, escape="\\"),
-                    )
+                        CaseFact.customer_name.like(pattern, escape="\\"),
+                        CaseFact.phone.like(pattern, escape="\\"),
+                    ),
                 )
+                .distinct()
                 .limit(MAX_CUSTOMERS)
             ).scalars()
-        )
+            if ref is not None
+        }
         customers = matching if customers is None else customers & matching
     if customers is not None:
         ids = set(
             session.execute(
-                select(Lead.instance_id).where(Lead.customer_id.in_(customers))
-            ).scalars()
-        ) | set(
-            session.execute(
-                select(Complaint.instance_id).where(Complaint.customer_id.in_(customers))
+                select(CaseFact.instance_id).where(CaseFact.customer_ref.in_(customers))
             ).scalars()
         )
         found = ids if found is None else found & ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,15 +12,7 @@ from sqlalchemy.orm import Session
 from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor
-from engine.models import (
-    Complaint,
-    Customer,
-    HistoryEvent,
-    Instance,
-    Lead,
-    Task,
-    TaskComment,
-)
+from engine.models import CaseFact, HistoryEvent, Instance, Task, TaskComment
 from engine.sla import escalated_to
 
 TASK_SCOPES = ("mine", "department", "escalated", "all")
@@ -43,14 +36,22 @@ class TaskFilters:
 
 
 def known_projects(session: Session) -> list[str]:
-    """Return the projects named by complaints and leads, for filters."""
+    """Return the projects named by the case facts, for filters."""
     rows = session.execute(
-        union(
-            select(Complaint.project).where(Complaint.project.is_not(None)),
-            select(Lead.project),
-        )
+        select(CaseFact.project).where(CaseFact.project.is_not(None)).distinct()
     ).scalars()
     return sorted({r for r in rows if r})
+
+
+def case_facts_of(session: Session, instance_ids: Iterable[str]) -> dict[str, CaseFact]:
+    """Return the case facts of these instances by instance id (cases without any left out)."""
+    ids = set(instance_ids)
+    if not ids:
+        return {}
+    return {
+        f.instance_id: f
+        for f in session.execute(select(CaseFact).where(CaseFact.instance_id.in_(ids))).scalars()
+    }
 
 
 def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple[list[Task], int]:
@@ -107,25 +108,21 @@ def _task_conditions(session: Session, actor: Actor, filters: TaskFilters) -> li
     if filters.project:
         conditions.append(
             Task.instance_id.in_(
-                union(
-                    select(Complaint.instance_id).where(Complaint.project == filters.project),
-                    select(Lead.instance_id).where(Lead.project == filters.project),
-                )
+                select(CaseFact.instance_id).where(CaseFact.project == filters.project)
             )
         )
     if filters.search:
         # LIKE, not ILIKE: Chinese names have no case, phones are digits, and ILIKE on
         # UTF-8 text costs PostgreSQL 4x; business keys are matched as typed and in capitals.
         like = "%" + filters.search.replace("%", "").replace("_", "") + "%"
-        customers = select(Customer.id).where(
-            or_(Customer.name.like(like), Customer.phone.like(like))
-        )
-        # Resolve the matching cases first (a few scans of narrow rows), then filter the
-        # tasks by them on the instance index; at most SEARCH_LIMIT cases.
+        # Resolve the matching cases first (a scan of narrow rows and the business-key
+        # index), then filter the tasks by them on the instance index; at most
+        # SEARCH_LIMIT cases.
         cases = session.execute(
             union(
-                select(Complaint.instance_id).where(Complaint.customer_id.in_(customers)),
-                select(Lead.instance_id).where(Lead.customer_id.in_(customers)),
+                select(CaseFact.instance_id).where(
+                    or_(CaseFact.customer_name.like(like), CaseFact.phone.like(like))
+                ),
                 select(Instance.id).where(
                     or_(Instance.business_key.like(like), Instance.business_key.like(like.upper()))
                 ),

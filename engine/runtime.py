@@ -3,7 +3,8 @@
 Every public function here is one state change done inside the caller's
 transaction (the edge commits). Nothing is committed here, so a failure at any
 point leaves no task row without its workflow state and no event without its
-change.
+change. A saved step also runs the vertical's step hooks (`engine/hooks.py`),
+in the same transaction, before its events are appended.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from engine import access, clock
 from engine.audit import PendingEvent, append_events
 from engine.bpmn.script_engine import restricted_script_engine
 from engine.bpmn.serializer import SERIALIZER_VERSION, dump_state, load_state
-from engine.customers import record_step
 from engine.db import is_sqlite
 from engine.definitions import SPEC_CACHE, get_version, start_event_id, version_form
 from engine.departments import department_codes, department_for_lane
@@ -39,6 +39,7 @@ from engine.errors import (
     TaskHeldByOther,
     TaskNotOpen,
 )
+from engine.hooks import run_step_hooks
 from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
 from engine.sla import department_calendar, first_sla_step, plan_task, task_calendar
@@ -362,7 +363,7 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
         session.flush()
     except StaleDataError as exc:
         raise ConcurrentUpdate("the case was changed by someone else; reload and retry") from exc
-    record_step(session, instance=instance, events=step.events)
+    run_step_hooks(session, instance=instance, events=step.events)
     append_events(session, step.events)
 
 

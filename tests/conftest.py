@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import crm
 from engine import clock
 from engine.config import get_settings
 from engine.db import dispose_engines, get_engine
@@ -29,6 +30,10 @@ TEST_SECRET_KEY = secrets.token_urlsafe(32)
 
 # Production-strength argon2 for every test user cost most of the suite's time.
 use_low_cost_hashing_for_tests()
+
+# The adapters install the vertical at start-up; tests that drive the engine directly
+# need its step hook too, and its tables in `Base.metadata` (emptied below).
+crm.install()
 
 # Tables that keep their rows between tests (seeded by the migrations).
 KEEP = {"department", "alembic_version", "history_head", "audit_check"}

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from crm.models import Complaint
 from engine import audit, clock
 from engine.config import get_settings
 from engine.db import get_engine, unit_of_work
-from engine.models import Complaint, Notification
+from engine.models import Notification
 from engine.rounds import run_round
 from tests.api_client import Api
 from tests.factories import make_user

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from celery import Celery
 
+import crm
 from engine.config import get_settings
 
 
 def make_app() -> Celery:
+    crm.install()  # the real-estate vertical: its records follow every step a round runs
     settings = get_settings()
     app = Celery("flowdesk", broker=settings.broker_url or "memory://", include=["worker.tasks"])
     app.conf.update(

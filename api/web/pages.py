@@ -30,8 +30,8 @@ from api.web.session import (
     read_session,
     start_session,
 )
+from crm.customers import CustomerFilters, read_customer, search_customers
 from engine import access, calendar, clock, notifications, queries, runtime
-from engine.customers import CustomerFilters, mask_phone, read_customer, search_customers
 from engine.db import unit_of_work
 from engine.definitions import (
     element_labels,
@@ -53,7 +53,8 @@ from engine.errors import (
     TaskNotOpen,
 )
 from engine.identity import Actor, actor_for, authenticate
-from engine.models import Complaint, Instance, Lead, ProcessVersion, Task, User
+from engine.masking import mask_phone
+from engine.models import CaseFact, Instance, ProcessVersion, Task, User
 from engine.sla import breached_for, task_calendar
 from forms.registry import describe_variables
 
@@ -292,31 +293,14 @@ def _case_rows(session: Session, instance_ids: set[str]) -> dict[str, Instance]:
     }
 
 
-def _customer_ids(session: Session, instance_ids: set[str]) -> dict[str, int]:
-    if not instance_ids:
-        return {}
-    rows = [
-        *session.execute(
-            select(Complaint.instance_id, Complaint.customer_id).where(
-                Complaint.instance_id.in_(instance_ids)
-            )
-        ).all(),
-        *session.execute(
-            select(Lead.instance_id, Lead.customer_id).where(Lead.instance_id.in_(instance_ids))
-        ).all(),
-    ]
-    return {instance_id: customer_id for instance_id, customer_id in rows}
-
-
 def _task_view(
     task: Task,
     instance: Instance | None,
     page: Page,
     session: Session | None = None,
     people: dict[str, str] | None = None,
-    customer_id: int | None = None,
+    facts: CaseFact | None = None,
 ) -> dict[str, Any]:
-    variables = (instance.variables if instance else None) or {}
     name = task.name
     if session is not None and instance is not None:
         name = page.element_name(session, instance.version_id, task.element_id, task.name)
@@ -330,18 +314,16 @@ def _task_view(
         if task.sla_status == "breached" and overdue == timedelta(0):
             remaining = timedelta(0)  # the round says breached: never show time left
         left = i18n.time_left(remaining, overdue, page.language)
-    phone = str(variables.get("phone") or "")
+    phone = (facts.phone if facts else None) or ""
     return {
         "task": task,
         "name": name,
         "assignee": people.get(task.assignee, task.assignee) if task.assignee else None,
-        "customer_id": customer_id,
+        "customer_id": facts.customer_ref if facts else None,
         "business_key": (instance.business_key if instance else None) or task.instance_id[:8],
-        "customer": variables.get("customer_name") or variables.get("name") or "",
+        "customer": (facts.customer_name if facts else None) or "",
         "phone": mask_phone(phone) if phone else "",
-        "project_unit": " ".join(
-            str(v) for v in (variables.get("project"), variables.get("unit")) if v
-        ),
+        "project_unit": " ".join(v for v in (facts.project, facts.unit) if v) if facts else "",
         "department": _department_name(task.department, page.language),
         "time_left": left,
         "overdue": task.due_at is not None and task.state == "open" and now > task.due_at,
@@ -458,9 +440,9 @@ def inbox(
             rows, total = [], 0
         cases = _case_rows(s, {t.instance_id for t in rows})
         people = page.people(s)
-        customers = _customer_ids(s, set(cases))
+        facts = queries.case_facts_of(s, cases)
         views = [
-            _task_view(t, cases.get(t.instance_id), page, s, people, customers.get(t.instance_id))
+            _task_view(t, cases.get(t.instance_id), page, s, people, facts.get(t.instance_id))
             for t in rows
         ]
         projects = _projects(s)
@@ -612,8 +594,8 @@ def _task_page(
                 if u.role_names & {"staff", "supervisor"}
             ]
             people = page.people(s)
-            customer_id = _customer_ids(s, {task.instance_id}).get(task.instance_id)
-            view = _task_view(task, instance, page, s, people, customer_id)
+            facts = queries.case_facts_of(s, {task.instance_id}).get(task.instance_id)
+            view = _task_view(task, instance, page, s, people, facts)
             form = version_form(s, instance.version_id, task.element_id) if instance else None
             choices = _user_choices(s, form)
     except FlowdeskError as exc:
@@ -814,11 +796,10 @@ def case_page(request: Request, instance_id: str, started: str = "") -> Response
         xml = version.content if version is not None else ""
         forms = version_forms(s, instance.version_id)
         people = page.people(s)
-        customer_id = _customer_ids(s, {instance.id}).get(instance.id)
+        facts = queries.case_facts_of(s, {instance.id}).get(instance.id)
+        customer_id = facts.customer_ref if facts else None
         open_views = [
-            _task_view(t, instance, page, s, people, customer_id)
-            for t in tasks
-            if t.state == "open"
+            _task_view(t, instance, page, s, people, facts) for t in tasks if t.state == "open"
         ]
         names = {
             t.element_id: page.element_name(s, instance.version_id, t.element_id, t.name)

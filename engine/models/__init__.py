@@ -1,8 +1,10 @@
-"""ORM models, one module per table family; importing this package registers them all."""
+"""The platform's ORM models, one module per table family; importing this package
+registers them all. A vertical's own tables (crm/models.py) share `Base` and are
+registered when the vertical is imported."""
 
 from engine.models.base import Base
 from engine.models.calendar import CalendarDay, CalendarYear
-from engine.models.customers import Complaint, Customer, Lead, LeadStage, UnitOwnership
+from engine.models.case_facts import CaseFact
 from engine.models.definitions import ProcessDefinition, ProcessVersion
 from engine.models.history import AuditCheck, HistoryEvent, HistoryHead
 from engine.models.instances import Instance
@@ -15,14 +17,10 @@ __all__ = [
     "Base",
     "CalendarDay",
     "CalendarYear",
+    "CaseFact",
     "EmailOutbox",
     "Notification",
     "NotificationRead",
-    "Complaint",
-    "Customer",
-    "Lead",
-    "LeadStage",
-    "UnitOwnership",
     "Department",
     "HistoryEvent",
     "HistoryHead",

@@ -1,4 +1,8 @@
-"""Customer records: customers (deduplicated by phone), their leads, complaints and units."""
+"""Real-estate records: customers (one per phone), their leads, complaints and units.
+
+They share the platform's `Base`, so one metadata (and one chain of migrations)
+describes the whole schema once the vertical is imported.
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""Customer records and the sales funnel."""
+"""The vertical's JSON routes: customer records and the sales funnel (under /api/v1)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentActor
-from engine import customers
+from crm import customers
+from crm.funnel import funnel_report
 from engine.db import unit_of_work
 
 router = APIRouter(tags=["customers"])
@@ -37,4 +38,4 @@ def read_customer(customer_id: int, actor: CurrentActor) -> dict:
 def funnel(actor: CurrentActor, project: str | None = None, consultant: str | None = None) -> dict:
     """Return leads per stage, conversion between stages and lost reasons."""
     with unit_of_work(write=False) as session:
-        return customers.funnel_report(session, actor=actor, project=project, consultant=consultant)
+        return funnel_report(session, actor=actor, project=project, consultant=consultant)

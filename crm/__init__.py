@@ -1,0 +1,19 @@
+"""The real-estate vertical: customers, leads, complaints, units, the funnel, the demo.
+
+It runs on the platform (`engine/`), which never imports it, and plugs into the
+platform's seam (`engine/hooks.py`): its step hook keeps the customer records and
+the case facts of `complaint_handling` and `lead_follow_up` instances. Each
+adapter (the API app, the Celery worker, the command line) calls `install()` once
+at start-up.
+"""
+
+from __future__ import annotations
+
+from crm import models  # noqa: F401 - the vertical's tables join the shared metadata
+from crm.records import record_step
+from engine.hooks import register_step_hook
+
+
+def install() -> None:
+    """Plug the vertical into the platform; calling it again changes nothing."""
+    register_step_hook(record_step)

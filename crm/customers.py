@@ -1,0 +1,198 @@
+"""Reading customer records: search them, read one with its leads, complaints and units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
+from engine.errors import NotFound, NotPermitted
+from engine.identity import Actor
+from engine.masking import mask_phone
+from engine.models import Task
+
+
+def _works_on_customer(session: Session, actor: Actor, customer_id: int) -> bool:
+    """Tell whether the actor works a case of this customer (sees the whole phone)."""
+    if actor.has("admin", "executive"):
+        return True
+    instance_ids = (
+        select(Complaint.instance_id)
+        .where(Complaint.customer_id == customer_id)
+        .union(select(Lead.instance_id).where(Lead.customer_id == customer_id))
+    )
+    conditions = [Task.assignee == actor.username, Task.completed_by == actor.username]
+    if actor.department and actor.has("staff", "supervisor"):
+        conditions.append(Task.department == actor.department)
+    return bool(
+        session.execute(
+            select(exists().where(Task.instance_id.in_(instance_ids), or_(*conditions)))
+        ).scalar()
+    )
+
+
+def _require_reader(actor: Actor) -> None:
+    if not actor.roles or actor.roles <= {"designer"}:
+        raise NotPermitted(
+            "customer records are for staff, supervisors, executives, auditors and admins"
+        )
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    q: str | None = None
+    project: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def search_customers(
+    session: Session, *, actor: Actor, filters: CustomerFilters
+) -> tuple[list[dict[str, Any]], int]:
+    """Return customers matching a name or phone fragment and/or a project."""
+    _require_reader(actor)
+    conditions = []
+    if filters.q:
+        pattern = f"%{filters.q.strip()}%"
+        conditions.append(or_(Customer.name.like(pattern), Customer.phone.like(pattern)))
+    if filters.project:
+        conditions.append(
+            or_(
+                Customer.id.in_(select(Lead.customer_id).where(Lead.project == filters.project)),
+                Customer.id.in_(
+                    select(Complaint.customer_id).where(Complaint.project == filters.project)
+                ),
+                Customer.id.in_(
+                    select(UnitOwnership.customer_id).where(
+                        UnitOwnership.project == filters.project
+                    )
+                ),
+            )
+        )
+    total = session.execute(
+        select(func.count()).select_from(Customer).where(*conditions)
+    ).scalar_one()
+    rows = (
+        session.execute(
+            select(Customer)
+            .where(*conditions)
+            .order_by(Customer.name, Customer.id)
+            .limit(max(1, min(filters.limit, 200)))
+            .offset(max(0, filters.offset))
+        )
+        .scalars()
+        .all()
+    )
+    owners = set(
+        session.execute(
+            select(UnitOwnership.customer_id).where(
+                UnitOwnership.customer_id.in_([c.id for c in rows])
+            )
+        ).scalars()
+    )
+    items = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "phone": c.phone if _works_on_customer(session, actor, c.id) else mask_phone(c.phone),
+            "is_owner": c.id in owners,
+        }
+        for c in rows
+    ]
+    return items, int(total)
+
+
+def read_customer(session: Session, *, actor: Actor, customer_id: int) -> dict[str, Any]:
+    """Return one customer with every lead, complaint and unit linked to them."""
+    _require_reader(actor)
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    leads = (
+        session.execute(
+            select(Lead).where(Lead.customer_id == customer_id).order_by(Lead.created_at)
+        )
+        .scalars()
+        .all()
+    )
+    stages: dict[int, list[LeadStage]] = {}
+    for s in session.execute(
+        select(LeadStage)
+        .where(LeadStage.lead_id.in_([lead.id for lead in leads]))
+        .order_by(LeadStage.at, LeadStage.id)
+    ).scalars():
+        stages.setdefault(s.lead_id, []).append(s)
+    complaints = (
+        session.execute(
+            select(Complaint)
+            .where(Complaint.customer_id == customer_id)
+            .order_by(Complaint.created_at)
+        )
+        .scalars()
+        .all()
+    )
+    units = (
+        session.execute(
+            select(UnitOwnership)
+            .where(UnitOwnership.customer_id == customer_id)
+            .order_by(UnitOwnership.since)
+        )
+        .scalars()
+        .all()
+    )
+    sees_phone = _works_on_customer(session, actor, customer_id)
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "phone": customer.phone if sees_phone else mask_phone(customer.phone),
+        "is_owner": bool(units),
+        "created_at": customer.created_at.isoformat(),
+        "leads": [
+            {
+                "id": lead.id,
+                "instance_id": lead.instance_id,
+                "project": lead.project,
+                "source": lead.source,
+                "stage": lead.stage,
+                "consultant": lead.consultant,
+                "lost_reason": lead.lost_reason,
+                "outcome": lead.outcome,
+                "created_at": lead.created_at.isoformat(),
+                "closed_at": lead.closed_at.isoformat() if lead.closed_at else None,
+                "stage_history": [
+                    {"stage": s.stage, "at": s.at.isoformat(), "by": s.by}
+                    for s in stages.get(lead.id, [])
+                ],
+            }
+            for lead in leads
+        ],
+        "complaints": [
+            {
+                "id": c.id,
+                "instance_id": c.instance_id,
+                "project": c.project,
+                "unit": c.unit,
+                "category": c.category,
+                "severity": c.severity,
+                "status": c.status,
+                "satisfaction": c.satisfaction,
+                "reopen_count": c.reopen_count,
+                "responsible_department": c.responsible_department,
+                "created_at": c.created_at.isoformat(),
+                "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+            }
+            for c in complaints
+        ],
+        "units": [
+            {
+                "project": u.project,
+                "unit": u.unit,
+                "contract_no": u.contract_no,
+                "since": u.since.isoformat(),
+            }
+            for u in units
+        ],
+    }

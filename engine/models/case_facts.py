@@ -1,0 +1,28 @@
+"""Case facts: who and where a case is about, as the vertical that runs it reports."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models.base import Base
+
+
+class CaseFact(Base):
+    """One instance's customer, phone, project and unit (written through `engine.hooks`).
+
+    The inbox filters and searches on these columns and shows them in task lists;
+    the history finds a customer's cases by `customer_ref`, the vertical's own id
+    of the customer record, which the platform never interprets.
+    """
+
+    __tablename__ = "case_fact"
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), primary_key=True)
+    customer_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The inbox's project filter and its list of projects.
+    project: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    unit: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    # A customer's cases (history search, the customer link of task lists).
+    customer_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

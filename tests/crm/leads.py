@@ -1,0 +1,24 @@
+"""Leads started and assigned through the API, for the lead and customer tests."""
+
+from __future__ import annotations
+
+from tests.api_client import Api
+from tests.shipped import Case
+
+
+def visitor(phone: str = "13900139000", project: str = "云山府", **extra: object) -> dict:
+    return {"name": "李娜", "phone": phone, "project": project, "source": "walk_in", **extra}
+
+
+def assigned(api: Api, consultant: str = "sales2", **start: object) -> Case:
+    case = Case(api, "sales1", "lead_follow_up", visitor(**start))
+    [task] = case.open()
+    assert (task["element_id"], task["department"], task["assignee"]) == (
+        "assign_consultant",
+        "sales",
+        None,
+    )
+    state = case.do("assign_consultant", "sales1", {"consultant": consultant})
+    [follow] = state["open_tasks"]
+    assert (follow["element_id"], follow["assignee"]) == ("follow_up", consultant)
+    return case

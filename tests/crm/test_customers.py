@@ -1,0 +1,50 @@
+"""Customer records across leads and complaints (`GET /customers`, `GET /customers/{id}`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api_client import Api
+from tests.crm.leads import assigned, visitor
+from tests.shipped import Case, setup_shipped
+
+
+@pytest.fixture
+def api(db_url: str) -> Api:
+    return setup_shipped()
+
+
+def test_customer_is_one_record_across_leads_and_complaints(api: Api) -> None:
+    assigned(api, phone="13900139000")
+    Case(api, "sales1", "lead_follow_up", visitor(phone="139 0013 9000", project="滨江壹号"))
+    Case(
+        api,
+        "cs1",
+        "complaint_handling",
+        {
+            "customer_name": "李娜",
+            "phone": "+8613900139000",
+            "category": "other",
+            "description": "样板间与交付不符",
+            "project": "云山府",
+        },
+    )
+    Case(api, "sales1", "lead_follow_up", visitor(phone="13600136000"))
+    everyone = api.get("/customers", "gm").json()
+    assert everyone["total"] == 2
+    [li] = api.get("/customers", "gm", params={"q": "0139"}).json()["items"]
+    record = api.get(f"/customers/{li['id']}", "gm").json()
+    assert sorted(lead["project"] for lead in record["leads"]) == ["云山府", "滨江壹号"]
+    assert [c["category"] for c in record["complaints"]] == ["other"]
+    by_project = api.get("/customers", "gm", params={"project": "滨江壹号"}).json()
+    assert [c["id"] for c in by_project["items"]] == [li["id"]]
+    # phones are masked for people not working the customer's cases
+    assert api.get("/customers", "eng1", params={"q": "李"}).json()["items"][0]["phone"] == (
+        "139****9000"
+    )
+    assert api.get("/customers", "sales2", params={"q": "李"}).json()["items"][0]["phone"] == (
+        "13900139000"
+    )
+    assert api.get(f"/customers/{li['id']}", "prop1").json()["phone"] == "139****9000"
+    assert api.get("/customers", "dora").status_code == 403
+    assert api.get("/customers/999", "gm").status_code == 404
