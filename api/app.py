@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 import crm
+from api.errors import UNMAPPED_STATUS, status_for
 from api.metrics import MetricsMiddleware, render_metrics
 from api.routes import (
     audit,
@@ -24,26 +25,15 @@ from api.routes import (
     reports,
     tasks,
 )
+from api.web import audit as audit_pages
+from api.web import case, customer, inbox, kit, signin, start, task
+from api.web import notifications as notification_pages
 from crm import routes as crm_routes
-from engine.errors import (
-    Conflict,
-    FlowdeskError,
-    InvalidBpmn,
-    InvalidData,
-    NotAuthenticated,
-    NotFound,
-    NotPermitted,
-    ProcessError,
-)
+from engine.errors import FlowdeskError, InvalidBpmn, InvalidData, ProcessError
 
 log = logging.getLogger("flowdesk.api")
 
-_STATUS = (
-    (NotAuthenticated, 401),
-    (NotPermitted, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-)
+PAGE_FAMILIES = (signin, inbox, task, case, start, customer, notification_pages, audit_pages)
 
 
 def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
@@ -66,12 +56,18 @@ def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
             {"element_id": exc.element_id, "element_name": exc.element_name, "message": exc.message}
         ]
         return JSONResponse({"detail": detail}, status_code=422)
-    for cls, status in _STATUS:
-        if isinstance(exc, cls):
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
-    log.error("unmapped domain error %r", exc)
-    return JSONResponse({"detail": exc.message}, status_code=400)
+    status = status_for(exc)
+    if status == UNMAPPED_STATUS:
+        log.error("unmapped domain error %r", exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
+
+
+def _domain_error(request: Request, exc: FlowdeskError) -> Response:
+    """Answer a domain error: as a page on the pages' routes, as JSON on the API's."""
+    if kit.is_page_request(request):
+        return kit.page_error_response(request, exc)
+    return _error_response(request, exc)
 
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -111,7 +107,7 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     app.add_middleware(MetricsMiddleware)
-    app.add_exception_handler(FlowdeskError, _error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(FlowdeskError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
     for module in (
         auth,
@@ -128,10 +124,8 @@ def create_app() -> FastAPI:
 
     from fastapi.staticfiles import StaticFiles
 
-    from api.web import audit_pages, pages
-
-    app.include_router(pages.router)
-    app.include_router(audit_pages.router)
+    for family in PAGE_FAMILIES:
+        app.include_router(family.router)
     if BPMN_JS_DIR.is_dir():  # installed from npm by the set-up (package.json)
         app.mount("/static/vendor/bpmn-js", StaticFiles(directory=str(BPMN_JS_DIR)), name="bpmn-js")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,7 +1,7 @@
 """The real-estate vertical: customers, leads, complaints, units, the funnel, the demo.
 
 It runs on the platform (`engine/`), which never imports it, and plugs into the
-platform's seam (`engine/hooks.py`): its step hook keeps the customer records and
+platform's seams: its step hook (`engine/hooks.py`) keeps the customer records and
 the case facts of `complaint_handling` and `lead_follow_up` instances. Each
 adapter (the API app, the Celery worker, the command line) calls `install()` once
 at start-up.
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from crm import models  # noqa: F401 - the vertical's tables join the shared metadata
 from crm.records import record_step
+from crm.texts import TEXTS
 from engine.hooks import register_step_hook
+from engine.texts import add_texts
 
 
 def install() -> None:
     """Plug the vertical into the platform; calling it again changes nothing."""
     register_step_hook(record_step)
+    add_texts(TEXTS)

@@ -9,7 +9,8 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
-from engine.errors import NotFound, NotPermitted
+from engine import access
+from engine.errors import NotFound
 from engine.identity import Actor
 from engine.masking import mask_phone
 from engine.models import Task
@@ -34,13 +35,6 @@ def _works_on_customer(session: Session, actor: Actor, customer_id: int) -> bool
     )
 
 
-def _require_reader(actor: Actor) -> None:
-    if not actor.roles or actor.roles <= {"designer"}:
-        raise NotPermitted(
-            "customer records are for staff, supervisors, executives, auditors and admins"
-        )
-
-
 @dataclass(frozen=True)
 class CustomerFilters:
     q: str | None = None
@@ -53,7 +47,7 @@ def search_customers(
     session: Session, *, actor: Actor, filters: CustomerFilters
 ) -> tuple[list[dict[str, Any]], int]:
     """Return customers matching a name or phone fragment and/or a project."""
-    _require_reader(actor)
+    access.require_customer_reader(actor)
     conditions = []
     if filters.q:
         pattern = f"%{filters.q.strip()}%"
@@ -107,10 +101,10 @@ def search_customers(
 
 def read_customer(session: Session, *, actor: Actor, customer_id: int) -> dict[str, Any]:
     """Return one customer with every lead, complaint and unit linked to them."""
-    _require_reader(actor)
+    access.require_customer_reader(actor)
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"customer {customer_id} does not exist")
+        raise NotFound(key="error_customer_not_found", customer_id=customer_id)
     leads = (
         session.execute(
             select(Lead).where(Lead.customer_id == customer_id).order_by(Lead.created_at)

@@ -1,4 +1,8 @@
-"""Who may do what (CONTRACT.md's role rules), in one place."""
+"""Who may do what (CONTRACT.md's role rules), in one place.
+
+Each rule comes as `require_…` (raises NotPermitted) and, where a page needs to know
+whether to offer an action, as `can_…` (a bool) deciding the same way.
+"""
 
 from __future__ import annotations
 
@@ -11,45 +15,70 @@ READ_ALL_ROLES = ("supervisor", "executive", "auditor", "admin", "designer")
 # Roles whose `GET /tasks?scope=all` is allowed.
 SCOPE_ALL_ROLES = ("supervisor", "executive", "auditor", "admin")
 WORKER_ROLES = ("staff", "supervisor")
+AUDIT_ROLES = ("auditor", "admin")
 
 
 def require_designer(actor: Actor) -> None:
     """Only designers (and admins) deploy process definitions."""
     if not actor.has("designer", "admin", "system"):
-        raise NotPermitted("only process designers may deploy processes")
+        raise NotPermitted(key="error_designers_only")
+
+
+def can_start(actor: Actor) -> bool:
+    """Tell whether the actor starts instances: any role but auditor."""
+    return bool(actor.roles) and not actor.roles <= {"auditor"}
 
 
 def require_can_start(actor: Actor) -> None:
     """Any role but auditor starts instances."""
-    if not actor.roles or actor.roles <= {"auditor"}:
-        raise NotPermitted("auditors cannot start processes")
+    if not can_start(actor):
+        raise NotPermitted(key="error_auditors_cannot_start")
 
 
 def require_can_cancel(actor: Actor) -> None:
     """Supervisors and admins cancel instances."""
     if not actor.has("supervisor", "admin"):
-        raise NotPermitted("only supervisors and admins may cancel a case")
+        raise NotPermitted(key="error_cancel_supervisors_only")
+
+
+def can_write(actor: Actor) -> bool:
+    """Tell whether the actor may change data at all (auditors may not)."""
+    return not actor.read_only
 
 
 def require_writer(actor: Actor) -> None:
     """Auditors change nothing: every mutating request of theirs is refused."""
-    if actor.read_only:
-        raise NotPermitted("auditors have read-only access: this request would change data")
+    if not can_write(actor):
+        raise NotPermitted(key="error_read_only")
+
+
+def can_read_audit(actor: Actor) -> bool:
+    """Tell whether the actor reads the audit trail (auditors and admins)."""
+    return actor.has(*AUDIT_ROLES)
 
 
 def require_auditor(actor: Actor) -> None:
     """Auditors and admins read the audit trail."""
-    if not actor.has("auditor", "admin"):
-        raise NotPermitted("only auditors and admins may read the audit trail")
+    if not can_read_audit(actor):
+        raise NotPermitted(key="error_audit_readers_only")
+
+
+def can_use_scope(actor: Actor, scope: str) -> bool:
+    """Tell whether the actor may list the tasks of `scope`."""
+    if scope == "all":
+        return actor.has(*SCOPE_ALL_ROLES)
+    if scope == "department" and not actor.has(*WORKER_ROLES):
+        return actor.department is not None
+    return True
 
 
 def require_scope(actor: Actor, scope: str) -> None:
     """Check the task-list scope against the role."""
-    if scope == "all" and not actor.has(*SCOPE_ALL_ROLES):
-        raise NotPermitted("scope=all is for supervisors, executives, auditors and admins")
-    if scope in ("mine", "department") and not actor.has(*WORKER_ROLES):
-        if scope == "department" and actor.department is None:
-            raise NotPermitted("you belong to no department")
+    if can_use_scope(actor, scope):
+        return
+    if scope == "all":
+        raise NotPermitted(key="error_scope_all")
+    raise NotPermitted(key="error_no_department")
 
 
 def can_read_task(actor: Actor, task: Task, *, escalated_to_actor: bool = False) -> bool:
@@ -65,28 +94,61 @@ def can_read_task(actor: Actor, task: Task, *, escalated_to_actor: bool = False)
 def require_read_task(actor: Actor, task: Task, *, escalated_to_actor: bool = False) -> None:
     """Raise NotPermitted unless the actor may see the task."""
     if not can_read_task(actor, task, escalated_to_actor=escalated_to_actor):
-        raise NotPermitted("this task belongs to another department")
+        raise NotPermitted(key="error_task_other_department")
+
+
+def can_work_task(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor claims and completes the task."""
+    return actor.has(*WORKER_ROLES) and (
+        task.assignee == actor.username or task.department == actor.department
+    )
 
 
 def require_work_task(actor: Actor, task: Task) -> None:
     """Staff and supervisors work the tasks of their department or assigned to them."""
     if not actor.has(*WORKER_ROLES):
-        raise NotPermitted("only staff and supervisors work on tasks")
-    if task.assignee != actor.username and task.department != actor.department:
-        raise NotPermitted("this task belongs to another department")
+        raise NotPermitted(key="error_workers_only")
+    if not can_work_task(actor, task):
+        raise NotPermitted(key="error_task_other_department")
+
+
+def supervises_task(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor supervises the task's department (and so may give back a
+    task someone else holds)."""
+    return actor.has("supervisor") and actor.department == task.department
+
+
+def can_unclaim(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor gives the task back to its department's queue."""
+    return can_work_task(actor, task) and (
+        task.assignee == actor.username or supervises_task(actor, task)
+    )
+
+
+def can_assign(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor reassigns the task."""
+    return actor.has("executive", "admin") or supervises_task(actor, task)
 
 
 def require_assign(actor: Actor, task: Task) -> None:
     """Supervisors of the task's department, executives and admins reassign."""
-    if actor.has("executive", "admin"):
-        return
-    if actor.has("supervisor") and actor.department == task.department:
-        return
-    raise NotPermitted("only supervisors of the task's department and executives may assign it")
+    if not can_assign(actor, task):
+        raise NotPermitted(key="error_assign_supervisors_only")
 
 
 def require_comment(actor: Actor, task: Task, *, escalated_to_actor: bool = False) -> None:
     """Everyone who sees a task comments on it, except auditors, who change nothing."""
     if actor.roles <= {"auditor"}:
-        raise NotPermitted("auditors cannot comment")
+        raise NotPermitted(key="error_auditors_cannot_comment")
     require_read_task(actor, task, escalated_to_actor=escalated_to_actor)
+
+
+def can_read_customers(actor: Actor) -> bool:
+    """Tell whether the actor reads customer records (every role but designer)."""
+    return bool(actor.roles) and not actor.roles <= {"designer"}
+
+
+def require_customer_reader(actor: Actor) -> None:
+    """Staff, supervisors, executives, auditors and admins read customer records."""
+    if not can_read_customers(actor):
+        raise NotPermitted(key="error_customer_readers_only")

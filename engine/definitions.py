@@ -313,8 +313,9 @@ def get_version(session: Session, key: str, version: int | None = None) -> Proce
         stmt = stmt.where(ProcessVersion.version == version)
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
-        what = f"process '{key}'" + (f" version {version}" if version is not None else "")
-        raise NotFound(f"{what} is not deployed")
+        if version is None:
+            raise NotFound(key="error_process_not_deployed", process=key)
+        raise NotFound(key="error_version_not_deployed", process=key, version=version)
     return row
 
 
@@ -364,6 +365,27 @@ def version_forms(session: Session, version_id: int) -> dict[str, dict[str, Any]
 def version_form(session: Session, version_id: int, element_id: str) -> dict[str, Any] | None:
     """Return the form of a start event or user task in a version, or None when it has none."""
     return version_forms(session, version_id).get(element_id)
+
+
+def user_task_labels(session: Session, version_id: int) -> dict[str, dict[str, str]]:
+    """Return the names (zh-CN, English) of a version's user and manual tasks by element id."""
+    spec, subprocess_specs = SPEC_CACHE.get(session, version_id)
+    user_tasks = {
+        str(task_spec.bpmn_id)
+        for process in (spec, *subprocess_specs.values())
+        for task_spec in process.task_specs.values()
+        if type(task_spec).__name__ in ("UserTask", "ManualTask")
+    }
+    labels = element_labels(session, version_id)
+    return {element_id: names for element_id, names in labels.items() if element_id in user_tasks}
+
+
+def version_content(session: Session, version_id: int) -> str:
+    """Return the BPMN XML of a deployed version ('' when there is none)."""
+    content = session.execute(
+        select(ProcessVersion.content).where(ProcessVersion.id == version_id)
+    ).scalar_one_or_none()
+    return content or ""
 
 
 class _SpecCache:

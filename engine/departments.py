@@ -1,8 +1,17 @@
-"""The five departments of CONTRACT.md and how a BPMN lane names one."""
+"""The five departments of CONTRACT.md and how a BPMN lane names one.
+
+What users read (a department's name in their language) comes from the `department`
+table; the constant below is what deployment checks lane names against.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import Department as DepartmentRow
 
 
 @dataclass(frozen=True)
@@ -38,3 +47,16 @@ def department_for_lane(lane_name: str | None) -> str | None:
 def department_codes() -> list[str]:
     """Return every department code."""
     return [d.code for d in DEPARTMENTS]
+
+
+def department_names(session: Session, language: str) -> dict[str, str]:
+    """Return each department's name in `language` by code, from the department table,
+    in CONTRACT.md's order (departments added later after them, by code)."""
+    order = {code: n for n, code in enumerate(department_codes())}
+    rows = sorted(
+        session.execute(
+            select(DepartmentRow.code, DepartmentRow.name_zh, DepartmentRow.name_en)
+        ).all(),
+        key=lambda row: (order.get(row[0], len(order)), row[0]),
+    )
+    return {code: zh if language == "zh-CN" else en for code, zh, en in rows}

@@ -1,16 +1,33 @@
-"""Domain errors of the engine; `api/` maps each to one HTTP status."""
+"""Domain errors of the engine; `api/` maps each to one HTTP status.
+
+An error raised with a catalogue key (engine/texts.py) takes its English message from
+the catalogue, which the JSON API answers with; `text_in(language)` gives the same
+error in the language of the person reading it (the pages).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from engine import texts
 
 
 class FlowdeskError(Exception):
     """Base of every error the engine raises on purpose."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str = "", *, key: str | None = None, **params: Any) -> None:
+        message = message or (texts.english(key, **params) if key else "")
         super().__init__(message)
         self.message = message
+        self.key = key
+        self.params = params
+
+    def text_in(self, language: str) -> str:
+        """Return the error's message in `language` (the English message without a key)."""
+        return texts.text(self.key, language, **self.params) if self.key else self.message
 
 
 class NotFound(FlowdeskError):
@@ -43,8 +60,20 @@ class ConcurrentUpdate(Conflict):
 
 @dataclass(frozen=True)
 class FieldProblem:
+    """What is wrong with one field: the message, or a catalogue key that makes it."""
+
     field: str
-    message: str
+    message: str = ""
+    key: str | None = None
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.message and self.key:
+            object.__setattr__(self, "message", texts.english(self.key, **self.params))
+
+    def text_in(self, language: str) -> str:
+        """Return the problem in `language` (the message as made without a key)."""
+        return texts.text(self.key, language, **self.params) if self.key else self.message
 
 
 class InvalidData(FlowdeskError):
@@ -53,6 +82,10 @@ class InvalidData(FlowdeskError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = problems
+
+    def text_in(self, language: str) -> str:
+        """Return every problem as `field: message` in `language`."""
+        return "; ".join(f"{p.field}: {p.text_in(language)}" for p in self.problems)
 
 
 @dataclass(frozen=True)

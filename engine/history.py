@@ -451,7 +451,7 @@ def timeline(session: Session, *, actor: Actor, instance_id: str) -> dict[str, A
         ).scalars()
     )
     if instance is None and not events:
-        raise NotFound(f"no case {instance_id}")
+        raise NotFound(key="error_case_not_found", instance_id=instance_id)
     actors = {e.actor for e in events}
     departments = dict(
         session.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -9,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import clock, texts
 from engine.departments import department_codes
 from engine.errors import Conflict, FieldProblem, InvalidData, NotAuthenticated
 from engine.models import ROLES, User, UserRole
@@ -116,20 +117,64 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User:
-    """Return the user for valid credentials; NotAuthenticated otherwise."""
+def check_credentials(session: Session, *, username: str, password: str) -> User | None:
+    """Return the active user these credentials belong to, or None."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
         # Hash anyway so that a missing user costs the same time as a wrong password.
         _hasher.hash(password)
-        raise NotAuthenticated("wrong username or password")
+        return None
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        raise NotAuthenticated("wrong username or password") from None
+        return None
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """Return the user for valid credentials; NotAuthenticated otherwise."""
+    user = check_credentials(session, username=username, password=password)
+    if user is None:
+        raise NotAuthenticated("wrong username or password")
     return user
 
 
 def get_user(session: Session, username: str) -> User | None:
     """Return the user named `username`, or None."""
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def display_names(session: Session) -> dict[str, str]:
+    """Return every user's display name by username."""
+    return {
+        name: shown for name, shown in session.execute(select(User.username, User.display_name))
+    }
+
+
+def active_users(
+    session: Session, *, department: str | None = None, roles: Iterable[str] = ()
+) -> list[User]:
+    """Return the active users (of `department`, holding any of `roles`), by username."""
+    stmt = select(User).where(User.is_active.is_(True)).order_by(User.username)
+    if department:
+        stmt = stmt.where(User.department_code == department)
+    wanted = set(roles)
+    return [u for u in session.execute(stmt).scalars() if not wanted or u.role_names & wanted]
+
+
+def set_language(session: Session, *, user_id: int, language: str) -> None:
+    """Remember the language a user reads the pages in."""
+    if language not in texts.LANGUAGES:
+        values = ", ".join(texts.LANGUAGES)
+        raise InvalidData(
+            [FieldProblem("language", key="problem_one_of", params={"values": values})]
+        )
+    user = session.get(User, user_id)
+    if user is not None:
+        user.language = language
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    """Return the user with this id while they are active, else None (signed out)."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None

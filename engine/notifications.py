@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine import clock
+from engine import clock, texts
 from engine.audit import PendingEvent, append_events
 from engine.config import get_settings
 from engine.db import bulk_insert, is_sqlite, unit_of_work
@@ -43,37 +43,11 @@ class Recipient:
     language: str = "zh-CN"
 
 
-_TEXT = {
-    "sla_warning": {
-        "zh-CN": "任务「{name}」即将超时（截止 {due}）",
-        "en": "Task '{name}' is at risk: due {due}",
-    },
-    "sla_breached": {
-        "zh-CN": "任务「{name}」已超时（截止 {due}）",
-        "en": "Task '{name}' is overdue since {due}",
-    },
-    "task_escalated": {
-        "zh-CN": "任务「{name}」已升级到第 {level} 级（{department}，截止 {due}）",
-        "en": "Task '{name}' escalated to level {level} ({department}, due {due})",
-    },
-    "history_broken": {
-        "zh-CN": "审计日志校验失败：第 {first_bad_seq} 条事件有问题（{problem}）",
-        "en": "History verification failed at event {first_bad_seq}: {problem}",
-    },
-    "calendar_computed": {
-        "zh-CN": "{year} 年的官方节假日安排尚未导入，正在使用推算的日历；请导入官方安排",
-        "en": "No official holiday schedule for {year}: a computed calendar is in use; "
-        "load the official dates",
-    },
-}
-
-
 def render(kind: str, data: dict[str, Any], language: str) -> str:
     """Return a notification's text in the user's language."""
-    templates = _TEXT.get(kind)
-    if templates is None:
+    key = f"notification_{kind}"
+    if not texts.has_text(key):
         return kind
-    template = templates.get(language) or templates["en"]
     due = data.get("due_at") or ""
     if due:
         try:
@@ -83,7 +57,7 @@ def render(kind: str, data: dict[str, Any], language: str) -> str:
         except ValueError:
             pass
     values = _Blank({**data, "due": due})
-    return template.format_map(values)
+    return texts.template(key, language).format_map(values)
 
 
 class _Blank(dict[str, Any]):

@@ -85,11 +85,15 @@ def count_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> int:
     )
 
 
+def _one_of(field: str, values: tuple[str, ...]) -> FieldProblem:
+    return FieldProblem(field, key="problem_one_of", params={"values": ", ".join(values)})
+
+
 def _task_conditions(session: Session, actor: Actor, filters: TaskFilters) -> list[Any]:
     if filters.scope not in TASK_SCOPES:
-        raise InvalidData([FieldProblem("scope", f"one of {', '.join(TASK_SCOPES)}")])
+        raise InvalidData([_one_of("scope", TASK_SCOPES)])
     if filters.state not in (None, "open", "completed", "cancelled"):
-        raise InvalidData([FieldProblem("state", "one of open, completed, cancelled")])
+        raise InvalidData([_one_of("state", ("open", "completed", "cancelled"))])
     access.require_scope(actor, filters.scope)
     now = clock.now()
     conditions = []
@@ -103,7 +107,7 @@ def _task_conditions(session: Session, actor: Actor, filters: TaskFilters) -> li
         conditions.append(Task.state == filters.state)
     if filters.sla_status:
         if filters.sla_status not in ("on_track", "at_risk", "breached"):
-            raise InvalidData([FieldProblem("sla_status", "one of on_track, at_risk, breached")])
+            raise InvalidData([_one_of("sla_status", ("on_track", "at_risk", "breached"))])
         conditions.append(Task.sla_status == filters.sla_status)
     if filters.project:
         conditions.append(
@@ -146,7 +150,7 @@ def get_task(session: Session, *, task_id: str, actor: Actor) -> Task:
     """Return a task the actor may see."""
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task '{task_id}' does not exist")
+        raise NotFound(key="error_task_not_found", task_id=task_id)
     access.require_read_task(actor, task)
     return task
 
@@ -155,7 +159,7 @@ def get_instance(session: Session, *, instance_id: str, actor: Actor) -> Instanc
     """Return an instance the actor may see: one they started or that has work of theirs."""
     instance = session.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"instance '{instance_id}' does not exist")
+        raise NotFound(key="error_instance_not_found", instance_id=instance_id)
     if actor.has(*access.READ_ALL_ROLES) or instance.started_by == actor.username:
         return instance
     involved = session.execute(
@@ -171,8 +175,30 @@ def get_instance(session: Session, *, instance_id: str, actor: Actor) -> Instanc
         )
     ).scalar()
     if not involved:
-        raise NotPermitted("this case has no work of yours or your department")
+        raise NotPermitted(key="error_case_not_yours")
     return instance
+
+
+def instance_of_task(session: Session, task: Task) -> Instance | None:
+    """Return the instance a task belongs to."""
+    return session.get(Instance, task.instance_id)
+
+
+def instances_by_id(session: Session, instance_ids: set[str]) -> dict[str, Instance]:
+    """Return the instances with these ids, by id (the cases of an inbox page)."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(Instance).where(Instance.id.in_(instance_ids))).scalars()
+    return {instance.id: instance for instance in rows}
+
+
+def instance_tasks(session: Session, instance_id: str) -> list[Task]:
+    """Return every task of an instance, open or not, by creation time."""
+    return list(
+        session.execute(
+            select(Task).where(Task.instance_id == instance_id).order_by(Task.created_at)
+        ).scalars()
+    )
 
 
 def open_tasks_of(session: Session, instance_id: str) -> list[Task]:

@@ -107,7 +107,7 @@ def _load(session: Session, instance: Instance) -> _Step:
 def _load_task(session: Session, task_id: str) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task '{task_id}' does not exist")
+        raise NotFound(key="error_task_not_found", task_id=task_id)
     return task
 
 
@@ -118,7 +118,7 @@ def _lock_task_instance(session: Session, task: Task) -> _Step:
     step = _load(session, instance)
     if task.id not in step.open_tasks:
         session.refresh(task)  # only on this path: say what became of it
-        raise TaskNotOpen(f"task is {task.state}")
+        raise TaskNotOpen(key=f"error_task_is_{task.state}")
     return step
 
 
@@ -362,7 +362,7 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConcurrentUpdate("the case was changed by someone else; reload and retry") from exc
+        raise ConcurrentUpdate(key="error_concurrent_update") from exc
     run_step_hooks(session, instance=instance, events=step.events)
     append_events(session, step.events)
 
@@ -456,7 +456,7 @@ def complete_task(
     access.require_work_task(actor, task)
     step = _lock_task_instance(session, task)
     if task.assignee is not None and task.assignee != actor.username:
-        raise TaskHeldByOther(f"task is claimed by {task.assignee}")
+        raise TaskHeldByOther(key="error_task_claimed_by", assignee=task.assignee)
     data = validate_submission(
         version_form(session, step.instance.version_id, task.element_id),
         variables,
@@ -508,13 +508,13 @@ def complete_task(
 def _spiff_task(workflow: BpmnWorkflow, task: Task) -> SpiffTask:
     spiff_task = workflow.get_task_from_id(uuid.UUID(task.id))
     if spiff_task is None or spiff_task.state != TaskState.READY:
-        raise TaskNotOpen("task is no longer open")
+        raise TaskNotOpen(key="error_task_no_longer_open")
     return spiff_task
 
 
 def _require_open(task: Task) -> None:
     if task.state != "open":
-        raise TaskNotOpen(f"task is {task.state}")
+        raise TaskNotOpen(key=f"error_task_is_{task.state}")
 
 
 def claim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
@@ -526,7 +526,7 @@ def claim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
     if task.assignee == actor.username:
         return task
     if task.assignee is not None:
-        raise TaskHeldByOther(f"task is claimed by {task.assignee}")
+        raise TaskHeldByOther(key="error_task_claimed_by", assignee=task.assignee)
     task.assignee = actor.username
     _append_task_event(session, task, "task_claimed", actor, {"assignee": actor.username})
     return task
@@ -540,9 +540,8 @@ def unclaim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
     _require_open(task)
     if task.assignee is None:
         return task
-    supervises = actor.has("supervisor") and actor.department == task.department
-    if task.assignee != actor.username and not supervises:
-        raise TaskHeldByOther(f"task is claimed by {task.assignee}")
+    if task.assignee != actor.username and not access.supervises_task(actor, task):
+        raise TaskHeldByOther(key="error_task_claimed_by", assignee=task.assignee)
     previous = task.assignee
     task.assignee = None
     _append_task_event(session, task, "task_unclaimed", actor, {"previous_assignee": previous})
@@ -554,16 +553,19 @@ def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) 
     task = _load_task(session, task_id)
     access.require_assign(actor, task)
     if not isinstance(username, str) or not username:
-        raise InvalidData([FieldProblem("username", "give the username to assign the task to")])
+        raise InvalidData([FieldProblem("username", key="problem_assignee_missing")])
     user = get_user(session, username)
     if user is None or not user.is_active:
-        raise InvalidData([FieldProblem("username", f"no active user '{username}'")])
+        raise InvalidData(
+            [FieldProblem("username", key="problem_no_active_user", params={"username": username})]
+        )
     if user.department_code != task.department or not user.role_names & {"staff", "supervisor"}:
         raise InvalidData(
             [
                 FieldProblem(
                     "username",
-                    f"'{username}' is not staff of the task's department {task.department}",
+                    key="problem_not_department_staff",
+                    params={"username": username, "department": task.department},
                 )
             ]
         )
@@ -586,9 +588,9 @@ def add_comment(
     task = _load_task(session, task_id)
     access.require_comment(actor, task, escalated_to_actor=escalated_to_actor)
     if not isinstance(text, str) or not text.strip():
-        raise InvalidData([FieldProblem("text", "the comment is empty")])
+        raise InvalidData([FieldProblem("text", key="problem_comment_empty")])
     if len(text) > 10_000:
-        raise InvalidData([FieldProblem("text", "at most 10000 characters")])
+        raise InvalidData([FieldProblem("text", key="problem_comment_too_long")])
     now = clock.now()
     comment = TaskComment(
         task_id=task.id,
@@ -610,9 +612,9 @@ def cancel_instance(session: Session, *, instance_id: str, reason: Any, actor: A
         raise InvalidData([FieldProblem("reason", "say why the case is cancelled")])
     instance = _lock_instance(session, instance_id)
     if instance is None:
-        raise NotFound(f"instance '{instance_id}' does not exist")
+        raise NotFound(key="error_instance_not_found", instance_id=instance_id)
     if instance.status not in ("running", "error"):
-        raise TaskNotOpen(f"the case is {instance.status}")
+        raise TaskNotOpen(key=f"error_case_is_{instance.status}")
     step = _load(session, instance)
     now = clock.now()
     step.workflow.cancel()

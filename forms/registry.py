@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine import texts
 from engine.errors import FieldProblem, InvalidData
 
 FORMS_DIR = Path(__file__).resolve().parent
@@ -38,40 +39,11 @@ MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 # (username, department, roles) -> whether such an active user exists
 UserCheck = Callable[[str, str | None, list[str]], bool]
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "not_object": {"zh-CN": "必须是一个 JSON 对象", "en": "must be a JSON object"},
-    "unknown": {
-        "zh-CN": "未知字段，此表单没有该字段",
-        "en": "unknown field: this form has no such field",
-    },
-    "required": {"zh-CN": "必填", "en": "is required"},
-    "required_if": {
-        "zh-CN": "当{field}为“{value}”时必填",
-        "en": "is required when {field} is '{value}'",
-    },
-    "string": {"zh-CN": "必须是文本", "en": "must be text"},
-    "too_long": {"zh-CN": "最多 {n} 个字符", "en": "at most {n} characters"},
-    "boolean": {"zh-CN": "必须是 true 或 false", "en": "must be true or false"},
-    "integer": {"zh-CN": "必须是整数", "en": "must be a whole number"},
-    "number": {"zh-CN": "必须是数字", "en": "must be a number"},
-    "min": {"zh-CN": "不能小于 {n}", "en": "must be at least {n}"},
-    "max": {"zh-CN": "不能大于 {n}", "en": "must be at most {n}"},
-    "exclusive_min": {"zh-CN": "必须大于 {n}", "en": "must be greater than {n}"},
-    "enum": {"zh-CN": "必须是以下之一：{values}", "en": "must be one of: {values}"},
-    "list": {"zh-CN": "必须是列表", "en": "must be a list"},
-    "date": {"zh-CN": "必须是日期，格式 YYYY-MM-DD", "en": "must be a date as YYYY-MM-DD"},
-    "mobile": {
-        "zh-CN": "不是有效的中国大陆手机号",
-        "en": "is not a valid mainland China mobile number",
-    },
-    "user": {"zh-CN": "不是{department}的{roles}", "en": "is not a {roles} member of {department}"},
-}
-
 
 def message(key: str, language: str, **params: Any) -> str:
     """Return a validation message in the caller's language (zh-CN unless English)."""
     lang = "en" if language.lower().startswith("en") else "zh-CN"
-    return MESSAGES[key][lang].format(**params)
+    return texts.text(f"form_{key}", lang, **params)
 
 
 def package_forms_file(process_key: str) -> Path | None:
@@ -178,6 +150,41 @@ def describe_variables(
 def _label(field: dict[str, Any], language: str) -> str:
     lang = "en" if language.lower().startswith("en") else "zh-CN"
     return str(field.get("label", {}).get(lang, field["name"]))
+
+
+def values_from_form_text(fields: list[dict[str, Any]], posted: dict[str, Any]) -> dict[str, Any]:
+    """Turn what an HTML form posts (strings, a list for repeated names) into the values
+    `validate_submission` checks: booleans, numbers, lists; blank fields become None.
+
+    A string that is not a number stays a string, so validation names the field.
+    """
+    data: dict[str, Any] = {}
+    for field in fields:
+        name, kind = field["name"], field["type"]
+        value = posted.get(name)
+        if kind == "multi_enum":
+            data[name] = [v for v in (value if isinstance(value, list) else [value]) if v] or None
+            continue
+        if isinstance(value, list):
+            value = value[-1]
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            # an unchecked box posts nothing: false when the form sent the field at all
+            data[name] = (False if name in posted else None) if kind == "boolean" else None
+            continue
+        data[name] = _from_text(kind, value)
+    return data
+
+
+def _from_text(kind: str, value: Any) -> Any:
+    if kind == "boolean":
+        return value in ("true", "on", "1", "yes")
+    parse = {"integer": int, "number": float}.get(kind)
+    if parse is None:
+        return value
+    try:
+        return parse(value)
+    except ValueError:
+        return value
 
 
 def _check_value(

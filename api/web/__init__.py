@@ -1,1 +1,1 @@
-"""Server-rendered pages (Jinja2): sign-in, inbox, task, case, start forms."""
+"""Server-rendered pages (Jinja2): one module per page family over kit.py."""

@@ -11,22 +11,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.routes.audit import export_response, scheduled_check, verification
-from api.web import i18n
-from api.web.pages import Page, _error_page, _page
-from engine import access, calendar, history
-from engine.db import unit_of_work
+from api.web.kit import AuditorPage, Page, page_router, render
+from engine import calendar, history, texts
 from engine.definitions import latest_versions
-from engine.departments import DEPARTMENTS
-from engine.errors import FlowdeskError
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE_SIZE = 50
-EVENT_TYPES = tuple(k.removeprefix("ev_") for k in i18n.MESSAGES if k.startswith("ev_"))
+EVENT_TYPES = texts.event_type_names()
 FILTER_FIELDS = (
     "process_key",
     "instance_id",
@@ -43,48 +38,50 @@ FILTER_FIELDS = (
 )
 
 
-class BadFilter(ValueError):
-    pass
-
-
-def _local_instant(text: str, name: str) -> datetime:
-    """A time typed in the page (the user's zone unless it names one)."""
+def _local_instant(text: str) -> datetime | None:
+    """A time typed in the page (the user's zone unless it names one); None if it is none."""
     try:
         value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise BadFilter(f"{name}: not a date and time ({text!r})") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=calendar.timezone())
-    return value
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=calendar.timezone())
 
 
-def _filters(request: Request) -> tuple[history.EventFilters, dict[str, str]]:
-    """Read the page's filter form; blank fields are unset."""
-    query = request.query_params
+def _filters(page: Page) -> tuple[history.EventFilters | None, dict[str, str], str]:
+    """Read the page's filter form (blank fields are unset): the filters, the fields
+    given, and what is wrong with them in the page's language ('' when nothing)."""
+    query = page.request.query_params
     raw = {name: query.get(name, "").strip() for name in FILTER_FIELDS}
     raw["type"] = ",".join(v.strip() for v in query.getlist("type") if v.strip())
-    customer: int | None = None
-    if raw["customer_id"]:
-        if not raw["customer_id"].isdigit():
-            raise BadFilter(f"customer_id: not a number ({raw['customer_id']!r})")
-        customer = int(raw["customer_id"])
+    given = {k: v for k, v in raw.items() if v}
+    if raw["customer_id"] and not raw["customer_id"].isdigit():
+        return (
+            None,
+            given,
+            page.t("bad_filter_number", name="customer_id", value=repr(raw["customer_id"])),
+        )
     if raw["order"] not in ("", "asc", "desc"):
-        raise BadFilter(f"order: asc or desc, not {raw['order']!r}")
+        return None, given, page.t("bad_filter_order", value=repr(raw["order"]))
+    instants: dict[str, datetime | None] = {}
+    for name in ("since", "until"):
+        instants[name] = _local_instant(raw[name]) if raw[name] else None
+        if raw[name] and instants[name] is None:
+            return None, given, page.t("bad_filter_instant", name=name, value=repr(raw[name]))
     filters = history.EventFilters(
         process_key=raw["process_key"] or None,
         instance_id=raw["instance_id"] or None,
         business_key=raw["business_key"] or None,
-        customer_id=customer,
+        customer_id=int(raw["customer_id"]) if raw["customer_id"] else None,
         customer=raw["customer"] or None,
         actor=raw["actor"] or None,
         department=raw["department"] or None,
         types=tuple(t for t in raw["type"].split(",") if t),
         element_id=raw["element_id"] or None,
-        since=_local_instant(raw["since"], "since") if raw["since"] else None,
-        until=_local_instant(raw["until"], "until") if raw["until"] else None,
+        since=instants["since"],
+        until=instants["until"],
         newest_first=raw["order"] != "asc",  # the page shows the newest first by default
     )
-    return filters, {k: v for k, v in raw.items() if v}
+    return filters, given, ""
 
 
 def _summary(event: Any, page: Page) -> str:
@@ -104,30 +101,24 @@ def _summary(event: Any, page: Page) -> str:
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_search(request: Request) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    try:
-        access.require_auditor(page.actor)
-        try:
-            filters, raw = _filters(request)
-            after = request.query_params.get("after", "")
-            cursor = int(after) if after.isdigit() else None
-            size = request.query_params.get("limit", "")
-            limit = min(int(size), history.MAX_PAGE) if size.isdigit() and int(size) else PAGE_SIZE
-        except BadFilter as exc:
-            return _search_page(page, [], None, {}, error=str(exc), status_code=400)
-        with unit_of_work(write=False) as s:
-            result = history.search_events(
-                s, actor=page.actor, filters=filters, after=cursor, limit=limit
-            )
-            processes = [d.key for d, _ in latest_versions(s, kind="bpmn")]
-        if limit != PAGE_SIZE:
-            raw["limit"] = str(limit)
-        return _search_page(page, result.events, result.next_cursor, raw, processes=processes)
-    except FlowdeskError as exc:
-        return _error_page(page, exc)
+def audit_search(page: AuditorPage) -> Response:
+    filters, raw, problem = _filters(page)
+    if filters is None:
+        return _search_page(page, [], None, {}, error=problem, status_code=400)
+    after = page.request.query_params.get("after", "")
+    size = page.request.query_params.get("limit", "")
+    limit = min(int(size), history.MAX_PAGE) if size.isdigit() and int(size) else PAGE_SIZE
+    result = history.search_events(
+        page.session,
+        actor=page.actor,
+        filters=filters,
+        after=int(after) if after.isdigit() else None,
+        limit=limit,
+    )
+    if limit != PAGE_SIZE:
+        raw["limit"] = str(limit)
+    processes = [d.key for d, _ in latest_versions(page.session, kind="bpmn")]
+    return _search_page(page, result.events, result.next_cursor, raw, processes=processes)
 
 
 def _search_page(
@@ -137,14 +128,14 @@ def _search_page(
     raw: dict[str, str],
     *,
     processes: list[str] | None = None,
-    error: str | None = None,
+    error: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
     tz = calendar.timezone()
     rows = [
         {
             "seq": e.seq,
-            "at": i18n.local_time(e.at, tz, page.language),
+            "at": texts.local_time(e.at, tz, page.language),
             "actor": e.actor,
             "type": e.type,
             "type_label": page.t(f"ev_{e.type}"),
@@ -156,41 +147,31 @@ def _search_page(
         }
         for e in events
     ]
-    query = urlencode(raw)
-    return page.render(
+    return render(
+        page,
         "audit.html",
         status_code=status_code,
         rows=rows,
         raw=raw,
         types=EVENT_TYPES,
         chosen_types=set(raw.get("type", "").split(",")),
-        departments=[
-            (d.code, d.name_zh if page.language == "zh-CN" else d.name_en) for d in DEPARTMENTS
-        ],
+        departments=list(page.departments.items()),
         processes=processes or [],
         next_url=f"/audit?{urlencode({**raw, 'after': next_cursor})}" if next_cursor else None,
-        export_query=query,
-        error=i18n.t("bad_filter", page.language, problem=error) if error else None,
+        export_query=urlencode(raw),
+        error=page.t("bad_filter", problem=error) if error else None,
     )
 
 
 @router.get("/audit/export")
-def audit_export(request: Request) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    fmt = request.query_params.get("format", "csv")
-    try:
-        filters, _ = _filters(request)
-        if fmt not in ("csv", "jsonl"):
-            raise BadFilter(f"format: csv or jsonl, not {fmt!r}")
-    except BadFilter as exc:
-        return page.render("error.html", status_code=400, title=page.t("audit"), message=str(exc))
-    try:
-        export = history.start_export(page.actor, filters, fmt)
-    except FlowdeskError as exc:
-        return _error_page(page, exc)
-    return export_response(export, fmt)
+def audit_export(page: AuditorPage) -> Response:
+    fmt = page.request.query_params.get("format", "csv")
+    filters, _, problem = _filters(page)
+    if filters is not None and fmt not in ("csv", "jsonl"):
+        problem = page.t("bad_filter_format", value=repr(fmt))
+    if filters is None or problem:
+        return render(page, "error.html", status_code=400, title=page.t("audit"), message=problem)
+    return export_response(history.start_export(page.actor, filters, fmt), fmt)
 
 
 def _change_text(value: Any, absent: bool = False) -> str:
@@ -203,16 +184,8 @@ def _change_text(value: Any, absent: bool = False) -> str:
 
 
 @router.get("/audit/cases/{instance_id}", response_class=HTMLResponse)
-def audit_case(request: Request, instance_id: str) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    try:
-        with unit_of_work(write=False) as s:
-            body = history.timeline(s, actor=page.actor, instance_id=instance_id)
-            people = page.people(s)
-    except FlowdeskError as exc:
-        return _error_page(page, exc)
+def audit_case(page: AuditorPage, instance_id: str) -> Response:
+    body = history.timeline(page.session, actor=page.actor, instance_id=instance_id)
     tz = calendar.timezone()
     lang = page.language
     entries = []
@@ -221,11 +194,11 @@ def audit_case(request: Request, instance_id: str) -> Response:
         entries.append(
             {
                 **e,
-                "at_local": i18n.local_time(datetime.fromisoformat(e["at"]), tz, lang),
-                "who": people.get(e["actor"], e["actor"]),
+                "at_local": texts.local_time(datetime.fromisoformat(e["at"]), tz, lang),
+                "who": page.people.get(e["actor"], e["actor"]),
                 "type_label": page.t(f"ev_{e['type']}"),
                 "element": (e["element_name"] or {}).get(lang) or e.get("task_name") or "",
-                "took": i18n.working_duration(timedelta(seconds=seconds), lang)
+                "took": texts.working_duration(timedelta(seconds=seconds), lang)
                 if seconds is not None
                 else "",
                 "change_rows": [
@@ -241,11 +214,12 @@ def audit_case(request: Request, instance_id: str) -> Response:
     instance = body["instance"]
     definition = instance["definition"]
     deployed_at = definition.get("deployed_at")
-    return page.render(
+    return render(
+        page,
         "audit_case.html",
         instance=instance,
         definition=definition,
-        deployed_local=i18n.local_time(datetime.fromisoformat(deployed_at), tz, lang)
+        deployed_local=texts.local_time(datetime.fromisoformat(deployed_at), tz, lang)
         if deployed_at
         else "",
         entries=entries,
@@ -255,27 +229,22 @@ def audit_case(request: Request, instance_id: str) -> Response:
 
 
 @router.get("/audit/verify", response_class=HTMLResponse)
-def audit_verify(request: Request) -> Response:
-    page = _page(request)
-    if isinstance(page, RedirectResponse):
-        return page
-    try:
-        access.require_auditor(page.actor)
-    except FlowdeskError as exc:
-        return _error_page(page, exc)
-    with unit_of_work(write=False) as s:
-        result = verification(s)
-        check = scheduled_check(s)
+def audit_verify(page: AuditorPage) -> Response:
+    result = verification(page.session)
+    check = scheduled_check(page.session)
     tz = calendar.timezone()
     bad = result.get("first_bad_event")
     if check and check.get("checked_at"):
-        check["at_local"] = i18n.local_time(
+        check["at_local"] = texts.local_time(
             datetime.fromisoformat(check["checked_at"]), tz, page.language
         )
-    return page.render(
+    return render(
+        page,
         "audit_verify.html",
         result=result,
         bad=bad,
-        bad_at=i18n.local_time(datetime.fromisoformat(bad["at"]), tz, page.language) if bad else "",
+        bad_at=texts.local_time(datetime.fromisoformat(bad["at"]), tz, page.language)
+        if bad
+        else "",
         check=check,
     )

@@ -1,0 +1,90 @@
+"""A case's page: its open tasks, its diagram with the steps done, open and breached
+marked, its history in words, and its data with the forms' labels."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi.responses import HTMLResponse, Response
+
+from api.web.kit import Page, SignedInPage, case_data, page_router, render
+from api.web.task_rows import task_row, working_time_taken
+from engine import calendar, queries, texts
+from engine.definitions import version_content
+from engine.models import HistoryEvent, Instance, Task
+
+router = page_router()
+
+# Events that mark their element as done in the diagram.
+DONE_EVENTS = ("task_completed", "instance_started", "timer_fired")
+
+
+def _readable_case(instance_id: str, page: SignedInPage) -> Instance:
+    """The case of the path, when the user may see it (404, 403 otherwise)."""
+    return queries.get_instance(page.session, instance_id=instance_id, actor=page.actor)
+
+
+ReadableCase = Annotated[Instance, Depends(_readable_case)]
+
+
+@router.get("/cases/{instance_id}", response_class=HTMLResponse)
+def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> Response:
+    events = queries.instance_history(page.session, instance.id)
+    tasks = queries.instance_tasks(page.session, instance.id)
+    facts = queries.case_facts_of(page.session, {instance.id}).get(instance.id)
+    names = {
+        t.element_id: page.element_name(instance.version_id, t.element_id, t.name) for t in tasks
+    }
+    open_tasks = [t for t in tasks if t.state == "open"]
+    diagram = {
+        "xml": version_content(page.session, instance.version_id),
+        "done": sorted({e.element_id for e in events if e.element_id and e.type in DONE_EVENTS}),
+        "open": sorted({t.element_id for t in open_tasks}),
+        "breached": sorted({t.element_id for t in open_tasks if t.sla_status == "breached"}),
+    }
+    return render(
+        page,
+        "case.html",
+        diagram=diagram,
+        instance=instance,
+        events=[_history_line(page, e, tasks, names) for e in events],
+        customer_id=facts.customer_ref if facts else None,
+        open_tasks=[task_row(page, t, instance, facts) for t in open_tasks],
+        started=bool(started),
+        variables=instance.variables or {},
+        shown_variables=case_data(page, instance),
+    )
+
+
+def _history_line(
+    page: Page, event: HistoryEvent, tasks: list[Task], names: dict[str, str]
+) -> dict[str, Any]:
+    """One event of the case in words: when, who, what."""
+    data = event.data or {}
+    name = names.get(event.element_id or "") or data.get("name") or event.element_id or ""
+    key = f"case_event_{event.type}"
+    text = event.type
+    if event.type == "task_completed":
+        task = next((t for t in tasks if t.id == event.task_id), None)
+        took = working_time_taken(task) if task is not None else None
+        took_text = texts.working_duration(took, page.language) if took is not None else ""
+        if took_text:
+            text = page.t("case_event_task_completed_took", name=name, took=took_text)
+        else:
+            text = page.t(key, name=name)
+    elif texts.has_text(key):
+        text = page.t(
+            key,
+            name=name,
+            assignee=data.get("assignee"),
+            text=data.get("text", ""),
+            level=data.get("level"),
+            recipient_group=data.get("recipient_group"),
+        )
+    return {
+        "at": texts.local_time(event.at, calendar.timezone(), page.language),
+        "who": page.people.get(event.actor, event.actor),
+        "text": text,
+        "type": event.type,
+    }

@@ -1,0 +1,84 @@
+"""Signing in and out, and the language the pages speak."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.web.kit import (
+    SIGN_IN,
+    PostedFields,
+    SessionFormPage,
+    Visitor,
+    local_path,
+    page_router,
+    render,
+)
+from api.web.session import end_session, login_csrf, login_csrf_ok, start_session
+from engine import access, identity, texts
+from engine.db import unit_of_work
+
+router = page_router()
+
+
+def _sign_in_page(request: Request, *, status_code: int = 200, **context: object) -> Response:
+    """The sign-in form, with its CSRF token (a double-submit cookie before a session)."""
+    cookie = Response()
+    visitor = Visitor(
+        request=request,
+        language=request.cookies.get("lang") or texts.DEFAULT_LANGUAGE,
+        csrf=login_csrf(request, cookie),
+    )
+    page = render(visitor, "login.html", status_code=status_code, **context)
+    page.headers.append("set-cookie", cookie.headers["set-cookie"])
+    return page
+
+
+@router.get(SIGN_IN, response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/inbox") -> Response:
+    return _sign_in_page(request, next=next, error=None)
+
+
+@router.post(SIGN_IN)
+def login(request: Request, fields: PostedFields) -> Response:
+    """Sign in and go on to the page asked for: 401 on bad credentials, 403 without the
+    form's CSRF token."""
+    language = request.cookies.get("lang") or texts.DEFAULT_LANGUAGE
+    target = local_path(fields.get("next"), "/inbox")
+    token = fields.get("csrf_token")
+    if not login_csrf_ok(request, token if isinstance(token, str) else None):
+        return _sign_in_page(
+            request, status_code=403, next=target, error=texts.text("csrf", language)
+        )
+    with unit_of_work(write=False) as session:
+        user = identity.check_credentials(
+            session,
+            username=str(fields.get("username", "")),
+            password=str(fields.get("password", "")),
+        )
+        user_id = user.id if user is not None else None
+    if user_id is None:
+        return _sign_in_page(
+            request, status_code=401, next=target, error=texts.text("bad_credentials", language)
+        )
+    response = RedirectResponse(target, status_code=303)
+    start_session(request, response, user_id)
+    return response
+
+
+@router.post("/logout")
+def logout(page: SessionFormPage) -> Response:
+    response = RedirectResponse(SIGN_IN, status_code=303)
+    end_session(response)
+    return response
+
+
+@router.post("/language")
+def set_language(page: SessionFormPage, fields: PostedFields) -> Response:
+    """Switch the page language: remembered on the user (an auditor's in a cookie only)."""
+    language = fields.get("language")
+    if language in texts.LANGUAGES and access.can_write(page.actor):
+        identity.set_language(page.session, user_id=page.signed_in.user_id, language=language)
+    response = RedirectResponse(local_path(fields.get("back"), "/inbox"), status_code=303)
+    response.set_cookie("lang", str(language), samesite="lax", httponly=True, path="/")
+    return response

@@ -1,0 +1,35 @@
+"""The real-estate vertical's words (start and customer pages, the inbox's process
+filter), in zh-CN and English; `crm.install()` adds them to the one catalogue."""
+
+from __future__ import annotations
+
+from engine.texts import Catalogue
+
+TEXTS: Catalogue = {
+    "register_complaint": ("登记投诉", "Register a complaint"),
+    "register_visitor": ("登记来访", "Register a visitor"),
+    "process_complaint_handling": ("投诉处理", "Complaint handling"),
+    "process_lead_follow_up": ("客户跟进", "Lead follow-up"),
+    "owner": ("业主", "Owner"),
+    "leads": ("来访/商机", "Leads"),
+    "complaints": ("投诉", "Complaints"),
+    "units": ("房产", "Units"),
+    "stage": ("阶段", "Stage"),
+    "consultant": ("置业顾问", "Consultant"),
+    "lost_reason": ("流失原因", "Lost reason"),
+    "category": ("类别", "Category"),
+    "severity": ("紧急程度", "Severity"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "stage_visitor": ("来访", "Visitor"),
+    "stage_prospect": ("意向", "Prospect"),
+    "stage_near_close": ("即将成交", "Near close"),
+    "stage_won": ("已成交", "Won"),
+    "stage_lost": ("已流失", "Lost"),
+    "find_customer": ("按电话查找已有客户", "Find an existing customer by phone"),
+    "find": ("查找", "Find"),
+    "existing_customer": (
+        "已有客户：{name}，将关联到此客户",
+        "Existing customer: {name}; the case will be linked",
+    ),
+    "new_customer": ("新客户，提交后建档", "New customer; a record is created on submit"),
+}

@@ -1,0 +1,449 @@
+"""Every text a user reads, in zh-CN (the default) and English: the pages' words, the
+case timeline, notifications, form validation messages and the domain errors' messages.
+
+One entry per key, `(zh-CN, English)`; a vertical adds its own words with `add_texts`
+at start-up (crm/texts.py). Domain errors carry a key and its parameters
+(engine/errors.py): their English text is the message the JSON API answers with, and a
+page shows the same error in the user's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+
+Catalogue = dict[str, tuple[str, str]]
+
+_PAGES: Catalogue = {
+    "app": ("flowdesk 客户服务流程", "flowdesk customer processes"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "bad_credentials": ("用户名或密码不正确", "Wrong username or password"),
+    "session_expired": ("请重新登录", "Please sign in again"),
+    "csrf": ("表单已过期，请重试", "The form expired; please try again"),
+    "inbox": ("待办", "Inbox"),
+    "tab_mine": ("我的任务", "My tasks"),
+    "tab_department": ("部门队列", "Department queue"),
+    "tab_escalated": ("升级给我", "Escalated to me"),
+    "tab_all": ("全部", "All"),
+    "notifications": ("通知", "Notifications"),
+    "language": ("语言", "Language"),
+    "case": ("案件", "Case"),
+    "customer": ("客户", "Customer"),
+    "phone": ("电话", "Phone"),
+    "project_unit": ("项目/房号", "Project / unit"),
+    "task": ("任务", "Task"),
+    "department": ("部门", "Department"),
+    "assignee": ("处理人", "Assignee"),
+    "time_left": ("剩余时间", "Time left"),
+    "sla": ("时效", "SLA"),
+    "level": ("升级", "Level"),
+    "claim": ("认领", "Claim"),
+    "unclaim": ("退回队列", "Unclaim"),
+    "complete": ("提交完成", "Complete"),
+    "comment": ("备注", "Comment"),
+    "add_comment": ("添加备注", "Add comment"),
+    "reassign": ("转派", "Reassign"),
+    "search": ("搜索", "Search"),
+    "search_hint": ("客户姓名、手机号或案件编号", "Customer name, phone or case number"),
+    "filter": ("筛选", "Filter"),
+    "any": ("全部", "Any"),
+    "process": ("流程", "Process"),
+    "project": ("项目", "Project"),
+    "on_track": ("正常", "On track"),
+    "at_risk": ("即将超时", "At risk"),
+    "breached": ("已超时", "Breached"),
+    "no_tasks": ("没有任务", "No tasks"),
+    "previous": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "unassigned": ("未认领", "Unclaimed"),
+    "due": ("截止", "Due"),
+    "completed_ok": ("已完成：{name}", "Completed: {name}"),
+    "claimed_ok": ("已认领：{name}", "Claimed: {name}"),
+    "fix_errors": ("请修改标出的字段", "Please correct the fields marked below"),
+    "open_tasks": ("进行中的任务", "Open tasks"),
+    "history": ("处理记录", "History"),
+    "variables": ("案件信息", "Case data"),
+    "diagram": ("流程图", "Diagram"),
+    "started": ("已登记：{case}", "Registered: {case}"),
+    "mark_all_read": ("全部标为已读", "Mark all read"),
+    "no_notifications": ("没有通知", "No notifications"),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "not_found": ("找不到该页面", "Page not found"),
+    "forbidden": ("无权访问", "Not allowed"),
+    "conflict": ("操作未完成", "Not done"),
+    "invalid": ("提交的内容有误", "Invalid input"),
+    "back_to_inbox": ("返回待办", "Back to the inbox"),
+    "status": ("状态", "Status"),
+    "state_open": ("进行中", "Open"),
+    "state_completed": ("已完成", "Completed"),
+    "state_cancelled": ("已取消", "Cancelled"),
+    "status_running": ("处理中", "Running"),
+    "status_completed": ("已结案", "Closed"),
+    "status_cancelled": ("已取消", "Cancelled"),
+    "status_error": ("出错", "Error"),
+    "comments": ("备注", "Comments"),
+}
+
+_AUDIT: Catalogue = {
+    "audit": ("审计", "History"),
+    "audit_search": ("审计日志", "History search"),
+    "audit_case": ("案件审计时间线", "Case timeline"),
+    "audit_customer": ("该客户的审计日志", "This customer's history"),
+    "verify": ("完整性校验", "Verification"),
+    "filter_process": ("流程", "Process"),
+    "filter_case": ("案件编号", "Case id"),
+    "filter_business_key": ("业务编号", "Business key"),
+    "filter_customer": ("客户", "Customer"),
+    "filter_customer_hint": ("姓名或手机号", "Name or phone"),
+    "filter_actor": ("操作人", "Actor"),
+    "filter_department": ("部门", "Department"),
+    "filter_type": ("事件类型", "Event type"),
+    "filter_element": ("流程节点", "Element"),
+    "filter_since": ("起始时间", "From"),
+    "filter_until": ("截止时间", "Until"),
+    "order": ("排序", "Order"),
+    "n_changes": ("{n} 项数据变更", "{n} data changes"),
+    "order_desc": ("最新在前", "Newest first"),
+    "order_asc": ("最早在前", "Oldest first"),
+    "next_page": ("下一页", "Next page"),
+    "export_csv": ("导出 CSV（Excel）", "Export CSV (Excel)"),
+    "export_jsonl": ("导出 JSON Lines", "Export JSON Lines"),
+    "no_events": ("没有符合条件的事件", "No events match"),
+    "seq": ("序号", "Seq"),
+    "time": ("时间", "Time"),
+    "event": ("事件", "Event"),
+    "details": ("详情", "Details"),
+    "working_time": ("用时（工作时间）", "Working time"),
+    "data_changes": ("数据变更（前 → 后）", "Data changes (before → after)"),
+    "recipients": ("通知对象", "Recipients"),
+    "definition_in_force": ("生效的流程定义", "Definition in force"),
+    "version": ("版本", "Version"),
+    "content_hash": ("内容哈希", "Content hash"),
+    "deployed": ("部署", "Deployed"),
+    "replay_ok": (
+        "按历史记录重放的数据与案件当前数据一致",
+        "The data replayed from the history equals the case's data",
+    ),
+    "replay_differs": (
+        "按历史记录重放的数据与案件当前数据不一致",
+        "The data replayed from the history differs from the case's data",
+    ),
+    "chain_ok": (
+        "审计日志完整：已校验 {events} 条事件",
+        "History intact: {events} events verified",
+    ),
+    "chain_broken": ("审计日志被篡改：第 {seq} 条事件", "History broken at event {seq}"),
+    "first_bad_event": ("第一个异常事件", "First bad event"),
+    "scheduled_check": ("定时增量校验", "Scheduled incremental check"),
+    "checked_at": ("校验时间", "Checked at"),
+    "verified_through": ("已校验至第 {seq} 条", "Verified through event {seq}"),
+    "never_checked": ("尚未运行", "Not run yet"),
+    "bad_filter": ("筛选条件有误：{problem}", "Bad filter: {problem}"),
+    "bad_filter_instant": (
+        "{name}：不是日期和时间（{value}）",
+        "{name}: not a date and time ({value})",
+    ),
+    "bad_filter_number": ("{name}：不是数字（{value}）", "{name}: not a number ({value})"),
+    "bad_filter_order": (
+        "order：只能是 asc 或 desc，而不是 {value}",
+        "order: asc or desc, not {value}",
+    ),
+    "bad_filter_format": (
+        "format：只能是 csv 或 jsonl，而不是 {value}",
+        "format: csv or jsonl, not {value}",
+    ),
+}
+
+# The name of each history event type (`ev_<type>`), for the auditor's pages.
+_EVENT_TYPES: Catalogue = {
+    "ev_instance_started": ("登记案件", "Case started"),
+    "ev_instance_completed": ("结案", "Case completed"),
+    "ev_instance_cancelled": ("取消案件", "Case cancelled"),
+    "ev_instance_error": ("案件出错", "Case error"),
+    "ev_task_created": ("创建任务", "Task created"),
+    "ev_task_claimed": ("认领任务", "Task claimed"),
+    "ev_task_unclaimed": ("退回任务", "Task unclaimed"),
+    "ev_task_assigned": ("转派任务", "Task assigned"),
+    "ev_task_completed": ("完成任务", "Task completed"),
+    "ev_task_cancelled": ("任务取消", "Task cancelled"),
+    "ev_task_commented": ("备注", "Comment"),
+    "ev_timer_fired": ("定时器触发", "Timer fired"),
+    "ev_sla_warning": ("超时预警", "SLA warning"),
+    "ev_sla_breached": ("已超时", "SLA breached"),
+    "ev_task_escalated": ("升级", "Escalated"),
+    "ev_variables_changed": ("数据变更", "Data changed"),
+    "ev_notification_sent": ("邮件已发送", "E-mail sent"),
+    "ev_notification_failed": ("邮件发送失败", "E-mail failed"),
+    "ev_definition_deployed": ("部署流程定义", "Definition deployed"),
+    "ev_calendar_loaded": ("导入节假日安排", "Calendar loaded"),
+    "ev_department_calendar_changed": ("部门日历变更", "Department calendar changed"),
+    "ev_history_exported": ("导出审计日志", "History exported"),
+}
+
+# One line of the case page's history per event type (`case_event_<type>`).
+_CASE_EVENTS: Catalogue = {
+    "case_event_instance_started": ("登记了案件", "registered the case"),
+    "case_event_task_created": ("创建任务 {name}", "created the task {name}"),
+    "case_event_task_claimed": ("认领了 {name}", "claimed {name}"),
+    "case_event_task_unclaimed": ("退回了 {name}", "gave {name} back to the queue"),
+    "case_event_task_assigned": ("把 {name} 转派给 {assignee}", "assigned {name} to {assignee}"),
+    "case_event_task_commented": ("备注 {name}：{text}", "commented on {name}: {text}"),
+    "case_event_sla_warning": ("{name} 即将超时", "{name} is at risk"),
+    "case_event_sla_breached": ("{name} 已超时", "{name} breached its due time"),
+    "case_event_task_escalated": (
+        "{name} 升级到第 {level} 级（{recipient_group}）",
+        "{name} escalated to level {level} ({recipient_group})",
+    ),
+    "case_event_instance_completed": ("结案", "closed the case"),
+    "case_event_instance_cancelled": ("取消了案件", "cancelled the case"),
+    "case_event_timer_fired": ("定时器触发", "a timer fired"),
+    "case_event_task_completed": ("完成了 {name}", "completed {name}"),
+    "case_event_task_completed_took": (
+        "完成了 {name}（分派后 {took}）",
+        "completed {name} {took} after it was assigned",
+    ),
+}
+
+# Working time and instants as the pages show them.
+_TIME: Catalogue = {
+    "datetime_format": ("%Y-%m-%d %H:%M", "%d %b %Y %H:%M"),
+    "duration_hours": ("{n}小时", "{n} h"),
+    "duration_minutes": ("{n}分", "{n} min"),
+    "time_remaining": ("剩余 {span}", "{span} left"),
+    "time_overdue": ("已超时", "overdue"),
+    "time_overdue_by": ("超时 {span}", "overdue by {span} working time"),
+    "time_overdue_hours": ("超时 {n}小时", "overdue by {n} working hours"),
+    "time_overdue_one_hour": ("超时 1小时", "overdue by 1 working hour"),
+}
+
+# Notifications (`notification_<kind>`); a field the data lacks renders empty.
+_NOTIFICATIONS: Catalogue = {
+    "notification_sla_warning": (
+        "任务「{name}」即将超时（截止 {due}）",
+        "Task '{name}' is at risk: due {due}",
+    ),
+    "notification_sla_breached": (
+        "任务「{name}」已超时（截止 {due}）",
+        "Task '{name}' is overdue since {due}",
+    ),
+    "notification_task_escalated": (
+        "任务「{name}」已升级到第 {level} 级（{department}，截止 {due}）",
+        "Task '{name}' escalated to level {level} ({department}, due {due})",
+    ),
+    "notification_history_broken": (
+        "审计日志校验失败：第 {first_bad_seq} 条事件有问题（{problem}）",
+        "History verification failed at event {first_bad_seq}: {problem}",
+    ),
+    "notification_calendar_computed": (
+        "{year} 年的官方节假日安排尚未导入，正在使用推算的日历；请导入官方安排",
+        "No official holiday schedule for {year}: a computed calendar is in use; "
+        "load the official dates",
+    ),
+}
+
+# What form validation says about a field (`form_<problem>`, forms/registry.py).
+_FORM_PROBLEMS: Catalogue = {
+    "form_not_object": ("必须是一个 JSON 对象", "must be a JSON object"),
+    "form_unknown": ("未知字段，此表单没有该字段", "unknown field: this form has no such field"),
+    "form_required": ("必填", "is required"),
+    "form_required_if": ("当{field}为“{value}”时必填", "is required when {field} is '{value}'"),
+    "form_string": ("必须是文本", "must be text"),
+    "form_too_long": ("最多 {n} 个字符", "at most {n} characters"),
+    "form_boolean": ("必须是 true 或 false", "must be true or false"),
+    "form_integer": ("必须是整数", "must be a whole number"),
+    "form_number": ("必须是数字", "must be a number"),
+    "form_min": ("不能小于 {n}", "must be at least {n}"),
+    "form_max": ("不能大于 {n}", "must be at most {n}"),
+    "form_exclusive_min": ("必须大于 {n}", "must be greater than {n}"),
+    "form_enum": ("必须是以下之一：{values}", "must be one of: {values}"),
+    "form_list": ("必须是列表", "must be a list"),
+    "form_date": ("必须是日期，格式 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "form_mobile": ("不是有效的中国大陆手机号", "is not a valid mainland China mobile number"),
+    "form_user": ("不是{department}的{roles}", "is not a {roles} member of {department}"),
+}
+
+# Domain errors (`error_<what>`) and field problems (`problem_<what>`) the engine raises.
+# The English text is exactly what the JSON API answers with.
+_ERRORS: Catalogue = {
+    "error_designers_only": (
+        "只有流程设计人员可以部署流程",
+        "only process designers may deploy processes",
+    ),
+    "error_auditors_cannot_start": ("审计人员不能发起流程", "auditors cannot start processes"),
+    "error_cancel_supervisors_only": (
+        "只有主管和管理员可以取消案件",
+        "only supervisors and admins may cancel a case",
+    ),
+    "error_read_only": (
+        "审计人员只有只读权限：此操作会修改数据",
+        "auditors have read-only access: this request would change data",
+    ),
+    "error_audit_readers_only": (
+        "只有审计人员和管理员可以查看审计日志",
+        "only auditors and admins may read the audit trail",
+    ),
+    "error_scope_all": (
+        "“全部”任务只对主管、高管、审计人员和管理员开放",
+        "scope=all is for supervisors, executives, auditors and admins",
+    ),
+    "error_no_department": ("您不属于任何部门", "you belong to no department"),
+    "error_task_other_department": (
+        "该任务属于其他部门",
+        "this task belongs to another department",
+    ),
+    "error_workers_only": ("只有员工和主管处理任务", "only staff and supervisors work on tasks"),
+    "error_assign_supervisors_only": (
+        "只有该任务所在部门的主管和高管可以转派",
+        "only supervisors of the task's department and executives may assign it",
+    ),
+    "error_auditors_cannot_comment": ("审计人员不能添加备注", "auditors cannot comment"),
+    "error_customer_readers_only": (
+        "客户档案只对员工、主管、高管、审计人员和管理员开放",
+        "customer records are for staff, supervisors, executives, auditors and admins",
+    ),
+    "error_case_not_yours": (
+        "该案件中没有您或您部门的工作",
+        "this case has no work of yours or your department",
+    ),
+    "error_task_not_found": ("任务 {task_id} 不存在", "task '{task_id}' does not exist"),
+    "error_instance_not_found": (
+        "案件 {instance_id} 不存在",
+        "instance '{instance_id}' does not exist",
+    ),
+    "error_case_not_found": ("没有案件 {instance_id}", "no case {instance_id}"),
+    "error_customer_not_found": (
+        "客户 {customer_id} 不存在",
+        "customer {customer_id} does not exist",
+    ),
+    "error_process_not_deployed": (
+        "流程 {process} 尚未部署",
+        "process '{process}' is not deployed",
+    ),
+    "error_version_not_deployed": (
+        "流程 {process} 的第 {version} 版尚未部署",
+        "process '{process}' version {version} is not deployed",
+    ),
+    "error_no_start_page": ("流程 {process} 没有登记页面", "no start page for {process}"),
+    "error_task_claimed_by": (
+        "该任务已被他人认领（{assignee}）",
+        "task is claimed by {assignee}",
+    ),
+    "error_task_no_longer_open": ("该任务已不在进行中", "task is no longer open"),
+    "error_task_is_open": ("该任务仍在进行中", "task is open"),
+    "error_task_is_completed": ("该任务已完成", "task is completed"),
+    "error_task_is_cancelled": ("该任务已取消", "task is cancelled"),
+    "error_case_is_completed": ("该案件已结案", "the case is completed"),
+    "error_case_is_cancelled": ("该案件已取消", "the case is cancelled"),
+    "error_case_is_running": ("该案件处理中", "the case is running"),
+    "error_case_is_error": ("该案件出错", "the case is error"),
+    "error_concurrent_update": (
+        "案件刚被他人修改，请刷新后重试",
+        "the case was changed by someone else; reload and retry",
+    ),
+    "problem_one_of": ("必须是以下之一：{values}", "one of {values}"),
+    "problem_assignee_missing": ("请选择转派给谁", "give the username to assign the task to"),
+    "problem_no_active_user": ("没有在职用户 {username}", "no active user '{username}'"),
+    "problem_not_department_staff": (
+        "{username} 不是该任务所在部门 {department} 的员工",
+        "'{username}' is not staff of the task's department {department}",
+    ),
+    "problem_comment_empty": ("备注是空的", "the comment is empty"),
+    "problem_comment_too_long": ("最多 10000 个字符", "at most 10000 characters"),
+}
+
+
+def _merged(*sections: Catalogue) -> Catalogue:
+    merged: Catalogue = {}
+    for section in sections:
+        twice = merged.keys() & section.keys()
+        if twice:  # one text per key: a key in two sections is a mistake
+            raise ValueError(f"text keys defined twice: {sorted(twice)}")
+        merged.update(section)
+    return merged
+
+
+TEXTS: Catalogue = _merged(
+    _PAGES,
+    _AUDIT,
+    _EVENT_TYPES,
+    _CASE_EVENTS,
+    _TIME,
+    _NOTIFICATIONS,
+    _FORM_PROBLEMS,
+    _ERRORS,
+)
+
+
+def add_texts(entries: Catalogue) -> None:
+    """Add a vertical's words to the catalogue (at start-up; adding the same again is fine)."""
+    clash = [key for key, pair in entries.items() if TEXTS.get(key, pair) != pair]
+    if clash:
+        raise ValueError(f"text keys that already have another text: {sorted(clash)}")
+    TEXTS.update(entries)
+
+
+def has_text(key: str) -> bool:
+    """Tell whether the catalogue has a text for `key`."""
+    return key in TEXTS
+
+
+def template(key: str, language: str) -> str:
+    """Return the unfilled text of `key` in `language` (English unless zh-CN is asked for)."""
+    pair = TEXTS[key]
+    return pair[0] if language == "zh-CN" else pair[1]
+
+
+def text(key: str, language: str, **params: Any) -> str:
+    """Return the text of `key` in `language` filled with `params`; unknown keys show as-is."""
+    if key not in TEXTS:
+        return key
+    filled = template(key, language)
+    return filled.format(**params) if params else filled
+
+
+def english(key: str, **params: Any) -> str:
+    """Return the English text of a key that must exist (the JSON API's error messages)."""
+    return template(key, "en").format(**params)
+
+
+def event_type_names() -> tuple[str, ...]:
+    """Return the history event types the catalogue names, in catalogue order."""
+    return tuple(key.removeprefix("ev_") for key in _EVENT_TYPES)
+
+
+def working_duration(span: timedelta, language: str) -> str:
+    """'1小时20分' / '1 h 20 min' (working time)."""
+    minutes = int(span.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [text("duration_hours", language, n=hours)] if hours else []
+    if minutes or not hours:
+        parts.append(text("duration_minutes", language, n=minutes))
+    return ("" if language == "zh-CN" else " ").join(parts)
+
+
+def time_left(remaining: timedelta, overdue: timedelta, language: str) -> str:
+    """'剩余 1小时20分' / '1 h 20 min left', or '超时 3小时' / 'overdue by 3 working hours'."""
+    if overdue > timedelta(0) or remaining <= timedelta(0):
+        if overdue < timedelta(minutes=1):  # past due, outside working hours
+            return text("time_overdue", language)
+        hours = overdue.total_seconds() / 3600
+        if hours == 1:
+            return text("time_overdue_one_hour", language)
+        if hours > 1 and hours == int(hours):
+            return text("time_overdue_hours", language, n=int(hours))
+        return text("time_overdue_by", language, span=working_duration(overdue, language))
+    return text("time_remaining", language, span=working_duration(remaining, language))
+
+
+def local_time(value: datetime | None, tz: Any, language: str) -> str:
+    """Return an instant as the user reads it, in the time zone `tz`; '' for None."""
+    if value is None:
+        return ""
+    return value.astimezone(tz).strftime(text("datetime_format", language))
