@@ -26,9 +26,10 @@ from api.routes import (
     tasks,
 )
 from api.web import audit as audit_pages
-from api.web import case, customer, inbox, kit, signin, start, task
+from api.web import case, inbox, kit, signin, task
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
+from crm.web import customer, start
 from engine.errors import FlowdeskError, InvalidBpmn, InvalidData, ProcessError
 
 log = logging.getLogger("flowdesk.api")

@@ -26,6 +26,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import FileSystemLoader
 from sqlalchemy.orm import Session
 
 from api.errors import status_for
@@ -55,6 +56,15 @@ if TYPE_CHECKING:
     from engine.models import Instance, Task
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+
+
+def add_template_folder(folder: Path) -> None:
+    """Let a vertical's pages render templates of its own folder (searched after ours)."""
+    loader = templates.env.loader
+    assert isinstance(loader, FileSystemLoader)
+    if str(folder) not in loader.searchpath:
+        loader.searchpath.append(str(folder))
+
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIGN_IN = "/login"
