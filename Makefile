@@ -1,7 +1,7 @@
 # flowdesk — the two commands of CONTRACT.md: `make run` and `make test`.
 # Each does its own set-up on a fresh clone: virtualenv, dependencies,
-# database migrations, the bpmn-js viewer from npm, and (for the browser tests)
-# Debian's chromium with CJK fonts.
+# database migrations, the browser assets from npm (bpmn-js, Swagger UI), and
+# (for the browser tests) Debian's chromium with CJK fonts.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# The bpmn-js viewer the case page draws diagrams with, served by flowdesk itself.
+# The browser assets flowdesk serves itself: the bpmn-js viewer (case diagrams)
+# and Swagger UI (/api/docs).
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPM_STAMP)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
 
 import crm
+from api.docs import install_docs
 from api.errors import UNMAPPED_STATUS, status_for
 from api.metrics import MetricsMiddleware, render_metrics
 from api.routes import (
@@ -25,6 +27,8 @@ from api.routes import (
     reports,
     tasks,
 )
+from api.schemas.errors import BpmnProblemRead, ElementProblem, ErrorResponse, FieldError
+from api.schemas.ops import Health
 from api.web import audit as audit_pages
 from api.web import case, inbox, kit, signin, task
 from api.web import notifications as notification_pages
@@ -39,29 +43,34 @@ PAGE_FAMILIES = (signin, inbox, task, case, start, customer, notification_pages,
 
 def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
     if isinstance(exc, InvalidBpmn):
-        detail = [
-            {
-                "element_id": p.element_id,
-                "element_name": p.element_name,
-                "message": p.message,
-                "file": p.file,
-            }
+        problems = [
+            BpmnProblemRead(
+                element_id=p.element_id, element_name=p.element_name, message=p.message, file=p.file
+            )
             for p in exc.problems
         ]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return _problems_response(problems)
     if isinstance(exc, InvalidData):
-        detail = [{"field": p.field, "message": p.message} for p in exc.problems]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return _problems_response(
+            [FieldError(field=p.field, message=p.message) for p in exc.problems]
+        )
     if isinstance(exc, ProcessError):
-        detail = [
-            {"element_id": exc.element_id, "element_name": exc.element_name, "message": exc.message}
-        ]
-        return JSONResponse({"detail": detail}, status_code=422)
+        problem = ElementProblem(
+            element_id=exc.element_id, element_name=exc.element_name, message=exc.message
+        )
+        return _problems_response([problem])
     status = status_for(exc)
     if status == UNMAPPED_STATUS:
         log.error("unmapped domain error %r", exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
+    return JSONResponse(
+        ErrorResponse(detail=exc.message).model_dump(), status_code=status, headers=headers
+    )
+
+
+def _problems_response(problems: Sequence[BaseModel]) -> JSONResponse:
+    """Answer 422 with one item per problem (the shapes api/schemas/errors.py documents)."""
+    return JSONResponse({"detail": [p.model_dump() for p in problems]}, status_code=422)
 
 
 def _domain_error(request: Request, exc: FlowdeskError) -> Response:
@@ -72,11 +81,13 @@ def _domain_error(request: Request, exc: FlowdeskError) -> Response:
 
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
-    detail = []
+    problems = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        detail.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid")})
-    return JSONResponse({"detail": detail}, status_code=422)
+        problems.append(
+            FieldError(field=".".join(loc) or "body", message=err.get("msg", "invalid"))
+        )
+    return _problems_response(problems)
 
 
 @asynccontextmanager
@@ -90,6 +101,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+OPENAPI_URL = "/api/v1/openapi.json"
+DOCS_URL = "/api/docs"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 BPMN_JS_DIR = Path(
     os.environ.get("FLOWDESK_BPMN_JS_DIR")
@@ -103,8 +116,10 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="flowdesk",
         version="0.1.0",
-        docs_url="/api/docs",
-        openapi_url="/api/v1/openapi.json",
+        # /api/docs is flowdesk's own page (api/docs.py), not FastAPI's CDN one; no ReDoc.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
         lifespan=_lifespan,
     )
     app.add_middleware(MetricsMiddleware)
@@ -129,20 +144,28 @@ def create_app() -> FastAPI:
         app.include_router(family.router)
     if BPMN_JS_DIR.is_dir():  # installed from npm by the set-up (package.json)
         app.mount("/static/vendor/bpmn-js", StaticFiles(directory=str(BPMN_JS_DIR)), name="bpmn-js")
+    install_docs(app, docs_url=DOCS_URL, openapi_url=OPENAPI_URL)  # before /static: its files
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
+    def healthz() -> Health:
+        """Answer when the server and its database answer (no sign-in)."""
         from sqlalchemy import text
 
         from engine.db import unit_of_work
 
         with unit_of_work(write=False) as session:
             session.execute(text("SELECT 1"))
-        return {"status": "ok"}
+        return Health(status="ok")
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=PlainTextResponse,
+        responses={200: {"description": "Prometheus text exposition format"}},
+    )
     def metrics() -> Response:
+        """Return the Prometheus metrics of this process (no sign-in)."""
         body, content_type = render_metrics()
         return Response(body, media_type=content_type)
 

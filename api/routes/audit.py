@@ -10,12 +10,21 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from api.deps import CurrentActor
+from api.schemas.audit import (
+    CaseTimeline,
+    ChainVerification,
+    EventPage,
+    NoScheduledCheck,
+    ScheduledCheck,
+)
+from api.schemas.errors import error_responses
+from api.schemas.instances import EventRead
 from engine import access, audit, clock, history
 from engine.calendar import timezone
 from engine.db import unit_of_work
 from engine.models import AuditCheck, HistoryEvent
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=error_responses(401))
 
 
 def event_filters(
@@ -58,25 +67,38 @@ def event_filters(
 Filters = Annotated[history.EventFilters, Depends(event_filters)]
 
 
-@router.get("/audit/events")
+@router.get("/audit/events", responses=error_responses(403, 422))
 def search_events(
     actor: CurrentActor,
     filters: Filters,
     after: int | None = Query(None, description="cursor: `next` of the previous page"),
     limit: int = Query(100, ge=1, le=history.MAX_PAGE),
-) -> dict:
+) -> EventPage:
     """Return one page of history events matching the filters (keyset by `seq`)."""
     with unit_of_work(write=False) as session:
         page = history.search_events(
             session, actor=actor, filters=filters, after=after, limit=limit
         )
-        return {
-            "items": [history.event_record(e) for e in page.events],
-            "next": page.next_cursor,
-        }
+        return EventPage(
+            items=[EventRead.model_validate(history.event_record(e)) for e in page.events],
+            next=page.next_cursor,
+        )
 
 
-@router.get("/audit/export")
+@router.get(
+    "/audit/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+            "description": "the events as a file download (CSV with a BOM, or JSON Lines)",
+        },
+        **error_responses(403, 422),
+    },
+)
 def export_events(
     actor: CurrentActor,
     filters: Filters,
@@ -104,11 +126,19 @@ def export_response(export: history.Export, fmt: str) -> StreamingResponse:
     )
 
 
-@router.get("/audit/instances/{instance_id}/timeline")
-def case_timeline(actor: CurrentActor, instance_id: str) -> dict:
+# Only SLA events carry `recipients`, `recipient_group` and `level`: exclude_unset keeps
+# them off the others.
+@router.get(
+    "/audit/instances/{instance_id}/timeline",
+    responses=error_responses(403, 404, 422),
+    response_model_exclude_unset=True,
+)
+def case_timeline(actor: CurrentActor, instance_id: str) -> CaseTimeline:
     """Return a case's life from its history, with the variable changes of each step."""
     with unit_of_work(write=False) as session:
-        return history.timeline(session, actor=actor, instance_id=instance_id)
+        return CaseTimeline.model_validate(
+            history.timeline(session, actor=actor, instance_id=instance_id)
+        )
 
 
 def verification(session: Any) -> dict[str, Any]:
@@ -134,17 +164,19 @@ def scheduled_check(session: Any) -> dict[str, Any] | None:
     }
 
 
-@router.get("/audit/verify")
-def verify(actor: CurrentActor) -> dict:
+# The first bad event's fields are there only when the chain is broken.
+@router.get("/audit/verify", responses=error_responses(403), response_model_exclude_unset=True)
+def verify(actor: CurrentActor) -> ChainVerification:
     """Check the whole hash chain and name the first bad event, if any."""
     access.require_auditor(actor)
     with unit_of_work(write=False) as session:
-        return verification(session)
+        return ChainVerification.model_validate(verification(session))
 
 
-@router.get("/audit/verify/scheduled")
-def verify_scheduled(actor: CurrentActor) -> dict:
+@router.get("/audit/verify/scheduled", responses=error_responses(403))
+def verify_scheduled(actor: CurrentActor) -> ScheduledCheck | NoScheduledCheck:
     """Return the last result of the scheduled incremental check (run by every round)."""
     access.require_auditor(actor)
     with unit_of_work(write=False) as session:
-        return scheduled_check(session) or {}
+        check = scheduled_check(session)
+    return ScheduledCheck.model_validate(check) if check else NoScheduledCheck()

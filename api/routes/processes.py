@@ -3,32 +3,51 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, UploadFile
-from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor
-from api.schemas import iso, version_read
+from api.schemas.errors import DeployErrorResponse, error_responses
+from api.schemas.forms import FormRead
+from api.schemas.processes import (
+    DeployedProcess,
+    DeployResult,
+    ProcessSummary,
+    ProcessVersionRead,
+    StartForm,
+)
 from engine import definitions
 from engine.config import get_settings
 from engine.db import unit_of_work
 from engine.errors import BpmnProblem, InvalidBpmn
 
-router = APIRouter(tags=["processes"])
+router = APIRouter(tags=["processes"], responses=error_responses(401))
 
 
 @router.get("/processes")
-def list_processes(actor: CurrentActor) -> list[dict]:
+def list_processes(actor: CurrentActor) -> list[ProcessSummary]:
     """Return the newest version of each deployed process."""
     with unit_of_work(write=False) as session:
         return [
-            {"key": d.key, "name": v.name, "version": v.version, "deployed_at": iso(v.deployed_at)}
+            ProcessSummary(key=d.key, name=v.name, version=v.version, deployed_at=v.deployed_at)
             for d, v in definitions.latest_versions(session, kind="bpmn")
         ]
 
 
-@router.post("/processes", status_code=201)
+# `key` and `version` are absent when the file held no process: exclude_unset keeps them out.
+@router.post(
+    "/processes",
+    status_code=201,
+    responses={
+        200: {"model": DeployResult, "description": "nothing changed: no new version"},
+        **error_responses(403, 422, invalid=DeployErrorResponse),
+    },
+    response_model_exclude_unset=True,
+)
 async def deploy_process(
-    file: UploadFile, actor: CurrentActor, forms: UploadFile | None = None
-) -> Response:
+    file: UploadFile,
+    actor: CurrentActor,
+    response: Response,
+    forms: UploadFile | None = None,
+) -> DeployResult:
     """Deploy an uploaded .bpmn or .dmn file with its forms (the optional `forms` field,
     else the forms/ folder's file for each process); 422 lists every problem."""
     limit = get_settings().max_bpmn_bytes
@@ -44,23 +63,12 @@ async def deploy_process(
         results = definitions.deploy_files(
             session, files=[(filename, content)], actor=actor, uploaded_forms=uploaded
         )
-    created = any(r.created for r in results)
-    body = {
-        "processes": [
-            {
-                "key": r.key,
-                "name": r.name,
-                "version": r.version,
-                "created": r.created,
-                "deployed_at": iso(r.deployed_at),
-            }
-            for r in results
-        ],
-    }
-    if results:
-        body["key"] = results[0].key  # type: ignore[assignment]  # CONTRACT: key and version
-        body["version"] = results[0].version  # type: ignore[assignment]
-    return JSONResponse(body, status_code=201 if created else 200)
+    if not any(r.created for r in results):
+        response.status_code = 200
+    processes = [DeployedProcess.from_result(r) for r in results]
+    if not results:
+        return DeployResult(processes=processes)
+    return DeployResult(processes=processes, key=results[0].key, version=results[0].version)
 
 
 async def _read_limited(upload: UploadFile, filename: str, limit: int) -> bytes:
@@ -73,28 +81,44 @@ async def _read_limited(upload: UploadFile, filename: str, limit: int) -> bytes:
     return content
 
 
-@router.get("/processes/{key}/form")
-def start_form(key: str, actor: CurrentActor) -> dict:
+# The form is a designer's definition: its fields carry only the rules they have.
+@router.get(
+    "/processes/{key}/form", responses=error_responses(404, 422), response_model_exclude_unset=True
+)
+def start_form(key: str, actor: CurrentActor) -> StartForm:
     """Return the start form of the newest version of a process (null when it has none)."""
     with unit_of_work(write=False) as session:
         version = definitions.get_version(session, key)
-        return {
-            "key": key,
-            "version": version.version,
-            "form": definitions.version_form(
-                session, version.id, definitions.start_event_id(session, version)
-            ),
-        }
+        form = definitions.version_form(
+            session, version.id, definitions.start_event_id(session, version)
+        )
+        return StartForm(
+            key=key,
+            version=version.version,
+            form=FormRead.model_validate(form) if form is not None else None,
+        )
 
 
-@router.get("/processes/{key}/versions")
-def list_versions(key: str, actor: CurrentActor) -> list[dict]:
+@router.get("/processes/{key}/versions", responses=error_responses(404, 422))
+def list_versions(key: str, actor: CurrentActor) -> list[ProcessVersionRead]:
     """Return every version of a process, oldest first."""
     with unit_of_work(write=False) as session:
-        return [version_read(key, v) for v in definitions.list_versions(session, key)]
+        return [
+            ProcessVersionRead.from_version(key, v) for v in definitions.list_versions(session, key)
+        ]
 
 
-@router.get("/processes/{key}/versions/{number}/bpmn")
+@router.get(
+    "/processes/{key}/versions/{number}/bpmn",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+            "description": "the BPMN XML as deployed",
+        },
+        **error_responses(404, 422),
+    },
+)
 def version_source(key: str, number: int, actor: CurrentActor) -> Response:
     """Return the BPMN XML of one version."""
     with unit_of_work(write=False) as session:

@@ -7,21 +7,25 @@ from datetime import datetime
 from fastapi import APIRouter
 
 from api.deps import CurrentActor
+from api.schemas.errors import error_responses
+from api.schemas.reports import SlaReport
 from engine import reports
 from engine.db import unit_of_work
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=error_responses(401))
 
 
-@router.get("/reports/sla")
+@router.get("/reports/sla", responses=error_responses(403, 422))
 def sla(
     actor: CurrentActor,
     since: datetime | None = None,
     until: datetime | None = None,
     process_key: str | None = None,
-) -> dict:
+) -> SlaReport:
     """Per department: tasks done, on-time %, breached, escalated, median working hours."""
     with unit_of_work(write=False) as session:
-        return reports.sla_report(
-            session, actor=actor, since=since, until=until, process_key=process_key
+        return SlaReport.model_validate(
+            reports.sla_report(
+                session, actor=actor, since=since, until=until, process_key=process_key
+            )
         )

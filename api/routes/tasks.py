@@ -7,16 +7,30 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentActor, Language
-from api.schemas import AssignTask, CommentCreate, CompleteTask, instance_read, iso, task_read
+from api.schemas.errors import StepErrorResponse, error_responses
+from api.schemas.forms import FormRead
+from api.schemas.instances import InstanceRead, TaskCompletion
+from api.schemas.tasks import (
+    AssignTask,
+    CommentCreate,
+    CommentCreated,
+    CommentInTask,
+    CommentPage,
+    CommentRead,
+    CompleteTask,
+    TaskDetail,
+    TaskPage,
+    TaskRead,
+)
 from engine import queries, runtime
 from engine.db import unit_of_work
 from engine.definitions import version_form
 from engine.models import Instance
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], responses=error_responses(401))
 
 
-@router.get("/tasks")
+@router.get("/tasks", responses=error_responses(403, 422))
 def list_tasks(
     actor: CurrentActor,
     scope: Literal["mine", "department", "escalated", "all"] = "mine",
@@ -27,7 +41,7 @@ def list_tasks(
     instance_id: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
-) -> dict:
+) -> TaskPage:
     """Return the caller's tasks in a scope, overdue first then by due time."""
     filters = queries.TaskFilters(
         scope=scope,
@@ -41,89 +55,97 @@ def list_tasks(
     )
     with unit_of_work(write=False) as session:
         rows, total = queries.list_tasks(session, actor=actor, filters=filters)
-        return {"items": [task_read(t) for t in rows], "total": total}
+        return TaskPage(items=[TaskRead.from_task(t) for t in rows], total=total)
 
 
-@router.get("/tasks/{task_id}")
-def get_task(task_id: str, actor: CurrentActor) -> dict:
+# The form is a designer's definition: its fields carry only the rules they have.
+@router.get(
+    "/tasks/{task_id}", responses=error_responses(403, 404, 422), response_model_exclude_unset=True
+)
+def get_task(task_id: str, actor: CurrentActor) -> TaskDetail:
     """Return a task with its form and the case variables."""
     with unit_of_work(write=False) as session:
         task = queries.get_task(session, task_id=task_id, actor=actor)
         instance = session.get(Instance, task.instance_id)
-        return {
-            **task_read(task),
-            "form": version_form(session, instance.version_id, task.element_id)
-            if instance
-            else None,
-            "variables": instance.variables if instance else {},
-            "business_key": instance.business_key if instance else None,
-            "comments": [
-                {"author": c.author, "text": c.text, "created_at": iso(c.created_at)}
-                for c in queries.task_comments(session, task.id)
+        form = version_form(session, instance.version_id, task.element_id) if instance else None
+        return TaskDetail.from_task(
+            task,
+            form=FormRead.model_validate(form) if form is not None else None,
+            variables=instance.variables if instance else {},
+            business_key=instance.business_key if instance else None,
+            comments=[
+                CommentInTask.from_comment(c) for c in queries.task_comments(session, task.id)
             ],
-        }
+        )
 
 
-@router.post("/tasks/{task_id}/claim")
-def claim_task(task_id: str, actor: CurrentActor) -> dict:
+@router.post("/tasks/{task_id}/claim", responses=error_responses(403, 404, 409, 422))
+def claim_task(task_id: str, actor: CurrentActor) -> TaskRead:
     """Claim a task of the caller's department."""
     with unit_of_work() as session:
-        return task_read(runtime.claim_task(session, task_id=task_id, actor=actor))
+        return TaskRead.from_task(runtime.claim_task(session, task_id=task_id, actor=actor))
 
 
-@router.post("/tasks/{task_id}/unclaim")
-def unclaim_task(task_id: str, actor: CurrentActor) -> dict:
+@router.post("/tasks/{task_id}/unclaim", responses=error_responses(403, 404, 409, 422))
+def unclaim_task(task_id: str, actor: CurrentActor) -> TaskRead:
     """Give a claimed task back to the department queue."""
     with unit_of_work() as session:
-        return task_read(runtime.unclaim_task(session, task_id=task_id, actor=actor))
+        return TaskRead.from_task(runtime.unclaim_task(session, task_id=task_id, actor=actor))
 
 
-@router.post("/tasks/{task_id}/assign")
-def assign_task(task_id: str, body: AssignTask, actor: CurrentActor) -> dict:
+@router.post("/tasks/{task_id}/assign", responses=error_responses(403, 404, 409, 422))
+def assign_task(task_id: str, body: AssignTask, actor: CurrentActor) -> TaskRead:
     """Assign a task to a member of its department."""
     with unit_of_work() as session:
-        return task_read(
+        return TaskRead.from_task(
             runtime.assign_task(session, task_id=task_id, username=body.username, actor=actor)
         )
 
 
-@router.post("/tasks/{task_id}/complete")
-def complete_task(task_id: str, body: CompleteTask, actor: CurrentActor, lang: Language) -> dict:
+@router.post(
+    "/tasks/{task_id}/complete",
+    responses=error_responses(403, 404, 409, 422, invalid=StepErrorResponse),
+)
+def complete_task(
+    task_id: str, body: CompleteTask, actor: CurrentActor, lang: Language
+) -> TaskCompletion:
     """Complete a task with its form data and run the process on."""
     with unit_of_work() as session:
         task, case = runtime.complete_task(
             session, task_id=task_id, variables=body.variables, actor=actor, language=lang
         )
     # Rendered after the commit: the history lock is held no longer than the write.
-    shown = task_read(task)
-    return {
-        **shown,
-        "task": shown,
-        "instance": instance_read(case.instance, open_tasks=case.open_tasks),
-    }
+    shown = TaskRead.from_task(task)
+    return TaskCompletion(
+        **dict(shown),
+        task=shown,
+        instance=InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks),
+    )
 
 
-@router.post("/tasks/{task_id}/comments", status_code=201)
-def add_comment(task_id: str, body: CommentCreate, actor: CurrentActor) -> dict:
+@router.post(
+    "/tasks/{task_id}/comments", status_code=201, responses=error_responses(403, 404, 409, 422)
+)
+def add_comment(task_id: str, body: CommentCreate, actor: CurrentActor) -> CommentCreated:
     """Comment on a task."""
     with unit_of_work() as session:
         comment = runtime.add_comment(session, task_id=task_id, text=body.text, actor=actor)
-        return {
-            "id": comment.id,
-            "task_id": comment.task_id,
-            "author": comment.author,
-            "text": comment.text,
-            "created_at": iso(comment.created_at),
-        }
+        return CommentCreated(
+            id=comment.id,
+            task_id=comment.task_id,
+            author=comment.author,
+            text=comment.text,
+            created_at=comment.created_at,
+        )
 
 
-@router.get("/tasks/{task_id}/comments")
-def list_comments(task_id: str, actor: CurrentActor) -> dict:
+@router.get("/tasks/{task_id}/comments", responses=error_responses(403, 404, 422))
+def list_comments(task_id: str, actor: CurrentActor) -> CommentPage:
     """Return a task's comments, oldest first."""
     with unit_of_work(write=False) as session:
         queries.get_task(session, task_id=task_id, actor=actor)
         items = [
-            {"id": c.id, "author": c.author, "text": c.text, "created_at": iso(c.created_at)}
+            CommentRead(id=c.id, author=c.author, text=c.text, created_at=c.created_at)
             for c in queries.task_comments(session, task_id)
         ]
-        return {"items": items, "total": len(items)}
+        return CommentPage(items=items, total=len(items))

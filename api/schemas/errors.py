@@ -1,0 +1,120 @@
+"""Error bodies: every 4xx answers `{"detail": ...}` (CONTRACT.md "Errors").
+
+The exception handlers in api/app.py build the bodies from these classes, and
+`error_responses()` documents them on the routes, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorResponse(BaseModel):
+    """A refused request: 401, 403, 404, 409 (400 for an unmapped domain error)."""
+
+    detail: str | dict[str, Any] = Field(
+        description="what was wrong, in words (a conflict may answer an object with a `message`)"
+    )
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request body, form, query or path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="the field's name; nested names joined with '.'")
+    message: str = Field(description="what is wrong with it")
+
+
+class ValidationErrorResponse(BaseModel):
+    """422: the request did not validate; one item per invalid field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: list[FieldError]
+
+
+class ElementProblem(BaseModel):
+    """A script, condition or decision of the process that failed while running."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    element_id: str | None
+    element_name: str | None
+    message: str
+
+
+class BpmnProblemRead(ElementProblem):
+    """One reason a BPMN/DMN file cannot be deployed."""
+
+    file: str | None = Field(description="the file's name")
+
+
+class StepProblem(BaseModel):
+    """One reason a step was refused: an invalid field of the submitted data (`field`),
+    or the element whose script, condition or decision failed (`element_id`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str | None = Field(default=None, description="the invalid field (data problems only)")
+    element_id: str | None = Field(
+        default=None, description="the element that failed (process errors)"
+    )
+    element_name: str | None = Field(default=None, description="its name (process errors)")
+    message: str
+
+
+class StepErrorResponse(BaseModel):
+    """422 of a step that runs the process: `{"field", "message"}` items for invalid data,
+    `{"element_id", "element_name", "message"}` items when the process itself failed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: list[StepProblem]
+
+
+class DeployProblem(BaseModel):
+    """One reason a file cannot be deployed (`element_id`, `element_name`, `file`), or an
+    invalid field of the upload itself (`field`, e.g. no `file` part)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    element_id: str | None = Field(
+        default=None, description="the faulty element, null for the file"
+    )
+    element_name: str | None = None
+    message: str
+    file: str | None = Field(default=None, description="the file's name")
+    field: str | None = Field(default=None, description="an invalid field of the upload")
+
+
+class DeployErrorResponse(BaseModel):
+    """422 of a deploy: every problem found in the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: list[DeployProblem]
+
+
+_DESCRIPTIONS = {
+    401: "no valid bearer token",
+    403: "the caller's role may not do this",
+    404: "no such thing, or not one the caller may see",
+    409: "the state changed under the caller: held by someone else, no longer open",
+    422: "invalid input",
+}
+
+
+def error_responses(
+    *statuses: int, invalid: type[BaseModel] = ValidationErrorResponse
+) -> dict[int | str, dict[str, Any]]:
+    """Return the `responses=` that document a route's error answers (422 as `invalid`)."""
+    return {
+        status: {
+            "model": invalid if status == 422 else ErrorResponse,
+            "description": _DESCRIPTIONS[status],
+        }
+        for status in statuses
+    }

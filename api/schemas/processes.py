@@ -1,0 +1,83 @@
+"""Process definitions: the deployed versions, a deploy's result, the start form."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Instant
+from api.schemas.forms import FormRead
+from engine.definitions import DeployedVersion
+from engine.models import ProcessVersion
+
+
+class ProcessSummary(BaseModel):
+    """The newest version of a deployed process."""
+
+    key: str
+    name: str
+    version: int
+    deployed_at: Instant
+
+
+class ProcessVersionRead(BaseModel):
+    """One deployed version of a process."""
+
+    key: str
+    name: str
+    version: int
+    filename: str
+    content_hash: str = Field(description="SHA-256 of the file; a changed file deploys anew")
+    deployed_at: Instant
+    deployed_by: str | None
+
+    @classmethod
+    def from_version(cls, key: str, version: ProcessVersion) -> ProcessVersionRead:
+        """Show a version row of the process `key`."""
+        return cls(
+            key=key,
+            name=version.name,
+            version=version.version,
+            filename=version.filename,
+            content_hash=version.content_hash,
+            deployed_at=version.deployed_at,
+            deployed_by=version.deployed_by,
+        )
+
+
+class DeployedProcess(BaseModel):
+    """A process or decision of the uploaded file, after the deploy."""
+
+    key: str
+    name: str
+    version: int
+    created: bool = Field(description="false when the content was unchanged: no new version")
+    deployed_at: Instant
+
+    @classmethod
+    def from_result(cls, result: DeployedVersion) -> DeployedProcess:
+        """Show one result of `definitions.deploy_files`."""
+        return cls(
+            key=result.key,
+            name=result.name,
+            version=result.version,
+            created=result.created,
+            deployed_at=result.deployed_at,
+        )
+
+
+class DeployResult(BaseModel):
+    """What a deploy did: 201 when a version was added, 200 when nothing changed."""
+
+    processes: list[DeployedProcess]
+    key: str | None = Field(default=None, description="the first process's key (absent when none)")
+    version: int | None = Field(
+        default=None, description="the first process's version (absent when none)"
+    )
+
+
+class StartForm(BaseModel):
+    """The start form of a process's newest version."""
+
+    key: str
+    version: int
+    form: FormRead | None = Field(description="null when the start event has no form")

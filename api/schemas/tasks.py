@@ -1,0 +1,151 @@
+"""Tasks as every endpoint shows them (CONTRACT.md "A task"), their comments, and the
+bodies of the task actions. Completing a task answers `instances.TaskCompletion`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self, cast
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Instant
+from api.schemas.forms import FormRead
+from engine import clock
+from engine.models import Task, TaskComment
+from engine.sla import breached_for
+
+TaskState = Literal["open", "completed", "cancelled"]
+SlaStatus = Literal["on_track", "at_risk", "breached"]
+
+
+class TaskRead(BaseModel):
+    """One user task of a case."""
+
+    id: str
+    instance_id: str
+    process_key: str
+    element_id: str
+    name: str
+    department: str = Field(description="the department code that owns the task")
+    assignee: str | None = Field(description="username, or null while unclaimed")
+    state: TaskState
+    created_at: Instant
+    due_at: Instant | None = Field(description="null when the task has no SLA")
+    sla_status: SlaStatus
+    escalation_level: int = Field(ge=0, le=3)
+    completed_at: Instant | None
+    completed_by: str | None
+    # Beyond CONTRACT.md: the SLA clock's details for supervisors and pages.
+    sla_calendar: str | None = Field(description="the working calendar the SLA runs on")
+    warn_at: Instant | None = Field(description="when the task turns at_risk")
+    escalated_at: Instant | None = Field(description="when it last climbed the ladder")
+    breached_working_hours: float | None = Field(
+        description="working hours past the due time (until completed); null unless breached"
+    )
+
+    @classmethod
+    def from_task(cls, task: Task, **more: Any) -> Self:
+        """Show a task row (with the fields a subclass adds, in `more`)."""
+        return cls(
+            id=task.id,
+            instance_id=task.instance_id,
+            process_key=task.process_key,
+            element_id=task.element_id,
+            name=task.name,
+            department=task.department,
+            assignee=task.assignee,
+            state=cast(TaskState, task.state),  # the column holds only these
+            created_at=task.created_at,
+            due_at=task.due_at,
+            sla_status=cast(SlaStatus, task.sla_status),
+            escalation_level=task.escalation_level,
+            completed_at=task.completed_at,
+            completed_by=task.completed_by,
+            sla_calendar=task.sla_calendar,
+            warn_at=task.warn_at,
+            escalated_at=task.escalated_at,
+            breached_working_hours=_breached_hours(task),
+            **more,
+        )
+
+
+def _breached_hours(task: Task) -> float | None:
+    """Working hours a breached task has been (or was, until completed) over its due time."""
+    if task.sla_status != "breached":
+        return None
+    over = breached_for(task, clock.now())
+    return round(over.total_seconds() / 3600, 2) if over is not None else None
+
+
+class TaskPage(BaseModel):
+    """A page of the inbox: overdue first, then by due time."""
+
+    items: list[TaskRead]
+    total: int = Field(description="tasks matching the filters, over every page")
+
+
+class CommentInTask(BaseModel):
+    """A comment as the task shows it."""
+
+    author: str
+    text: str
+    created_at: Instant
+
+    @classmethod
+    def from_comment(cls, comment: TaskComment) -> CommentInTask:
+        """Show a comment row inside its task."""
+        return cls(author=comment.author, text=comment.text, created_at=comment.created_at)
+
+
+class TaskDetail(TaskRead):
+    """A task with its form, the case variables and the comments on it."""
+
+    form: FormRead | None = Field(description="the task's form; null when it has none")
+    variables: dict[str, Any] = Field(description="the case variables")
+    business_key: str | None
+    comments: list[CommentInTask] = Field(description="oldest first")
+
+
+class CommentRead(BaseModel):
+    """One comment of a task's comment list."""
+
+    id: int
+    author: str
+    text: str
+    created_at: Instant
+
+
+class CommentPage(BaseModel):
+    """A task's comments, oldest first."""
+
+    items: list[CommentRead]
+    total: int
+
+
+class CommentCreated(BaseModel):
+    """The comment just added."""
+
+    id: int
+    task_id: str
+    author: str
+    text: str
+    created_at: Instant
+
+
+class CompleteTask(BaseModel):
+    """Body of POST /tasks/{id}/complete."""
+
+    variables: dict[str, Any] = Field(
+        default_factory=dict, description="the form's fields (any object when it has no form)"
+    )
+
+
+class AssignTask(BaseModel):
+    """Body of POST /tasks/{id}/assign."""
+
+    username: str
+
+
+class CommentCreate(BaseModel):
+    """Body of POST /tasks/{id}/comments."""
+
+    text: str
