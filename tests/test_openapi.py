@@ -71,7 +71,8 @@ def _conforms(doc: Doc, value: Any, schema: Doc, at: str = "$") -> list[str]:
         "boolean": lambda v: isinstance(v, bool),
         "null": lambda v: v is None,
     }
-    if kind is not None and not checks[kind](value):
+    kinds = kind if isinstance(kind, list) else [kind]
+    if kind is not None and not any(checks[k](value) for k in kinds):
         return [f"{at}: {value!r} is not of type {kind}"]
     problems: list[str] = []
     if kind == "object":
@@ -142,6 +143,13 @@ def test_documented_422_is_field_and_message(doc: Doc) -> None:
             assert {"field", "message"} <= set(item["properties"]), (path, method)
             assert "loc" not in item["properties"] and "msg" not in item["properties"]
     assert seen > 20
+
+
+def test_fastapis_own_422_shape_would_not_match(doc: Doc) -> None:
+    fastapi_body = {"detail": [{"loc": ["query", "limit"], "msg": "too small", "type": "x"}]}
+    schema = {"$ref": "#/components/schemas/ValidationErrorResponse"}
+    assert _conforms(doc, fastapi_body, schema) != []
+    assert _conforms(doc, {"detail": [{"field": "limit", "message": "too small"}]}, schema) == []
 
 
 def test_deploy_422_lists_bpmn_problems(doc: Doc) -> None:
