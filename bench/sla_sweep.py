@@ -119,9 +119,10 @@ def _count(sql: str) -> int:
 
 
 def run(size: int, due_percent: float, url: str) -> None:
-    from engine import clock, sla
+    from engine import clock
     from engine.config import get_settings
     from engine.rounds import run_round
+    from engine.sla.sweep import sweep_due_steps
 
     fresh_database(url)
     started = time.perf_counter()
@@ -135,7 +136,7 @@ def run(size: int, due_percent: float, url: str) -> None:
     threads = get_settings().sweep_threads
     with clock.frozen_at(T):
         t0 = time.perf_counter()
-        counts = sla.sweep(T)
+        counts = sweep_due_steps(T)
         sweep_s = time.perf_counter() - t0
     events = _count("SELECT count(*) FROM history_event")
     notes = _count("SELECT count(*) FROM notification")

@@ -12,8 +12,8 @@ from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine import access
 from engine.errors import NotFound
 from engine.identity import Actor
-from engine.masking import mask_phone
 from engine.models import Task
+from engine.privacy import mask_phone
 
 
 def _works_on_customer(session: Session, actor: Actor, customer_id: int) -> bool:

@@ -12,7 +12,7 @@ A vertical (the real-estate one is `crm/`) adds that knowledge in two ways:
   vertical's own id of its customer record (`customer_ref`). A hook writes them
   with `write_case_facts`; the inbox filters, searches and shows them, and the
   history finds a customer's cases by them (`engine/queries.py`,
-  `engine/history.py`).
+  `engine/history/search.py`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor
 from engine.models import CaseFact, HistoryEvent, Instance, Task, TaskComment
-from engine.sla import escalated_to
+from engine.sla.ladder import escalated_to
 
 TASK_SCOPES = ("mine", "department", "escalated", "all")
 SEARCH_LIMIT = 2000

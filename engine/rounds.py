@@ -13,10 +13,11 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from engine import audit, calendar, clock, notifications, runtime, sla
+from engine import audit, calendar, clock, notifications, runtime
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
 from engine.identity import SYSTEM
+from engine.sla.sweep import sweep_due_steps
 
 log = logging.getLogger("flowdesk.rounds")
 
@@ -43,7 +44,7 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
     at = clock.to_utc(at or clock.now())
     result = RoundResult()
     result.timers_fired = fire_due_timers(at, batch_size=batch_size, result=result)
-    counts = sla.sweep(at)
+    counts = sweep_due_steps(at)
     result.warnings, result.breaches, result.escalations = (
         counts.warnings,
         counts.breaches,

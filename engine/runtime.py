@@ -42,7 +42,7 @@ from engine.errors import (
 from engine.hooks import run_step_hooks
 from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
-from engine.sla import department_calendar, first_sla_step, plan_task, task_calendar
+from engine.sla.planning import department_calendar, first_sla_step, plan_task, task_calendar
 from forms.registry import validate_submission
 
 clock.install_spiff_clock()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine import queries, runtime
 from engine.audit import PendingEvent
 from engine.db import unit_of_work
-from engine.history import EventFilters, search_events
+from engine.history.search import EventFilters, search_events
 from engine.hooks import (
     CaseFacts,
     StepHook,

@@ -19,9 +19,11 @@ from api.schemas.audit import (
 )
 from api.schemas.errors import error_responses
 from api.schemas.instances import EventRead
-from engine import access, audit, clock, history
+from engine import access, audit, clock
 from engine.calendar import timezone
 from engine.db import unit_of_work
+from engine.history import search, timeline
+from engine.history.export import Export, start_export
 from engine.models import AuditCheck, HistoryEvent
 
 router = APIRouter(tags=["audit"], responses=error_responses(401))
@@ -45,10 +47,10 @@ def event_filters(
     since: datetime | None = Query(None, description="events at or after this instant"),
     until: datetime | None = Query(None, description="events before this instant"),
     order: str = Query("asc", pattern="^(asc|desc)$", description="asc oldest first, desc newest"),
-) -> history.EventFilters:
+) -> search.EventFilters:
     """Read the search filters shared by the event list and the exports."""
     types = tuple(t.strip() for value in type for t in value.split(",") if t.strip())
-    return history.EventFilters(
+    return search.EventFilters(
         process_key=process_key or process or None,
         instance_id=instance_id or None,
         business_key=business_key or None,
@@ -64,7 +66,7 @@ def event_filters(
     )
 
 
-Filters = Annotated[history.EventFilters, Depends(event_filters)]
+Filters = Annotated[search.EventFilters, Depends(event_filters)]
 
 
 @router.get("/audit/events", responses=error_responses(403, 422))
@@ -72,15 +74,13 @@ def search_events(
     actor: CurrentActor,
     filters: Filters,
     after: int | None = Query(None, description="cursor: `next` of the previous page"),
-    limit: int = Query(100, ge=1, le=history.MAX_PAGE),
+    limit: int = Query(100, ge=1, le=search.MAX_PAGE),
 ) -> EventPage:
     """Return one page of history events matching the filters (keyset by `seq`)."""
     with unit_of_work(write=False) as session:
-        page = history.search_events(
-            session, actor=actor, filters=filters, after=after, limit=limit
-        )
+        page = search.search_events(session, actor=actor, filters=filters, after=after, limit=limit)
         return EventPage(
-            items=[EventRead.model_validate(history.event_record(e)) for e in page.events],
+            items=[EventRead.model_validate(search.event_record(e)) for e in page.events],
             next=page.next_cursor,
         )
 
@@ -108,10 +108,10 @@ def export_events(
 
     The export is recorded as a `history_exported` event first.
     """
-    return export_response(history.start_export(actor, filters, format), format)
+    return export_response(start_export(actor, filters, format), format)
 
 
-def export_response(export: history.Export, fmt: str) -> StreamingResponse:
+def export_response(export: Export, fmt: str) -> StreamingResponse:
     """Stream a started export as a file download (the API's and the page's)."""
     stamp = clock.now().astimezone(timezone()).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(
@@ -137,7 +137,7 @@ def case_timeline(actor: CurrentActor, instance_id: str) -> CaseTimeline:
     """Return a case's life from its history, with the variable changes of each step."""
     with unit_of_work(write=False) as session:
         return CaseTimeline.model_validate(
-            history.timeline(session, actor=actor, instance_id=instance_id)
+            timeline.case_timeline(session, actor=actor, instance_id=instance_id)
         )
 
 
@@ -146,7 +146,7 @@ def verification(session: Any) -> dict[str, Any]:
     result = audit.verify_chain(session).as_dict()
     if not result["ok"]:
         bad = session.get(HistoryEvent, result["first_bad_seq"])
-        result["first_bad_event"] = history.event_record(bad) if bad is not None else None
+        result["first_bad_event"] = search.event_record(bad) if bad is not None else None
     return result
 
 

@@ -11,7 +11,7 @@ from api.schemas.common import Instant
 from api.schemas.forms import FormRead
 from engine import clock
 from engine.models import Task, TaskComment
-from engine.sla import breached_for
+from engine.sla.planning import breached_for
 
 TaskState = Literal["open", "completed", "cancelled"]
 SlaStatus = Literal["on_track", "at_risk", "breached"]

@@ -15,8 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.routes.audit import export_response, scheduled_check, verification
 from api.web.kit import AuditorPage, Page, page_router, render
-from engine import calendar, history, texts
+from engine import calendar, texts
 from engine.definitions import latest_versions
+from engine.history.export import start_export
+from engine.history.search import MAX_PAGE, EventFilters, search_events
+from engine.history.timeline import case_timeline
 
 router = page_router()
 
@@ -47,7 +50,7 @@ def _local_instant(text: str) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=calendar.timezone())
 
 
-def _filters(page: Page) -> tuple[history.EventFilters | None, dict[str, str], str]:
+def _filters(page: Page) -> tuple[EventFilters | None, dict[str, str], str]:
     """Read the page's filter form (blank fields are unset): the filters, the fields
     given, and what is wrong with them in the page's language ('' when nothing)."""
     query = page.request.query_params
@@ -67,7 +70,7 @@ def _filters(page: Page) -> tuple[history.EventFilters | None, dict[str, str], s
         instants[name] = _local_instant(raw[name]) if raw[name] else None
         if raw[name] and instants[name] is None:
             return None, given, page.t("bad_filter_instant", name=name, value=repr(raw[name]))
-    filters = history.EventFilters(
+    filters = EventFilters(
         process_key=raw["process_key"] or None,
         instance_id=raw["instance_id"] or None,
         business_key=raw["business_key"] or None,
@@ -107,8 +110,8 @@ def audit_search(page: AuditorPage) -> Response:
         return _search_page(page, [], None, {}, error=problem, status_code=400)
     after = page.request.query_params.get("after", "")
     size = page.request.query_params.get("limit", "")
-    limit = min(int(size), history.MAX_PAGE) if size.isdigit() and int(size) else PAGE_SIZE
-    result = history.search_events(
+    limit = min(int(size), MAX_PAGE) if size.isdigit() and int(size) else PAGE_SIZE
+    result = search_events(
         page.session,
         actor=page.actor,
         filters=filters,
@@ -171,7 +174,7 @@ def audit_export(page: AuditorPage) -> Response:
         problem = page.t("bad_filter_format", value=repr(fmt))
     if filters is None or problem:
         return render(page, "error.html", status_code=400, title=page.t("audit"), message=problem)
-    return export_response(history.start_export(page.actor, filters, fmt), fmt)
+    return export_response(start_export(page.actor, filters, fmt), fmt)
 
 
 def _change_text(value: Any, absent: bool = False) -> str:
@@ -185,7 +188,7 @@ def _change_text(value: Any, absent: bool = False) -> str:
 
 @router.get("/audit/cases/{instance_id}", response_class=HTMLResponse)
 def audit_case(page: AuditorPage, instance_id: str) -> Response:
-    body = history.timeline(page.session, actor=page.actor, instance_id=instance_id)
+    body = case_timeline(page.session, actor=page.actor, instance_id=instance_id)
     tz = calendar.timezone()
     lang = page.language
     entries = []

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from api.web.kit import Page
 from engine import calendar, clock, texts
-from engine.masking import mask_phone
-from engine.sla import breached_for, task_calendar
+from engine.privacy import mask_phone
+from engine.sla.planning import breached_for, task_calendar, time_taken
 
 if TYPE_CHECKING:
     from engine.models import CaseFact, Instance, Task
@@ -57,10 +57,5 @@ def breached_hours(task: Task) -> float | None:
 
 
 def working_time_taken(task: Task) -> timedelta | None:
-    """Return how long a completed task took: working time on its calendar when it had
-    a due time, else the plain time between its creation and completion."""
-    if task.completed_at is None:
-        return None
-    if task.due_at is not None:
-        return task_calendar(task).between(task.created_at, task.completed_at)
-    return task.completed_at - task.created_at
+    """Return how long a completed task took (the working time stored at completion)."""
+    return time_taken(task)

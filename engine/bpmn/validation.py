@@ -27,7 +27,7 @@ from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.script_engine import check_expression, check_script
 from engine.departments import DEPARTMENTS, department_for_lane
 from engine.errors import BpmnProblem, InvalidBpmn
-from engine.sla import sla_problems
+from engine.sla.declarations import sla_problems
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
