@@ -143,7 +143,7 @@ def db_url(
 @pytest.fixture(autouse=True)
 def _close_api_clients() -> Iterator[None]:
     yield
-    from tests.api_client import Api
+    from tests.fixtures.api_client import Api
 
     Api.close_all()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api_client import Api
-from tests.shipped import Case
+from tests.fixtures.api_client import Api
+from tests.fixtures.shipped import Case
 
 
 def visitor(phone: str = "13900139000", project: str = "云山府", **extra: object) -> dict:

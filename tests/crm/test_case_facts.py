@@ -15,8 +15,8 @@ from engine.definitions import deploy_folder
 from engine.identity import SYSTEM, Actor
 from engine.migrations import alembic_config
 from engine.models import CaseFact, Task
-from tests.factories import make_user
-from tests.shipped import PROCESSES
+from tests.fixtures.factories import make_user
+from tests.fixtures.shipped import PROCESSES
 
 COMPLAINT = {
     "customer_name": "张伟",

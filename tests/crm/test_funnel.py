@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_client import Api
 from tests.crm.leads import assigned, visitor
-from tests.shipped import Case, setup_shipped
+from tests.fixtures.api_client import Api
+from tests.fixtures.shipped import Case, setup_shipped
 
 
 @pytest.fixture

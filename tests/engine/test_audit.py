@@ -1,0 +1,100 @@
+"""The hash chain catches edited, deleted and inserted events (tampering in the table)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from cli.main import main as flowdesk
+from engine import runtime
+from engine.db import get_engine, unit_of_work
+from tests.fixtures.api_client import Api
+from tests.fixtures.factories import deploy_fixture, make_user
+
+
+@pytest.fixture
+def history(db_url: str) -> Api:
+    make_user("dora", "designer")
+    cs = make_user("cathy", "staff", department="customer_service")
+    make_user("ada", "auditor")
+    deploy_fixture("two_lane.bpmn")
+    with unit_of_work() as s:
+        for _ in range(3):
+            runtime.start_instance(s, process_key="two_lane", variables={"n": 1}, actor=cs)
+    return Api()
+
+
+def _sql(statement: str, **params: object) -> None:
+    with get_engine().begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def _verify(api: Api) -> tuple[dict, int]:
+    return api.get("/audit/verify", "ada").json(), flowdesk(["audit", "verify"])
+
+
+def test_intact_history_verifies(history: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    result, code = _verify(history)
+    assert result == {"ok": True, "events": 7} and code == 0
+    assert "7 events verified" in capsys.readouterr().out
+
+
+def test_edited_event_is_named(history: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    _sql("UPDATE history_event SET actor = 'mallory' WHERE seq = 4")
+    result, code = _verify(history)
+    assert (result["ok"], result["first_bad_seq"], code) == (False, 4, 1)
+    assert "event 4" in capsys.readouterr().out
+
+
+def test_edited_data_is_named(history: Api) -> None:
+    _sql(
+        "UPDATE history_event SET data = :d WHERE seq = 2",
+        d=json.dumps({"name": "Intake", "department": "sales"}),
+    )
+    assert _verify(history)[0]["first_bad_seq"] == 2
+
+
+def test_deleted_event_is_named(history: Api) -> None:
+    _sql("DELETE FROM history_event WHERE seq = 3")
+    result, code = _verify(history)
+    assert (result["ok"], result["first_bad_seq"], code) == (False, 3, 1)
+
+
+def test_deleted_last_event_is_named(history: Api) -> None:
+    _sql("DELETE FROM history_event WHERE seq = 7")
+    result, code = _verify(history)
+    assert (result["ok"], result["first_bad_seq"], code) == (False, 7, 1)
+
+
+def test_inserted_event_is_named(history: Api) -> None:
+    # Make room in the middle, as a forger would, and insert a plausible event.
+    _sql("UPDATE history_event SET seq = seq + 100 WHERE seq >= 5")
+    _sql(
+        "INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
+        "data, prev_hash, hash) SELECT 5, at, 'mallory', 'task_completed', instance_id, task_id, "
+        "element_id, data, hash, hash FROM history_event WHERE seq = 4"
+    )
+    result, code = _verify(history)
+    assert (result["ok"], result["first_bad_seq"], code) == (False, 5, 1)
+
+
+def test_event_appended_behind_the_chain_is_named(history: Api) -> None:
+    _sql(
+        "INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
+        "data, prev_hash, hash) SELECT 8, at, 'mallory', 'task_completed', instance_id, task_id, "
+        "element_id, data, hash, hash FROM history_event WHERE seq = 7"
+    )
+    result, code = _verify(history)
+    assert (result["ok"], result["first_bad_seq"], code) == (False, 8, 1)
+
+
+def test_event_inserted_before_the_start_is_named(history: Api) -> None:
+    _sql(
+        "INSERT INTO history_event (seq, at, actor, type, instance_id, task_id, element_id, "
+        "data, prev_hash, hash) SELECT 0, at, 'mallory', type, instance_id, task_id, "
+        "element_id, data, prev_hash, hash FROM history_event WHERE seq = 1"
+    )
+    result, code = _verify(history)
+    assert (result["ok"], result["first_bad_seq"], code) == (False, 0, 1)
