@@ -143,6 +143,18 @@ def require_comment(actor: Actor, task: Task, *, escalated_to_actor: bool = Fals
     require_read_task(actor, task, escalated_to_actor=escalated_to_actor)
 
 
+def require_report_reader(actor: Actor) -> None:
+    """Supervisors, executives, auditors and admins read the SLA reports."""
+    if not actor.has(*SCOPE_ALL_ROLES):
+        raise NotPermitted(key="error_report_readers_only")
+
+
+def reads_every_case(actor: Actor) -> bool:
+    """Tell whether the actor may open any case (supervisors, executives, auditors,
+    admins, designers); others see the cases they started or that have their work."""
+    return actor.has(*READ_ALL_ROLES)
+
+
 def can_read_customers(actor: Actor) -> bool:
     """Tell whether the actor reads customer records (every role but designer)."""
     return bool(actor.roles) and not actor.roles <= {"designer"}

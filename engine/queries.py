@@ -160,7 +160,7 @@ def get_instance(session: Session, *, instance_id: str, actor: Actor) -> Instanc
     instance = session.get(Instance, instance_id)
     if instance is None:
         raise NotFound(key="error_instance_not_found", instance_id=instance_id)
-    if actor.has(*access.READ_ALL_ROLES) or instance.started_by == actor.username:
+    if access.reads_every_case(actor) or instance.started_by == actor.username:
         return instance
     involved = session.execute(
         select(

@@ -10,12 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock
-from engine.errors import NotPermitted
+from engine import access, clock
 from engine.identity import Actor
 from engine.models import Department, Task
-
-REPORT_ROLES = ("supervisor", "executive", "auditor", "admin")
 
 
 def _empty() -> dict[str, Any]:
@@ -40,8 +37,7 @@ def sla_report(
 ) -> dict[str, Any]:
     """Return per department, over the tasks created in [since, until): tasks done, the
     share done on time, breached, escalated, open and the median working hours to done."""
-    if not actor.has(*REPORT_ROLES):
-        raise NotPermitted("SLA reports are for supervisors, executives, auditors and admins")
+    access.require_report_reader(actor)
     conditions = [Task.state != "cancelled"]
     if since is not None:
         conditions.append(Task.created_at >= clock.to_utc(since))

@@ -304,6 +304,10 @@ _ERRORS: Catalogue = {
         "only supervisors of the task's department and executives may assign it",
     ),
     "error_auditors_cannot_comment": ("审计人员不能添加备注", "auditors cannot comment"),
+    "error_report_readers_only": (
+        "SLA 报表仅供主管、高管、审计人员和管理员查看",
+        "SLA reports are for supervisors, executives, auditors and admins",
+    ),
     "error_customer_readers_only": (
         "客户档案只对员工、主管、高管、审计人员和管理员开放",
         "customer records are for staff, supervisors, executives, auditors and admins",
