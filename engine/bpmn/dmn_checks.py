@@ -1,0 +1,161 @@
+"""The checks of one DMN document: decision tables, their hit policies, rules and
+input entries."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.bpmn.document import Document, Problems, text_of
+from engine.bpmn.script_engine import check_expression
+from engine.bpmn.vocabulary import SUPPORTED_HIT_POLICIES
+
+# --------------------------------------------------------------------------- DMN checks
+
+
+def check_dmn(doc: Document, problems: Problems) -> None:
+    root = doc.root
+    ns = etree.QName(root).namespace
+    nsmap = root.nsmap
+    if not (nsmap.get(None) == ns or (None not in nsmap and nsmap.get("dmn") == ns)):
+        problems.add(
+            root,
+            "write the DMN namespace as the default namespace (xmlns=...) or with the prefix dmn",
+        )
+
+    def q(local: str) -> str:
+        return f"{{{ns}}}{local}"
+
+    decisions = root.findall(q("decision"))
+    for nested in root.iter(q("decision")):
+        if nested.getparent() is not root:
+            problems.add(nested, "the decision must sit directly inside the DMN definitions")
+    if not decisions:
+        problems.add(root, "the DMN file defines no decision")
+        return
+    if len(decisions) > 1:
+        names = ", ".join(d.get("id") or "?" for d in decisions)
+        problems.add(
+            root,
+            f"flowdesk reads one decision per DMN file; this one has {len(decisions)} ({names}): "
+            f"put each in a file of its own",
+        )
+    for decision in decisions:
+        if not decision.get("id"):
+            problems.add(decision, "the decision has no id")
+        tables = decision.findall(q("decisionTable"))
+        if not tables:
+            problems.add(
+                decision, "the decision has no decision table; flowdesk runs decision tables only"
+            )
+            continue
+        for table in tables:
+            _check_decision_table(table, q, problems)
+
+
+def _entry_text(entry: etree._Element) -> str | None:
+    """Return an entry's text as SpiffWorkflow reads it (the last `text` child), None if none."""
+    texts = [child for child in entry if isinstance(child.tag, str) and child.tag.endswith("text")]
+    return text_of(texts[-1]) if texts else None
+
+
+def _check_decision_table(table: etree._Element, q, problems: Problems) -> None:  # type: ignore[no-untyped-def]
+    policy = (table.get("hitPolicy") or "UNIQUE").strip().upper()
+    if policy not in SUPPORTED_HIT_POLICIES:
+        problems.add(
+            table, f"the hit policy {policy} is not supported; use UNIQUE, FIRST, ANY or COLLECT"
+        )
+    if table.get("aggregation"):
+        problems.add(table, f"the aggregation {table.get('aggregation')} is not supported")
+    if not table.get("id"):
+        problems.add(table, "the decision table has no id")
+    inputs: list[etree._Element] = []
+    outputs: list[etree._Element] = []
+    rules: list[etree._Element] = []
+    for child in table:
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local in ("input", "output") and rules:
+            # SpiffWorkflow reads the table top to bottom: a rule cannot use a later column.
+            problems.add(child, "the columns of a decision table must come before its rules")
+        if local == "input":
+            inputs.append(child)
+        elif local == "output":
+            outputs.append(child)
+        elif local == "rule":
+            rules.append(child)
+        else:
+            problems.add(
+                child, f"the decision table holds a {local} element, which flowdesk cannot read"
+            )
+    for column in inputs + outputs:
+        if not column.get("id"):
+            problems.add(column, "a column of the decision table has no id")
+    for column in inputs:
+        label = column.get("label") or column.get("id")
+        expression = text_of(column.find(f"{q('inputExpression')}/{q('text')}"))
+        if not expression:
+            problems.add_raw(column.get("id"), label, "the input column has no expression")
+            continue
+        message = check_expression(expression)
+        if message:
+            problems.add_raw(
+                column.get("id"), label, f"the input expression is not valid: {message}"
+            )
+    for column in outputs:
+        if not (column.get("name") or column.get("label")):
+            problems.add(column, "the output column has no name: name the variable it sets")
+    for number, rule in enumerate(rules, start=1):
+        _check_rule(rule, f"rule {number}", inputs, outputs, problems)
+
+
+def _check_rule(
+    rule: etree._Element,
+    where: str,
+    inputs: list[etree._Element],
+    outputs: list[etree._Element],
+    problems: Problems,
+) -> None:
+    if not rule.get("id"):
+        problems.add(rule, f"{where} has no id")
+    entries, results = [], []
+    for child in rule:
+        if isinstance(child.tag, str) and child.tag.endswith("inputEntry"):
+            entries.append(child)
+        elif isinstance(child.tag, str) and child.tag.endswith("outputEntry"):
+            results.append(child)
+    if len(entries) > len(inputs) or len(results) > len(outputs):
+        problems.add(rule, f"{where} has more entries than the table has columns")
+        return
+    for entry, column in zip(entries, inputs, strict=False):
+        label = column.get("label") or column.get("id")
+        if not entry.get("id"):
+            problems.add(rule, f"{where} has an input entry without an id")
+        text = _entry_text(entry)
+        if text is None:
+            problems.add(rule, f"{where}, input '{label}': the entry has no text (use - for any)")
+            continue
+        message = _input_entry_problem(text)
+        if message:
+            problems.add(rule, f"{where}, input '{label}': {message}")
+    for entry, column in zip(results, outputs, strict=False):
+        label = column.get("name") or column.get("label") or column.get("id")
+        if not entry.get("id"):
+            problems.add(rule, f"{where} has an output entry without an id")
+        text = _entry_text(entry)
+        message = check_expression(text) if text else None
+        if message:
+            problems.add(rule, f"{where}, output '{label}': the value is not valid: {message}")
+
+
+def _input_entry_problem(text: str) -> str | None:
+    """Check a rule's input entry the ways SpiffWorkflow's DMN engine reads it."""
+    if not text or text == "-":
+        return None
+    if "?" in text:
+        # `4 < ? < 6`: the engine puts the input where the question mark is.
+        message = check_expression(text.replace("?", "dmninputexpr"))
+        return f"the test is not valid: {message}" if message else None
+    if check_expression(text) is None or check_expression(f"dmninputexpr {text}") is None:
+        return None
+    return f"the test is not valid: {check_expression(text)}"
