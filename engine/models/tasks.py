@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UTCDateTime
@@ -52,6 +54,15 @@ class Task(Base):
     working_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # What the completion submitted, after validation: the step's own record, which
+    # no later step changes (the case record across departments).
+    submitted: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The SLA clock paused while the case waits (on the owner, access, parts): since
+    # when, why, and the working seconds of the pauses already ended.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paused_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    paused_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TaskComment(Base):
