@@ -21,6 +21,9 @@ from engine.db import dispose_engines, get_engine
 from engine.identity import use_low_cost_hashing_for_tests
 from engine.migrations import upgrade_database
 
+# The browser tests' `server` and `browser` fixtures, for any test module.
+pytest_plugins = ["tests.fixtures.browser"]
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")

@@ -7,102 +7,14 @@ under CI=true a missing browser fails instead."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from engine import clock
-from tests.fixtures.shipped import PROCESSES, setup_shipped
+from tests.fixtures.browser import FLOWDESK, pytestmark, shot, sign_in
 
-ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLOWDESK = str(Path(sys.executable).with_name("flowdesk"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-    reason="browser tests need Debian's chromium at /usr/bin/chromium (make test installs it)",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the browser flows run on the embedded database; pages are tested on both")
-    setup_shipped()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDESK_")}
-    env.update(
-        FLOWDESK_DATABASE_URL=db_url,
-        FLOWDESK_PROCESSES_DIR=str(PROCESSES),
-        FLOWDESK_ROUND_SECONDS="3600",
-        FLOWDESK_VAR_DIR=str(tmp_path),
-    )
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [FLOWDESK, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                tmp_path / "serve.log"
-            ).read_text()
-            time.sleep(0.3)
-    yield base, env
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-
-
-def sign_in(browser, base: str, username: str, width: int = 1366, height: int = 768):  # type: ignore[no-untyped-def]
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.goto(base + "/inbox")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("secret-pw")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/inbox")
-    return page
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+__all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
 
 
 def test_a_days_work(server, browser) -> None:  # type: ignore[no-untyped-def]
