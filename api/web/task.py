@@ -22,7 +22,7 @@ from api.web.kit import (
     task_form,
     user_choices,
 )
-from api.web.task_rows import breached_hours, task_row
+from api.web.task_rows import breached_hours, sla_actions, task_row
 from engine import access, identity, queries, runtime
 from engine.models import Task
 
@@ -65,6 +65,7 @@ def _task_page(page: Page, task: Task, refusal: Refusal | None = None) -> HTMLRe
         can_work=access.can_work_task(page.actor, task),
         can_unclaim=access.can_unclaim(page.actor, task),
         can_assign=access.can_assign(page.actor, task),
+        sla=sla_actions(page, task),
     )
 
 
