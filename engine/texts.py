@@ -374,7 +374,7 @@ _PAUSES_AND_REMINDERS: Catalogue = {
     "pause_note": ("说明（选填）", "Note (optional)"),
     "paused": ("已暂停", "Paused"),
     "paused_since": ("已暂停（{reason}，自 {since}）", "Paused ({reason}, since {since})"),
-    "paused_time_left": ("已暂停，暂停时{span}", "paused; at the pause {span}"),
+    "paused_time_left": ("{span}（已暂停）", "{span} (paused)"),
     "paused_hint": (
         "暂停期间不计时、不预警、不升级；恢复后截止时间顺延暂停的工作时间。",
         "While paused the task is not timed, warned or escalated; resuming moves its due "

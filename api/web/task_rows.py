@@ -42,6 +42,8 @@ def task_row(
         if task.sla_status == "breached" and overdue == timedelta(0):
             remaining = timedelta(0)  # the round says breached: never show time left
         left = texts.time_left(remaining, overdue, page.language)
+        if paused:
+            left = page.t("paused_time_left", span=left)
     phone = (facts.phone if facts else None) or ""
     return {
         "task": task,

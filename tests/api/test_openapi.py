@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.app import create_app
-from tests.api.web.test_browser import ARTIFACTS, CHROMIUM, browser, server  # noqa: F401 - fixtures
 from tests.fixtures.api_client import Api
+from tests.fixtures.browser import ARTIFACTS, CHROMIUM
 from tests.fixtures.factories import deploy_fixture, make_user
 from tests.fixtures.shipped import setup_shipped
 
