@@ -178,6 +178,16 @@ def require_remind(actor: Actor, task: Task, *, escalated_to_actor: bool = False
         raise NotPermitted(key="error_remind_not_allowed")
 
 
+def can_complete(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor completes the open task now: theirs to work, and held by
+    nobody else (completing a colleague's claimed task is refused)."""
+    return (
+        task.state == "open"
+        and can_work_task(actor, task)
+        and task.assignee in (None, actor.username)
+    )
+
+
 def can_claim(actor: Actor, task: Task) -> bool:
     """Tell whether the actor claims the task now (open, unclaimed, theirs to work)."""
     return task.state == "open" and task.assignee is None and can_work_task(actor, task)

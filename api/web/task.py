@@ -63,6 +63,7 @@ def _task_page(page: Page, task: Task, refusal: Refusal | None = None) -> HTMLRe
         choices=user_choices(page, form),
         breached_hours=breached_hours(task),
         can_work=access.can_work_task(page.actor, task),
+        can_complete=access.can_complete(page.actor, task),
         can_unclaim=access.can_unclaim(page.actor, task),
         can_assign=access.can_assign(page.actor, task),
         sla=sla_actions(page, task),

@@ -141,3 +141,33 @@ def test_executives_see_no_claim_button_on_the_all_tab(browsers) -> None:  # typ
     gm = open_browser("gm")
     row = row_of(gm.get("/inbox?tab=all").text, task["id"])
     assert CLAIM not in row and REMIND in row
+
+
+def test_a_colleagues_claimed_task_offers_only_what_will_be_accepted(browsers) -> None:  # type: ignore[no-untyped-def]
+    api, open_browser = browsers
+    clock.set_global_time(at("2026-11-26T13:00"))
+    case = Case(
+        api,
+        "cs1",
+        "complaint_handling",
+        {
+            "customer_name": "张伟",
+            "phone": "13800138000",
+            "category": "other",
+            "description": "物业费发票",
+        },
+    )
+    ack = case.task("acknowledge_complaint")
+    assert api.post(f"/tasks/{ack['id']}/claim", "cs1").status_code == 200
+    # A colleague: completing or pausing cs1's task would be refused, so neither is offered.
+    page = open_browser("cs2").get(f"/tasks/{ack['id']}").text
+    assert "提交完成" not in page and "暂停计时" not in page and REMIND not in page
+    assert api.complete("cs2", ack["id"], {"contacted": True}).status_code == 409
+    # The department's supervisor gives it back, pauses it, chases it; completes nothing.
+    page = open_browser("sup_customer_service").get(f"/tasks/{ack['id']}").text
+    assert "退回队列" in page and "暂停计时" in page and REMIND in page
+    assert "提交完成" not in page
+    assert api.complete("sup_customer_service", ack["id"], {"contacted": True}).status_code == 409
+    # The holder: complete and pause, no 催办 (staff chase nobody).
+    page = open_browser("cs1").get(f"/tasks/{ack['id']}").text
+    assert "提交完成" in page and "暂停计时" in page and REMIND not in page
