@@ -60,7 +60,7 @@ def survey_case(api) -> tuple[Case, dict]:  # type: ignore[no-untyped-def]
 def row_of(html: str, task_id: str) -> str:
     """The inbox row of a task."""
     rows = re.findall(r"<tr[^>]*>.*?</tr>", html, flags=re.S)
-    return next(r for r in rows if f"/tasks/{task_id}\"" in r)
+    return next(r for r in rows if f'/tasks/{task_id}"' in r)
 
 
 CLAIM = ">认领</button>"
@@ -171,3 +171,20 @@ def test_a_colleagues_claimed_task_offers_only_what_will_be_accepted(browsers) -
     # The holder: complete and pause, no 催办 (staff chase nobody).
     page = open_browser("cs1").get(f"/tasks/{ack['id']}").text
     assert "提交完成" in page and "暂停计时" in page and REMIND not in page
+
+
+def test_the_paused_state_and_the_reminder_read_in_english(browsers) -> None:  # type: ignore[no-untyped-def]
+    api, open_browser = browsers
+    _, task = survey_case(api)
+    clock.set_global_time(at("2026-11-27T17:00"))
+    assert (
+        api.post(f"/tasks/{task['id']}/pause", "eng1", json={"reason": "waiting_parts"}).status_code
+        == 200
+    )
+    assert api.post(f"/tasks/{task['id']}/remind", "gm", json={"text": "ASAP"}).status_code == 201
+    eng = open_browser("eng1")
+    eng.post("/language", {"language": "en", "back": "/inbox"})
+    page = eng.get(f"/tasks/{task['id']}").text
+    assert "Paused (Waiting for parts, since 27 Nov 2026 17:00)" in page
+    assert "Resume the clock" in page and "(paused)" in page
+    assert "gm is chasing task" in eng.get("/notifications").text
