@@ -25,12 +25,13 @@ from api.routes import (
     notifications,
     processes,
     reports,
+    task_sla,
     tasks,
 )
 from api.schemas.errors import BpmnProblemRead, ElementProblem, ErrorResponse, FieldError
 from api.schemas.ops import Health
 from api.web import audit as audit_pages
-from api.web import case, inbox, kit, signin, task
+from api.web import case, inbox, kit, signin, task, task_sla_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
 from crm.web import customer, start
@@ -38,7 +39,17 @@ from engine.errors import FlowdeskError, InvalidBpmn, InvalidData, ProcessError
 
 log = logging.getLogger("flowdesk.api")
 
-PAGE_FAMILIES = (signin, inbox, task, case, start, customer, notification_pages, audit_pages)
+PAGE_FAMILIES = (
+    signin,
+    inbox,
+    task,
+    task_sla_pages,
+    case,
+    start,
+    customer,
+    notification_pages,
+    audit_pages,
+)
 
 
 def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
@@ -130,6 +141,7 @@ def create_app() -> FastAPI:
         processes,
         instances,
         tasks,
+        task_sla,
         crm_routes,
         audit,
         notifications,

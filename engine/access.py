@@ -9,6 +9,7 @@ from __future__ import annotations
 from engine.errors import NotPermitted
 from engine.identity import Actor
 from engine.models import Task
+from engine.sla.ladder import rungs_of
 
 # Roles that read every instance and task (they supervise, audit or design).
 READ_ALL_ROLES = ("supervisor", "executive", "auditor", "admin", "designer")
@@ -134,6 +135,62 @@ def require_assign(actor: Actor, task: Task) -> None:
     """Supervisors of the task's department, executives and admins reassign."""
     if not can_assign(actor, task):
         raise NotPermitted(key="error_assign_supervisors_only")
+
+
+def can_pause(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor pauses and resumes the task's SLA clock: whoever may complete
+    it (a worker of its department while nobody else holds it), and its department's
+    supervisors even when someone holds it."""
+    return can_work_task(actor, task) and (
+        task.assignee in (None, actor.username) or supervises_task(actor, task)
+    )
+
+
+def require_pause(actor: Actor, task: Task) -> None:
+    """Those who work a task pause its clock (403 for anyone else); a colleague's claimed
+    task is the colleague's to pause (the caller says 409, as completing would)."""
+    require_work_task(actor, task)
+
+
+def supervising_departments(task: Task) -> set[str]:
+    """Return the departments whose supervisors watch the task: its own, and those its
+    escalation ladder climbs to (customer service, for complaints)."""
+    watching = {task.department}
+    for rung in rungs_of(task):
+        if rung.recipients.startswith("supervisors:"):
+            watching.add(rung.recipients.split(":", 1)[1])
+    return watching
+
+
+def can_remind(actor: Actor, task: Task, *, escalated_to_actor: bool = False) -> bool:
+    """Tell whether the actor chases (催办) the task: executives, the supervisors of its
+    department or of the department supervising its ladder, and whoever it escalated to."""
+    if not can_write(actor):
+        return False
+    if actor.has("executive") or escalated_to_actor:
+        return True
+    return actor.has("supervisor") and actor.department in supervising_departments(task)
+
+
+def require_remind(actor: Actor, task: Task, *, escalated_to_actor: bool = False) -> None:
+    """Only those watching a task over its owners chase it."""
+    if not can_remind(actor, task, escalated_to_actor=escalated_to_actor):
+        raise NotPermitted(key="error_remind_not_allowed")
+
+
+def can_complete(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor completes the open task now: theirs to work, and held by
+    nobody else (completing a colleague's claimed task is refused)."""
+    return (
+        task.state == "open"
+        and can_work_task(actor, task)
+        and task.assignee in (None, actor.username)
+    )
+
+
+def can_claim(actor: Actor, task: Task) -> bool:
+    """Tell whether the actor claims the task now (open, unclaimed, theirs to work)."""
+    return task.state == "open" and task.assignee is None and can_work_task(actor, task)
 
 
 def require_comment(actor: Actor, task: Task, *, escalated_to_actor: bool = False) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access, clock
+from engine import calendar as cal_mod
 from engine.identity import Actor
 from engine.models import Department, Task
 
@@ -24,6 +25,8 @@ def _empty() -> dict[str, Any]:
         "escalated": 0,
         "open": 0,
         "hours": [],
+        "paused_seconds": 0,
+        "paused_now": 0,
     }
 
 
@@ -36,7 +39,9 @@ def sla_report(
     process_key: str | None = None,
 ) -> dict[str, Any]:
     """Return per department, over the tasks created in [since, until): tasks done, the
-    share done on time, breached, escalated, open and the median working hours to done."""
+    share done on time, breached, escalated, open, the median working hours to done (paused
+    time left out) and the working hours the SLA clock was paused (pauses running now
+    counted up to now)."""
     access.require_report_reader(actor)
     conditions = [Task.state != "cancelled"]
     if since is not None:
@@ -54,11 +59,34 @@ def sla_report(
             Task.sla_status,
             Task.escalation_level,
             Task.working_seconds,
+            Task.paused_seconds,
+            Task.paused_at,
+            Task.sla_calendar,
         ).where(*conditions)
     )
+    now = clock.now()
     stats: dict[str, dict[str, Any]] = defaultdict(_empty)
-    for department, state, due_at, completed_at, status, level, seconds in rows:
+    for (
+        department,
+        state,
+        due_at,
+        completed_at,
+        status,
+        level,
+        seconds,
+        paused_seconds,
+        paused_at,
+        calendar,
+    ) in rows:
         s = stats[department]
+        s["paused_seconds"] += paused_seconds or 0
+        if paused_at is not None and state == "open":  # the pause running now, so far
+            s["paused_now"] += 1
+            s["paused_seconds"] += int(
+                cal_mod.get_calendar(calendar or cal_mod.STANDARD)
+                .between(paused_at, now)
+                .total_seconds()
+            )
         if state == "completed":
             s["done"] += 1
             if due_at is not None and completed_at is not None:
@@ -88,6 +116,8 @@ def sla_report(
                 "median_working_hours": round(statistics.median(s["hours"]), 2)
                 if s["hours"]
                 else None,
+                "paused_hours": round(s["paused_seconds"] / 3600, 2),
+                "paused_now": s["paused_now"],
             }
         )
     return {

@@ -42,7 +42,8 @@ from engine.errors import (
 from engine.hooks import run_step_hooks
 from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
-from engine.sla.planning import department_calendar, first_sla_step, plan_task, task_calendar
+from engine.sla import pauses
+from engine.sla.planning import department_calendar, first_sla_step, plan_task
 from forms.registry import validate_submission
 
 clock.install_spiff_clock()
@@ -475,10 +476,10 @@ def complete_task(
     task.completed_at = now
     task.completed_by = actor.username
     task.next_sla_at = None  # completing stops the clock and the escalation
+    if task.paused_at is not None:  # completing a paused task ends its pause, as resuming
+        step.events.append(pauses.end_pause(task, now=now, actor=actor, on_completion=True))
     if task.due_at is not None:
-        task.working_seconds = int(
-            task_calendar(task).between(task.created_at, now).total_seconds()
-        )
+        task.working_seconds = pauses.working_seconds_taken(task, now)
     task.assignee = task.assignee or actor.username
     step.open_tasks.pop(task.id, None)
     step.events.append(

@@ -185,6 +185,9 @@ _EVENT_TYPES: Catalogue = {
     "ev_calendar_loaded": ("导入节假日安排", "Calendar loaded"),
     "ev_department_calendar_changed": ("部门日历变更", "Department calendar changed"),
     "ev_history_exported": ("导出审计日志", "History exported"),
+    "ev_sla_paused": ("暂停计时", "SLA clock paused"),
+    "ev_sla_resumed": ("恢复计时", "SLA clock resumed"),
+    "ev_task_reminded": ("催办", "Task chased"),
 }
 
 # One line of the case page's history per event type (`case_event_<type>`).
@@ -363,6 +366,55 @@ _ERRORS: Catalogue = {
 }
 
 
+# Pausing the SLA clock while the case waits, and chasing a task (催办).
+_PAUSES_AND_REMINDERS: Catalogue = {
+    "pause_clock": ("暂停计时", "Pause the clock"),
+    "resume_clock": ("恢复计时", "Resume the clock"),
+    "pause_reason": ("暂停原因", "Reason"),
+    "pause_note": ("说明（选填）", "Note (optional)"),
+    "paused": ("已暂停", "Paused"),
+    "paused_since": ("已暂停（{reason}，自 {since}）", "Paused ({reason}, since {since})"),
+    "paused_time_left": ("{span}（已暂停）", "{span} (paused)"),
+    "paused_hint": (
+        "暂停期间不计时、不预警、不升级；恢复后截止时间顺延暂停的工作时间。",
+        "While paused the task is not timed, warned or escalated; resuming moves its due "
+        "time later by the working time it was paused.",
+    ),
+    "pause_reason_waiting_customer": ("等待客户", "Waiting for the customer"),
+    "pause_reason_waiting_access": ("等待入户/进场", "Waiting for access to the unit"),
+    "pause_reason_waiting_parts": ("等待材料/配件", "Waiting for parts"),
+    "pause_reason_other": ("其他原因", "Other"),
+    "paused_ok": ("已暂停计时：{name}", "Clock paused: {name}"),
+    "resumed_ok": ("已恢复计时：{name}", "Clock resumed: {name}"),
+    "remind": ("催办", "Chase"),
+    "remind_text": ("催办内容", "Message"),
+    "remind_hint": (
+        "将通知处理人（未认领时通知该部门）",
+        "The assignee is told (the department, while nobody holds the task)",
+    ),
+    "reminded_ok": ("已催办：{name}", "Chased: {name}"),
+    "paused_hours": ("暂停时长（工作小时）", "Paused (working hours)"),
+    "case_event_sla_paused": (
+        "暂停了 {name} 的计时（{reason}）",
+        "paused the clock of {name} ({reason})",
+    ),
+    "case_event_sla_resumed": ("恢复了 {name} 的计时", "resumed the clock of {name}"),
+    "case_event_task_reminded": ("催办 {name}：{text}", "chased {name}: {text}"),
+    "notification_task_reminded": (
+        "{sender_name} 催办任务「{name}」（案件 {case}）：{text}",
+        "{sender_name} is chasing task '{name}' (case {case}): {text}",
+    ),
+    "error_task_already_paused": ("该任务已暂停计时", "the task's clock is already paused"),
+    "error_task_not_paused": ("该任务没有暂停计时", "the task's clock is not paused"),
+    "error_remind_not_allowed": (
+        "只有该任务所在部门的主管、监督部门的主管、高管和升级到的人可以催办",
+        "only supervisors of the task's department or of its supervising department, "
+        "executives and those it escalated to may chase a task",
+    ),
+    "problem_reminder_empty": ("请填写催办内容", "the reminder is empty"),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -382,6 +434,7 @@ TEXTS: Catalogue = _merged(
     _NOTIFICATIONS,
     _FORM_PROBLEMS,
     _ERRORS,
+    _PAUSES_AND_REMINDERS,
 )
 
 

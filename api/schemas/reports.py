@@ -18,7 +18,13 @@ class SlaDepartmentRow(BaseModel):
     breached: int
     escalated: int
     open: int
-    median_working_hours: float | None = Field(description="from creation to done")
+    median_working_hours: float | None = Field(
+        description="from creation to done, the paused time left out"
+    )
+    paused_hours: float = Field(
+        description="working hours the SLA clock of the department's tasks was paused"
+    )
+    paused_now: int = Field(description="open tasks whose clock is paused now")
 
 
 class SlaReport(BaseModel):

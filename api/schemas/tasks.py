@@ -15,6 +15,7 @@ from engine.sla.planning import breached_for
 
 TaskState = Literal["open", "completed", "cancelled"]
 SlaStatus = Literal["on_track", "at_risk", "breached"]
+PauseReason = Literal["waiting_customer", "waiting_access", "waiting_parts", "other"]
 
 
 class TaskRead(BaseModel):
@@ -41,6 +42,11 @@ class TaskRead(BaseModel):
     breached_working_hours: float | None = Field(
         description="working hours past the due time (until completed); null unless breached"
     )
+    paused: bool = Field(description="the SLA clock is paused (CONTRACT.md)")
+    paused_reason: PauseReason | None = Field(description="why it is paused; null unless paused")
+    paused_at: Instant | None = Field(description="since when it is paused")
+    paused_note: str | None = Field(description="the note given when pausing")
+    paused_seconds: int = Field(description="working seconds of the pauses already ended")
 
     @classmethod
     def from_task(cls, task: Task, **more: Any) -> Self:
@@ -64,6 +70,11 @@ class TaskRead(BaseModel):
             warn_at=task.warn_at,
             escalated_at=task.escalated_at,
             breached_working_hours=_breached_hours(task),
+            paused=task.paused_at is not None,
+            paused_reason=cast(PauseReason | None, task.paused_reason),
+            paused_at=task.paused_at,
+            paused_note=task.paused_note,
+            paused_seconds=task.paused_seconds or 0,
             **more,
         )
 
@@ -72,7 +83,7 @@ def _breached_hours(task: Task) -> float | None:
     """Working hours a breached task has been (or was, until completed) over its due time."""
     if task.sla_status != "breached":
         return None
-    over = breached_for(task, clock.now())
+    over = breached_for(task, task.paused_at or clock.now())  # a paused clock stands still
     return round(over.total_seconds() / 3600, 2) if over is not None else None
 
 
@@ -149,3 +160,30 @@ class CommentCreate(BaseModel):
     """Body of POST /tasks/{id}/comments."""
 
     text: str
+
+
+class PauseTask(BaseModel):
+    """Body of POST /tasks/{id}/pause."""
+
+    reason: str | None = Field(
+        None, description="waiting_customer, waiting_access, waiting_parts or other"
+    )
+    note: str | None = Field(None, description="optional, for every reason")
+
+
+class RemindTask(BaseModel):
+    """Body of POST /tasks/{id}/remind (催办)."""
+
+    text: str
+
+
+class ReminderSent(BaseModel):
+    """A reminder sent to the task's assignee, or to its department while unclaimed."""
+
+    task_id: str
+    text: str
+    sender: str = Field(description="username of the sender")
+    recipient: str | None = Field(description="the assignee told; null: the department")
+    to_department: str | None = Field(description="the department told, while unclaimed")
+    created_at: Instant
+    task: TaskRead

@@ -81,6 +81,7 @@ def _history_line(
             text=data.get("text", ""),
             level=data.get("level"),
             recipient_group=data.get("recipient_group"),
+            reason=page.t(f"pause_reason_{data['reason']}") if data.get("reason") else "",
         )
     return {
         "at": texts.local_time(event.at, calendar.timezone(), page.language),

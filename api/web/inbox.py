@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.web.kit import Page, SignedInPage, has_form, page_router, render
 from api.web.task_rows import task_row
-from engine import access, queries
+from engine import access, queries, reminders
 from engine.definitions import latest_versions, user_task_labels
 
 router = page_router()
@@ -101,6 +101,7 @@ def inbox(
     )
     cases = queries.instances_by_id(page.session, {t.instance_id for t in rows})
     facts = queries.case_facts_of(page.session, cases)
+    escalated = reminders.escalated_to_actor(page.session, page.actor, [t.id for t in rows])
     query = {"tab": tab, "process": process, "element": element, "sla": sla}
     query |= {"project": project, "q": q}
     return render(
@@ -109,7 +110,16 @@ def inbox(
         tab=tab,
         tabs=tabs,
         counts=counts,
-        rows=[task_row(page, t, cases.get(t.instance_id), facts.get(t.instance_id)) for t in rows],
+        rows=[
+            task_row(
+                page,
+                t,
+                cases.get(t.instance_id),
+                facts.get(t.instance_id),
+                escalated_to_actor=t.id in escalated,
+            )
+            for t in rows
+        ],
         total=total,
         page_no=page_no,
         pages=max(1, -(-total // PAGE_SIZE)),

@@ -22,7 +22,7 @@ from api.web.kit import (
     task_form,
     user_choices,
 )
-from api.web.task_rows import breached_hours, task_row
+from api.web.task_rows import breached_hours, sla_actions, task_row
 from engine import access, identity, queries, runtime
 from engine.models import Task
 
@@ -63,8 +63,10 @@ def _task_page(page: Page, task: Task, refusal: Refusal | None = None) -> HTMLRe
         choices=user_choices(page, form),
         breached_hours=breached_hours(task),
         can_work=access.can_work_task(page.actor, task),
+        can_complete=access.can_complete(page.actor, task),
         can_unclaim=access.can_unclaim(page.actor, task),
         can_assign=access.can_assign(page.actor, task),
+        sla=sla_actions(page, task),
     )
 
 
