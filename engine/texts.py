@@ -362,6 +362,42 @@ _ERRORS: Catalogue = {
     "problem_comment_too_long": ("最多 10000 个字符", "at most 10000 characters"),
 }
 
+# The case page's diagram (api/templates/_case_diagram.html) and the task page's
+# comments and draft.
+_DIAGRAM_AND_COMMENTS: Catalogue = {
+    "diagram_legend": ("图例", "Legend"),
+    "diagram_passed": (
+        "已经过（任务、判断、自动步骤、事件）",
+        "Passed (tasks, decisions, automatic steps, events)",
+    ),
+    "diagram_flow_taken": ("已走过的路线", "Path taken"),
+    "diagram_open": ("正在处理", "Open"),
+    "diagram_breached": ("已超时", "Breached"),
+    "diagram_not_passed": ("尚未经过", "Not reached"),
+    "diagram_zoom": ("缩放流程图", "Zoom the diagram"),
+    "diagram_zoom_in": ("放大", "Zoom in"),
+    "diagram_zoom_in_hint": (
+        "放大流程图（也可按住 Ctrl 滚动鼠标滚轮）",
+        "Zoom in (or Ctrl + wheel)",
+    ),
+    "diagram_zoom_out": ("缩小", "Zoom out"),
+    "diagram_zoom_out_hint": (
+        "缩小流程图（也可按住 Ctrl 滚动鼠标滚轮）",
+        "Zoom out (or Ctrl + wheel)",
+    ),
+    "diagram_fit": ("显示全图", "Fit to window"),
+    "diagram_fit_hint": ("缩放到整张流程图都能看到", "Show the whole diagram"),
+    "diagram_current": ("回到当前步骤", "Current step"),
+    "diagram_current_hint": (
+        "以易读的大小显示案件当前所在的步骤",
+        "Show where the case stands, at a readable size",
+    ),
+    "diagram_how_to_move": (
+        "按住鼠标拖动可移动流程图，滚轮上下移动",
+        "Drag to move the diagram, wheel to scroll",
+    ),
+}
+
 
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
@@ -382,6 +418,7 @@ TEXTS: Catalogue = _merged(
     _NOTIFICATIONS,
     _FORM_PROBLEMS,
     _ERRORS,
+    _DIAGRAM_AND_COMMENTS,
 )
 
 
