@@ -174,6 +174,7 @@ _EVENT_TYPES: Catalogue = {
     "ev_task_completed": ("完成任务", "Task completed"),
     "ev_task_cancelled": ("任务取消", "Task cancelled"),
     "ev_task_commented": ("备注", "Comment"),
+    "ev_task_draft_saved": ("保存草稿", "Draft saved"),
     "ev_timer_fired": ("定时器触发", "Timer fired"),
     "ev_sla_warning": ("超时预警", "SLA warning"),
     "ev_sla_breached": ("已超时", "SLA breached"),
@@ -396,6 +397,23 @@ _DIAGRAM_AND_COMMENTS: Catalogue = {
         "按住鼠标拖动可移动流程图，滚轮上下移动",
         "Drag to move the diagram, wheel to scroll",
     ),
+    "case_event_task_draft_saved": ("保存了 {name} 的草稿", "saved a draft of {name}"),
+    "save_draft": ("保存草稿", "Save draft"),
+    "draft_saved": (
+        "草稿已保存，填写的内容会一直保留到提交完成",
+        "Draft saved: what you typed stays until you complete the task",
+    ),
+    "draft_of": ("草稿：{who} 保存于 {at}", "Draft saved by {who} at {at}"),
+    "comment_added": (
+        "备注已添加，表单中填写的内容已保留",
+        "Comment added; what you typed in the form is kept",
+    ),
+    "comment_keeps_form": (
+        "添加备注不会清除上面表单中已填写的内容",
+        "Adding a comment keeps what you typed in the form above",
+    ),
+    "problem_draft_not_text": ("只能填写文字", "must be text"),
+    "problem_draft_too_long": ("草稿最多 {n} 个字符", "a draft holds at most {n} characters"),
 }
 
 

@@ -82,3 +82,50 @@ def test_the_case_diagram_reads_zooms_and_marks_the_way_taken(server, browser) -
         assert "fd-done" not in classes(element_id), element_id
     assert cs.locator(".fd-open").count() == 0
     shot(cs, "13-case-diagram-zh")
+
+
+def test_a_comment_and_a_draft_keep_what_was_typed(server, browser) -> None:  # type: ignore[no-untyped-def]
+    base, _ = server
+    case = Case(Api(), "cs1", "complaint_handling", complaint("quality"))
+    case.do("acknowledge_complaint", "cs1", {"contacted": True})
+    survey = case.task("site_survey")
+    eng = sign_in(browser, base, "eng1")
+    eng.goto(f"{base}/tasks/{survey['id']}")
+    eng.get_by_label("勘查结果").fill("主卧顶板渗水，需更换防水层")
+    eng.get_by_label("工程部").check()
+    eng.get_by_label("物业部").check()
+    eng.get_by_label("备注", exact=True).fill("已约业主明早九点上门")
+    eng.get_by_role("button", name="添加备注").click()
+    eng.wait_for_url("**said=comment**")
+
+    def kept() -> bool:
+        return (
+            eng.get_by_label("勘查结果").input_value() == "主卧顶板渗水，需更换防水层"
+            and eng.get_by_label("工程部").is_checked()
+            and eng.get_by_label("物业部").is_checked()
+            and not eng.get_by_label("销售部").is_checked()
+        )
+
+    assert kept()
+    comments = eng.locator("ul.comments").inner_text()
+    assert "eng1" in comments and "已约业主明早九点上门" in comments
+    assert eng.locator(".field.invalid").count() == 0
+    assert eng.get_by_label("备注", exact=True).input_value() == ""
+    shot(eng, "13-comment-keeps-form-zh")
+
+    # A draft with an unsent comment stays across a reload and a later visit.
+    eng.get_by_label("勘查结果").fill("主卧顶板渗水，需更换防水层；楼上卫生间地漏松动")
+    eng.get_by_label("备注", exact=True).fill("等物业确认楼上是否有人")
+    eng.get_by_role("button", name="保存草稿").click()
+    eng.wait_for_url("**said=draft**")
+    assert "草稿已保存" in eng.content()
+    eng.goto(f"{base}/inbox")
+    eng.goto(f"{base}/tasks/{survey['id']}")
+    assert eng.get_by_label("勘查结果").input_value().endswith("楼上卫生间地漏松动")
+    assert eng.get_by_label("物业部").is_checked()
+    assert eng.get_by_label("备注", exact=True).input_value() == "等物业确认楼上是否有人"
+
+    # Completing from there sends the kept values.
+    eng.get_by_role("button", name="提交完成").click()
+    eng.wait_for_url("**/inbox?done=**")
+    assert sorted(t["department"] for t in case.open()) == ["engineering", "property"]
