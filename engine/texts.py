@@ -394,8 +394,8 @@ _DIAGRAM_AND_COMMENTS: Catalogue = {
         "Show where the case stands, at a readable size",
     ),
     "diagram_how_to_move": (
-        "按住鼠标拖动可移动流程图，滚轮上下移动",
-        "Drag to move the diagram, wheel to scroll",
+        "拖动或滚动鼠标滚轮可移动流程图，按住 Ctrl 滚动滚轮可缩放",
+        "Drag or use the wheel to move the diagram, Ctrl + wheel to zoom",
     ),
     "case_event_task_draft_saved": ("保存了 {name} 的草稿", "saved a draft of {name}"),
     "save_draft": ("保存草稿", "Save draft"),
