@@ -121,7 +121,10 @@ def test_a_comment_keeps_what_was_typed_in_the_form(survey) -> None:  # type: ig
     assert done.status_code == 303 and done.headers["location"].startswith("/inbox?done=")
     assert sorted(t["department"] for t in case.open()) == ["engineering", "property"]
     comments = api.get(f"/tasks/{task_id}/comments", "eng1").json()["items"]
-    assert [c["text"] for c in comments] == ["已约业主明早九点上门", "防水层材料已订"]
+    assert [(c["author"], c["author_name"], c["text"]) for c in comments] == [
+        ("wang", "王工", "已约业主明早九点上门"),
+        ("wang", "王工", "防水层材料已订"),
+    ]
 
 
 def test_a_draft_is_kept_until_the_task_is_completed(survey) -> None:  # type: ignore[no-untyped-def]
