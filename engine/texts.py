@@ -174,6 +174,7 @@ _EVENT_TYPES: Catalogue = {
     "ev_task_completed": ("完成任务", "Task completed"),
     "ev_task_cancelled": ("任务取消", "Task cancelled"),
     "ev_task_commented": ("备注", "Comment"),
+    "ev_task_draft_saved": ("保存草稿", "Draft saved"),
     "ev_timer_fired": ("定时器触发", "Timer fired"),
     "ev_sla_warning": ("超时预警", "SLA warning"),
     "ev_sla_breached": ("已超时", "SLA breached"),
@@ -365,6 +366,59 @@ _ERRORS: Catalogue = {
     "problem_comment_too_long": ("最多 10000 个字符", "at most 10000 characters"),
 }
 
+# The case page's diagram (api/templates/_case_diagram.html) and the task page's
+# comments and draft.
+_DIAGRAM_AND_COMMENTS: Catalogue = {
+    "diagram_legend": ("图例", "Legend"),
+    "diagram_passed": (
+        "已经过（任务、判断、自动步骤、事件）",
+        "Passed (tasks, decisions, automatic steps, events)",
+    ),
+    "diagram_flow_taken": ("已走过的路线", "Path taken"),
+    "diagram_open": ("正在处理", "Open"),
+    "diagram_breached": ("已超时", "Breached"),
+    "diagram_not_passed": ("尚未经过", "Not reached"),
+    "diagram_zoom": ("缩放流程图", "Zoom the diagram"),
+    "diagram_zoom_in": ("放大", "Zoom in"),
+    "diagram_zoom_in_hint": (
+        "放大流程图（也可按住 Ctrl 滚动鼠标滚轮）",
+        "Zoom in (or Ctrl + wheel)",
+    ),
+    "diagram_zoom_out": ("缩小", "Zoom out"),
+    "diagram_zoom_out_hint": (
+        "缩小流程图（也可按住 Ctrl 滚动鼠标滚轮）",
+        "Zoom out (or Ctrl + wheel)",
+    ),
+    "diagram_fit": ("显示全图", "Fit to window"),
+    "diagram_fit_hint": ("缩放到整张流程图都能看到", "Show the whole diagram"),
+    "diagram_current": ("回到当前步骤", "Current step"),
+    "diagram_current_hint": (
+        "以易读的大小显示案件当前所在的步骤",
+        "Show where the case stands, at a readable size",
+    ),
+    "diagram_how_to_move": (
+        "拖动或滚动鼠标滚轮可移动流程图，按住 Ctrl 滚动滚轮可缩放",
+        "Drag or use the wheel to move the diagram, Ctrl + wheel to zoom",
+    ),
+    "case_event_task_draft_saved": ("保存了 {name} 的草稿", "saved a draft of {name}"),
+    "save_draft": ("保存草稿", "Save draft"),
+    "draft_saved": (
+        "草稿已保存，填写的内容会一直保留到提交完成",
+        "Draft saved: what you typed stays until you complete the task",
+    ),
+    "draft_of": ("草稿：{who} 保存于 {at}", "Draft saved by {who} at {at}"),
+    "comment_added": (
+        "备注已添加，表单中填写的内容已保留",
+        "Comment added; what you typed in the form is kept",
+    ),
+    "comment_keeps_form": (
+        "添加备注不会清除上面表单中已填写的内容",
+        "Adding a comment keeps what you typed in the form above",
+    ),
+    "problem_draft_not_text": ("只能填写文字", "must be text"),
+    "problem_draft_too_long": ("草稿最多 {n} 个字符", "a draft holds at most {n} characters"),
+}
+
 
 # Pausing the SLA clock while the case waits, and chasing a task (催办).
 _PAUSES_AND_REMINDERS: Catalogue = {
@@ -435,6 +489,7 @@ TEXTS: Catalogue = _merged(
     _FORM_PROBLEMS,
     _ERRORS,
     _PAUSES_AND_REMINDERS,
+    _DIAGRAM_AND_COMMENTS,
 )
 
 

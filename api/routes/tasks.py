@@ -22,7 +22,7 @@ from api.schemas.tasks import (
     TaskPage,
     TaskRead,
 )
-from engine import queries, runtime
+from engine import identity, queries, runtime
 from engine.db import unit_of_work
 from engine.definitions import version_form
 from engine.models import Instance
@@ -144,8 +144,15 @@ def list_comments(task_id: str, actor: CurrentActor) -> CommentPage:
     """Return a task's comments, oldest first."""
     with unit_of_work(write=False) as session:
         queries.get_task(session, task_id=task_id, actor=actor)
+        names = identity.display_names(session)
         items = [
-            CommentRead(id=c.id, author=c.author, text=c.text, created_at=c.created_at)
+            CommentRead(
+                id=c.id,
+                author=c.author,
+                author_name=names.get(c.author, c.author),
+                text=c.text,
+                created_at=c.created_at,
+            )
             for c in queries.task_comments(session, task_id)
         ]
         return CommentPage(items=items, total=len(items))

@@ -121,6 +121,7 @@ class CommentRead(BaseModel):
 
     id: int
     author: str
+    author_name: str = Field(description="the author's display name")
     text: str
     created_at: Instant
 

@@ -11,13 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 from api.web.kit import Page, SignedInPage, case_data, page_router, render
 from api.web.task_rows import task_row, working_time_taken
 from engine import calendar, queries, texts
+from engine.case_path import case_path
 from engine.definitions import version_content
 from engine.models import HistoryEvent, Instance, Task
 
 router = page_router()
-
-# Events that mark their element as done in the diagram.
-DONE_EVENTS = ("task_completed", "instance_started", "timer_fired")
 
 
 def _readable_case(instance_id: str, page: SignedInPage) -> Instance:
@@ -37,11 +35,16 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         t.element_id: page.element_name(instance.version_id, t.element_id, t.name) for t in tasks
     }
     open_tasks = [t for t in tasks if t.state == "open"]
+    path = case_path(page.session, instance)
     diagram = {
         "xml": version_content(page.session, instance.version_id),
-        "done": sorted({e.element_id for e in events if e.element_id and e.type in DONE_EVENTS}),
+        # every element and sequence flow the case went through, not only user tasks
+        "done": path.passed,
+        "flows": path.flows,
         "open": sorted({t.element_id for t in open_tasks}),
         "breached": sorted({t.element_id for t in open_tasks if t.sla_status == "breached"}),
+        # where the diagram opens: the open task, else where the case went last
+        "focus": open_tasks[0].element_id if open_tasks else path.current,
     }
     return render(
         page,

@@ -149,7 +149,7 @@ def test_reassign_escalated_tab_language_and_case_page(browsers) -> None:  # typ
     page = sup.get(f"/cases/{case.id}")
     assert page.status_code == 200
     assert "acknowledge_complaint" in page.text  # marked in the diagram data
-    assert "/static/vendor/bpmn-js/bpmn-viewer.production.min.js" in page.text
+    assert "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in page.text
 
 
 def test_start_pages_and_auditors(browsers) -> None:  # type: ignore[no-untyped-def]
