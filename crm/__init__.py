@@ -1,8 +1,9 @@
 """The real-estate vertical: customers, leads, complaints, units, the funnel, the demo.
 
 It runs on the platform (`engine/`), which never imports it, and plugs into the
-platform's seams: its step hook (`engine/hooks.py`) keeps the customer records and
-the case facts of `complaint_handling` and `lead_follow_up` instances. Each
+platform's seams: its step hooks (`engine/hooks.py`) number new complaints and leads
+(`crm/case_numbers.py`) and keep the customer records and the case facts of
+`complaint_handling` and `lead_follow_up` instances. Each
 adapter (the API app, the Celery worker, the command line) calls `install()` once
 at start-up.
 """
@@ -10,6 +11,7 @@ at start-up.
 from __future__ import annotations
 
 from crm import models  # noqa: F401 - the vertical's tables join the shared metadata
+from crm.case_numbers import number_new_case
 from crm.records import record_step
 from crm.texts import TEXTS
 from engine.hooks import register_step_hook
@@ -18,5 +20,6 @@ from engine.texts import add_texts
 
 def install() -> None:
     """Plug the vertical into the platform; calling it again changes nothing."""
+    register_step_hook(number_new_case)
     register_step_hook(record_step)
     add_texts(TEXTS)

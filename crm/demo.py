@@ -87,10 +87,11 @@ def _ago(days: float = 0, hours: float = 0) -> contextlib.AbstractContextManager
     return clock.frozen_at(clock.now() - timedelta(days=days, hours=hours))
 
 
-def _start(actor: Actor, key: str, variables: dict[str, Any], business_key: str) -> str:
+def _start(actor: Actor, key: str, variables: dict[str, Any]) -> str:
+    """Start a sample case; it gets its case number as every case does (crm/case_numbers)."""
     with unit_of_work() as session:
         return runtime.start_instance(
-            session, process_key=key, variables=variables, business_key=business_key, actor=actor
+            session, process_key=key, variables=variables, actor=actor
         ).instance.id
 
 
@@ -134,7 +135,6 @@ def _sample_complaints(actors: dict[str, Actor]) -> None:
                 "severity": "urgent",
                 "description": "卫生间天花板漏水，已滴到地板。",
             },
-            "TS-2026-0001",
         )
     # 2. Registered a week ago, surveyed; engineering and property are late with proposals.
     with _ago(days=7):
@@ -151,7 +151,6 @@ def _sample_complaints(actors: dict[str, Actor]) -> None:
                 "severity": "high",
                 "description": "地下车库照明损坏，夜间无灯。",
             },
-            "TS-2026-0002",
         )
     with _ago(days=7, hours=-1):
         _do(
@@ -184,7 +183,6 @@ def _sample_complaints(actors: dict[str, Actor]) -> None:
                 "severity": "normal",
                 "description": "销售承诺赠送车位未兑现。",
             },
-            "TS-2026-0003",
         )
         _do(actors, third, "acknowledge_complaint", "cs_chen", {"contacted": True})
     with _ago(days=19):
@@ -211,7 +209,6 @@ def _sample_complaints(actors: dict[str, Actor]) -> None:
                 "severity": "normal",
                 "description": "房产证办理进度无人告知。",
             },
-            "TS-2026-0004",
         )
         _do(actors, fourth, "acknowledge_complaint", "cs_wang", {"contacted": True})
     with _ago(hours=20):
@@ -232,7 +229,6 @@ def _sample_leads(actors: dict[str, Actor]) -> None:
             sales,
             "lead_follow_up",
             {"name": "钱伟", "phone": "13500135005", "project": "滨江壹号", "source": "walk_in"},
-            "KH-2026-0001",
         )
     # A prospect whose follow-up was due two days ago.
     with _ago(days=8):
@@ -240,7 +236,6 @@ def _sample_leads(actors: dict[str, Actor]) -> None:
             sales,
             "lead_follow_up",
             {"name": "孙丽", "phone": "13400134006", "project": "云山府", "source": "web"},
-            "KH-2026-0002",
         )
         _do(actors, second, "assign_consultant", "sales_zhou", {"consultant": "sales_zhou"})
     with _ago(days=7):
@@ -257,7 +252,6 @@ def _sample_leads(actors: dict[str, Actor]) -> None:
             sales,
             "lead_follow_up",
             {"name": "周敏", "phone": "13300133007", "project": "滨江壹号", "source": "phone"},
-            "KH-2026-0003",
         )
         _do(actors, third, "assign_consultant", "sales_li", {"consultant": "sales_li"})
     with _ago(days=11):
@@ -280,7 +274,6 @@ def _sample_leads(actors: dict[str, Actor]) -> None:
                 "source": "referral",
                 "referrer_phone": "13700137003",
             },
-            "KH-2026-0004",
         )
         _do(actors, fourth, "assign_consultant", "sales_li", {"consultant": "sales_li"})
     with _ago(days=25):

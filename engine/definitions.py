@@ -29,6 +29,7 @@ from engine.config import get_settings
 from engine.errors import BpmnProblem, InvalidBpmn, NotFound
 from engine.identity import Actor
 from engine.models import ProcessDefinition, ProcessVersion
+from forms.display import variable_specs, variables_section
 from forms.registry import (
     defined_process,
     definition_problems,
@@ -362,6 +363,21 @@ def version_forms(session: Session, version_id: int) -> dict[str, dict[str, Any]
     return forms
 
 
+def version_variables(session: Session, version_id: int) -> dict[str, dict[str, Any]]:
+    """Return what every known variable of a version is (forms/display.py): its forms'
+    fields with the forms file's `variables` catalogue ({} when it has no forms)."""
+    key = (str(session.get_bind().engine.url), version_id)
+    cached = SPEC_CACHE.variables.get(key)
+    if cached is not None:
+        return cached
+    forms_json = session.execute(
+        select(ProcessVersion.forms_json).where(ProcessVersion.id == version_id)
+    ).scalar_one_or_none()
+    specs = variable_specs(version_forms(session, version_id), variables_section(forms_json))
+    SPEC_CACHE.variables[key] = specs
+    return specs
+
+
 def version_form(session: Session, version_id: int, element_id: str) -> dict[str, Any] | None:
     """Return the form of a start event or user task in a version, or None when it has none."""
     return version_forms(session, version_id).get(element_id)
@@ -402,6 +418,7 @@ class _SpecCache:
         # immutable as the specs
         self.labels: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
         self.forms: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+        self.variables: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
 
     def get(
         self, session: Session, version_id: int
@@ -433,6 +450,7 @@ class _SpecCache:
             self._items.clear()
             self.labels.clear()
             self.forms.clear()
+            self.variables.clear()
 
 
 SPEC_CACHE = _SpecCache()

@@ -34,6 +34,7 @@ _PAGES: Catalogue = {
     "notifications": ("通知", "Notifications"),
     "language": ("语言", "Language"),
     "case": ("案件", "Case"),
+    "case_unnumbered": ("未编号（{short}）", "unnumbered ({short})"),
     "customer": ("客户", "Customer"),
     "phone": ("电话", "Phone"),
     "project_unit": ("项目/房号", "Project / unit"),

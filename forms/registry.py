@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from engine import texts
 from engine.errors import FieldProblem, InvalidData
+from forms.display import catalogue_problems, option_label
 
 FORMS_DIR = Path(__file__).resolve().parent
 FIELD_TYPES = (
@@ -81,7 +82,14 @@ def definition_problems(content: bytes, *, process_key: str) -> list[str]:
             problems.append(f"form {element_id}: needs a list of fields")
             continue
         problems += [f"form {element_id}: {p}" for p in _field_problems(fields)]
-    return problems
+    field_names = {
+        f.get("name")
+        for form in definition["forms"].values()
+        if isinstance(form, dict) and isinstance(form.get("fields"), list)
+        for f in form["fields"]
+        if isinstance(f, dict)
+    }
+    return problems + catalogue_problems(definition.get("variables"), field_names)
 
 
 def _field_problems(fields: list[dict[str, Any]]) -> list[str]:
@@ -116,35 +124,6 @@ def forms_by_element(text: str) -> dict[str, dict[str, Any]]:
         element_id: {"element_id": element_id, **form}
         for element_id, form in definition["forms"].items()
     }
-
-
-def describe_variables(
-    forms: Mapping[str, dict[str, Any]], variables: dict[str, Any], language: str
-) -> list[tuple[str, str]]:
-    """Return the case variables as (label, shown value) in the user's language: labels and
-    option labels from the version's forms; variables no form names keep their names."""
-    fields: dict[str, dict[str, Any]] = {}
-    for form in forms.values():
-        for field in form["fields"]:
-            fields.setdefault(field["name"], field)
-    lang = "en" if language.lower().startswith("en") else "zh-CN"
-    shown: list[tuple[str, str]] = []
-    for name, value in variables.items():
-        field = fields.get(name)
-        if field is None:
-            shown.append((name, "" if value is None else str(value)))
-            continue
-        options = {
-            o["value"]: o.get("label", {}).get(lang, o["value"]) for o in field.get("options", [])
-        }
-        if isinstance(value, list):
-            text = "、".join(str(options.get(v, v)) for v in value)
-        elif isinstance(value, bool):
-            text = ("是" if value else "否") if lang == "zh-CN" else ("yes" if value else "no")
-        else:
-            text = "" if value is None else str(options.get(value, value))
-        shown.append((_label(field, language), text))
-    return shown
 
 
 def _label(field: dict[str, Any], language: str) -> str:
@@ -312,7 +291,7 @@ def validate_submission(
                         "required_if",
                         language,
                         field=_label(other, language),
-                        value=condition["equals"],
+                        value=option_label(other, condition["equals"], language),
                     ),
                 )
             )

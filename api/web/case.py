@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.responses import HTMLResponse, Response
 
-from api.web.kit import Page, SignedInPage, case_data, page_router, render
+from api.web.kit import Page, SignedInPage, case_data, case_number, page_router, render
 from api.web.task_rows import task_row, working_time_taken
 from engine import calendar, queries, texts
 from engine.case_path import case_path
@@ -51,6 +51,7 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         "case.html",
         diagram=diagram,
         instance=instance,
+        number=case_number(page, instance.business_key, instance.id),
         events=[_history_line(page, e, tasks, names) for e in events],
         customer_id=facts.customer_ref if facts else None,
         open_tasks=[task_row(page, t, instance, facts) for t in open_tasks],

@@ -38,7 +38,7 @@ from engine.definitions import (
     get_version,
     start_event_id,
     version_form,
-    version_forms,
+    version_variables,
 )
 from engine.departments import department_names
 from engine.errors import (
@@ -50,7 +50,8 @@ from engine.errors import (
     ProcessError,
 )
 from engine.identity import Actor, actor_for
-from forms.registry import describe_variables, values_from_form_text
+from forms.display import Names, ShownVariable, describe_variables
+from forms.registry import values_from_form_text
 
 if TYPE_CHECKING:
     from engine.models import Instance, Task
@@ -118,6 +119,11 @@ class Page(Visitor):
     def department_name(self, code: str) -> str:
         """Return a department's name in the page's language (its code when unknown)."""
         return self.departments.get(code, code)
+
+    @property
+    def names(self) -> Names:
+        """Return the names values are shown with (departments, people)."""
+        return Names(departments=self.departments, people=self.people)
 
 
 def _page_language(request: Request, actor: Actor, stored: str) -> str:
@@ -291,10 +297,19 @@ def has_form(page: Page, version_id: int, element_id: str) -> bool:
     return version_form(page.session, version_id, element_id) is not None
 
 
-def case_data(page: Page, instance: Instance) -> list[tuple[str, str]]:
-    """Return a case's variables as (label, value) in the page's language."""
-    forms = version_forms(page.session, instance.version_id)
-    return describe_variables(forms, instance.variables or {}, page.language)
+def case_number(page: Visitor, business_key: str | None, instance_id: str) -> str:
+    """Return how pages name a case: its case number (crm/case_numbers.py numbers every
+    complaint and lead), or 未编号 with the start of its id for a case that has none."""
+    return business_key or page.t("case_unnumbered", short=instance_id[:8])
+
+
+def case_data(page: Page, instance: Instance) -> list[ShownVariable]:
+    """Return a case's variables as people read them (forms/display.py), in the page's
+    language; a version deployed without forms shows its variables by name."""
+    specs = version_variables(page.session, instance.version_id)
+    return describe_variables(
+        specs, instance.variables or {}, page.language, page.names, show_unknown=not specs
+    )
 
 
 def user_choices(page: Page, form: dict[str, Any] | None) -> dict[str, list[tuple[str, str]]]:

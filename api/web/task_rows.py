@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from api.web.kit import Page
+from api.web.kit import Page, case_number
 from engine import access, calendar, clock, reminders, texts
 from engine.privacy import mask_phone
 from engine.sla import pauses
@@ -50,7 +50,9 @@ def task_row(
         "name": name,
         "assignee": page.people.get(task.assignee, task.assignee) if task.assignee else None,
         "customer_id": facts.customer_ref if facts else None,
-        "business_key": (instance.business_key if instance else None) or task.instance_id[:8],
+        "business_key": case_number(
+            page, instance.business_key if instance else None, task.instance_id
+        ),
         "customer": (facts.customer_name if facts else None) or "",
         "phone": mask_phone(phone) if phone else "",
         "project_unit": " ".join(v for v in (facts.project, facts.unit) if v) if facts else "",

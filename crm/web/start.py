@@ -3,7 +3,6 @@ visitor (a lead), finding an existing customer by phone first."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -22,7 +21,7 @@ from api.web.kit import (
     user_choices,
 )
 from crm.customers import CustomerFilters, search_customers
-from engine import access, calendar, clock, runtime
+from engine import access, runtime
 from engine.errors import NotFound
 
 router = page_router()
@@ -31,8 +30,6 @@ router = page_router()
 START_PAGES = {"complaint_handling": "register_complaint", "lead_follow_up": "register_visitor"}
 # The start variable the customer's name goes in.
 NAME_FIELDS = {"complaint_handling": "customer_name", "lead_follow_up": "name"}
-# A case number people can read out on the phone: TS-20261123-4F2A / KH-…
-CASE_NUMBER_PREFIXES = {"complaint_handling": "TS", "lead_follow_up": "KH"}
 
 
 def _start_page(
@@ -93,15 +90,9 @@ def start_page(page: SignedInPage, process_key: str, phone: str = "") -> Respons
     return _start_page(page, process_key, values=values, lookup=phone, found=found)
 
 
-def _case_number(process_key: str) -> str:
-    prefix = CASE_NUMBER_PREFIXES.get(process_key, "KH")
-    local = clock.now().astimezone(calendar.timezone())
-    return f"{prefix}-{local:%Y%m%d}-{secrets.token_hex(2).upper()}"
-
-
 @router.post("/start/{process_key}")
 def start(process_key: str, page: WriterPage, form: StartForm) -> RedirectResponse:
-    """Register the case and show it."""
+    """Register the case and show it (its case number is given at the start: crm/case_numbers)."""
     if process_key not in START_PAGES:
         raise NotFound(key="error_no_start_page", process=process_key)
     posted = form.values_for(start_form(page, process_key))
@@ -109,7 +100,6 @@ def start(process_key: str, page: WriterPage, form: StartForm) -> RedirectRespon
         page.session,
         process_key=process_key,
         variables={name: value for name, value in posted.items() if value is not None},
-        business_key=_case_number(process_key),
         actor=page.actor,
         language=page.language,
     )
