@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,6 +29,7 @@ from engine import clock, texts
 from engine.audit import PendingEvent, append_events
 from engine.config import get_settings
 from engine.db import bulk_insert, is_sqlite, unit_of_work
+from engine.departments import department_names
 from engine.errors import NotFound
 from engine.identity import SYSTEM, Actor
 from engine.models import EmailOutbox, Notification, NotificationRead, User
@@ -43,8 +45,15 @@ class Recipient:
     language: str = "zh-CN"
 
 
-def render(kind: str, data: dict[str, Any], language: str) -> str:
-    """Return a notification's text in the user's language."""
+def render(
+    kind: str,
+    data: dict[str, Any],
+    language: str,
+    *,
+    departments: Mapping[str, str] | None = None,
+) -> str:
+    """Return a notification's text in the user's language, a department by its name
+    (`departments`: names by code in that language; the code without them)."""
     key = f"notification_{kind}"
     if not texts.has_text(key):
         return kind
@@ -56,7 +65,10 @@ def render(kind: str, data: dict[str, Any], language: str) -> str:
             due = datetime.fromisoformat(due).astimezone(timezone()).strftime("%Y-%m-%d %H:%M")
         except ValueError:
             pass
-    values = _Blank({**data, "due": due})
+    department = data.get("department")
+    if departments and isinstance(department, str):
+        department = departments.get(department, department)
+    values = _Blank({**data, "due": due, "department": department or ""})
     return texts.template(key, language).format_map(values)
 
 
@@ -174,11 +186,14 @@ class NotificationBatch:
             rows,
         ).all()
         mail = []
+        names: dict[str, dict[str, str]] = {}  # department names by language
         for note_id, key, kind, data in inserted:
             for who in self.readers.get(key, []):
                 if not who.email:
                     continue
-                text = render(kind, data, who.language)
+                if who.language not in names:
+                    names[who.language] = department_names(session, who.language)
+                text = render(kind, data, who.language, departments=names[who.language])
                 mail.append(
                     {
                         "notification_id": note_id,

@@ -22,6 +22,8 @@ YES_NO = {"zh-CN": ("是", "否"), "en": ("yes", "no")}
 # Lists of codes read like 工程部、物业部; lists of sentences one after another.
 CODE_SEPARATOR = {"zh-CN": "、", "en": ", "}
 TEXT_SEPARATOR = {"zh-CN": "；", "en": "; "}
+FIELD_SEPARATOR = {"zh-CN": "，", "en": ", "}  # the fields of one record
+COLON = {"zh-CN": "：", "en": ": "}
 CODE_TYPES = ("enum", "multi_enum", "department", "departments", "user", "boolean")
 
 
@@ -183,11 +185,11 @@ def value_text(spec: Mapping[str, Any], value: Any, language: str, names: Names)
     if isinstance(value, dict):
         fields = {f["name"]: f for f in spec.get("fields", []) if isinstance(f, dict)}
         parts = [
-            f"{label_of(fields[k], language)}：{value_text(fields[k], v, language, names)}"
+            label_of(fields[k], language) + COLON[lang] + value_text(fields[k], v, language, names)
             for k, v in value.items()
             if k in fields and not fields[k].get("hidden")
         ]
-        return TEXT_SEPARATOR[lang].join(parts)
+        return FIELD_SEPARATOR[lang].join(parts)
     if kind in ("department", "departments"):
         return str(names.departments.get(str(value), option_label(spec, value, language)))
     if kind == "user":

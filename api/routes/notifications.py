@@ -9,6 +9,7 @@ from api.schemas.errors import error_responses
 from api.schemas.notifications import MarkedRead, NotificationPage, NotificationRead
 from engine import notifications
 from engine.db import unit_of_work
+from engine.departments import department_names
 
 router = APIRouter(tags=["notifications"], responses=error_responses(401))
 
@@ -26,12 +27,15 @@ def list_notifications(
         rows, total, unread_count = notifications.list_notifications(
             session, actor=actor, unread_only=unread, limit=limit, offset=offset
         )
+        departments = department_names(session, language)
         return NotificationPage(
             items=[
                 NotificationRead(
                     id=n.id,
                     kind=n.kind,
-                    text=notifications.render(n.kind, n.data or {}, language),
+                    text=notifications.render(
+                        n.kind, n.data or {}, language, departments=departments
+                    ),
                     task_id=n.task_id,
                     instance_id=n.instance_id,
                     data=n.data,

@@ -14,12 +14,22 @@ from urllib.parse import urlencode
 from fastapi.responses import HTMLResponse, Response
 
 from api.routes.audit import export_response, scheduled_check, verification
-from api.web.kit import AuditorPage, Page, page_router, render
-from engine import calendar, texts
-from engine.definitions import latest_versions
+from api.web.kit import (
+    AuditorPage,
+    Page,
+    case_number,
+    page_router,
+    process_name,
+    recipient_group_text,
+    render,
+)
+from engine import calendar, queries, texts
+from engine.definitions import latest_versions, version_variables
 from engine.history.export import start_export
 from engine.history.search import MAX_PAGE, EventFilters, search_events
 from engine.history.timeline import case_timeline
+from engine.models import Instance
+from forms.display import label_of, value_text
 
 router = page_router()
 
@@ -88,19 +98,48 @@ def _filters(page: Page) -> tuple[EventFilters | None, dict[str, str], str]:
 
 
 def _summary(event: Any, page: Page) -> str:
-    """One line of what an event's data says."""
+    """One line of what an event's data says, in words (the export keeps the data)."""
     data = event.data or {}
     parts = []
-    for key in ("name", "assignee", "text", "reason", "level", "recipient_group", "error"):
-        if data.get(key) not in (None, ""):
-            parts.append(f"{key}={data[key]}")
+    if data.get("assignee"):
+        assignee = page.people.get(data["assignee"], data["assignee"])
+        parts.append(page.t("summary_assignee", assignee=assignee))
+    if data.get("text"):
+        parts.append(page.t("summary_text", text=data["text"]))
+    if data.get("reason"):
+        parts.append(page.t("summary_reason", reason=_reason_text(page, data["reason"])))
+    if data.get("level"):
+        parts.append(page.t("summary_level", level=data["level"]))
+    if data.get("recipient_group"):
+        parts.append(recipient_group_text(page, data["recipient_group"]))
+    if data.get("error"):
+        parts.append(page.t("summary_error", error=data["error"]))
     if data.get("recipients"):
-        parts.append(f"{page.t('recipients')}: {', '.join(data['recipients'])}")
+        names = [page.people.get(r, r) for r in data["recipients"]]
+        parts.append(f"{page.t('recipients')}: {', '.join(names)}")
     if data.get("changes"):
         parts.append(page.t("n_changes", n=len(data["changes"])))
     if event.type == "history_exported":
         parts.append(json.dumps(data.get("filters", {}), ensure_ascii=False))
     return " · ".join(str(p) for p in parts)[:300]
+
+
+def _reason_text(page: Page, reason: Any) -> str:
+    """A reason code in words when the catalogue names it (`reason_<code>`)."""
+    key = f"reason_{reason}"
+    return page.t(key) if isinstance(reason, str) and texts.has_text(key) else str(reason)
+
+
+def _element_text(page: Page, event: Any, instance: Instance | None) -> str:
+    """The element an event happened at by its name (a deployment: the process's)."""
+    if not event.element_id:
+        return ""
+    if instance is None:
+        if event.type == "definition_deployed":
+            return process_name(page, event.element_id)
+        return str((event.data or {}).get("name") or event.element_id)
+    default = (event.data or {}).get("name") or event.element_id
+    return page.element_name(instance.version_id, event.element_id, default)
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -135,21 +174,28 @@ def _search_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     tz = calendar.timezone()
-    rows = [
-        {
-            "seq": e.seq,
-            "at": texts.local_time(e.at, tz, page.language),
-            "actor": e.actor,
-            "type": e.type,
-            "type_label": page.t(f"ev_{e.type}"),
-            "process_key": e.process_key,
-            "instance_id": e.instance_id,
-            "element_id": e.element_id,
-            "department": e.department,
-            "summary": _summary(e, page),
-        }
-        for e in events
-    ]
+    cases = queries.instances_by_id(page.session, {e.instance_id for e in events if e.instance_id})
+    rows = []
+    for e in events:
+        case = cases.get(e.instance_id) if e.instance_id else None
+        rows.append(
+            {
+                "seq": e.seq,
+                "at": texts.local_time(e.at, tz, page.language),
+                "actor": page.people.get(e.actor, e.actor),
+                "type": e.type,
+                "type_label": page.t(f"ev_{e.type}"),
+                "process": process_name(page, e.process_key),
+                "instance_id": e.instance_id,
+                "case": case_number(page, case.business_key if case else None, e.instance_id)
+                if e.instance_id
+                else "",
+                "element": _element_text(page, e, case),
+                "element_id": e.element_id,
+                "department": page.department_name(e.department) if e.department else "",
+                "summary": _summary(e, page),
+            }
+        )
     return render(
         page,
         "audit.html",
@@ -159,7 +205,7 @@ def _search_page(
         types=EVENT_TYPES,
         chosen_types=set(raw.get("type", "").split(",")),
         departments=list(page.departments.items()),
-        processes=processes or [],
+        processes=[(key, process_name(page, key)) for key in processes or []],
         next_url=f"/audit?{urlencode({**raw, 'after': next_cursor})}" if next_cursor else None,
         export_query=urlencode(raw),
         error=page.t("bad_filter", problem=error) if error else None,
@@ -177,13 +223,12 @@ def audit_export(page: AuditorPage) -> Response:
     return export_response(start_export(page.actor, filters, fmt), fmt)
 
 
-def _change_text(value: Any, absent: bool = False) -> str:
-    """A variable's value in a change; ∅ when it did not exist (before) or was removed."""
+def _change_text(page: Page, spec: dict[str, Any], value: Any, absent: bool = False) -> str:
+    """A variable's value in a change, in words; ∅ when it did not exist (before) or was
+    removed, — when it was empty."""
     if absent:
         return "∅"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+    return value_text(spec, value, page.language, page.names) or "—"
 
 
 @router.get("/audit/cases/{instance_id}", response_class=HTMLResponse)
@@ -191,6 +236,8 @@ def audit_case(page: AuditorPage, instance_id: str) -> Response:
     body = case_timeline(page.session, actor=page.actor, instance_id=instance_id)
     tz = calendar.timezone()
     lang = page.language
+    case = queries.instances_by_id(page.session, {instance_id}).get(instance_id)
+    specs = version_variables(page.session, case.version_id) if case else {}
     entries = []
     for e in body["events"]:
         seconds = e.get("working_seconds")
@@ -199,19 +246,23 @@ def audit_case(page: AuditorPage, instance_id: str) -> Response:
                 **e,
                 "at_local": texts.local_time(datetime.fromisoformat(e["at"]), tz, lang),
                 "who": page.people.get(e["actor"], e["actor"]),
+                "actor_department_name": page.department_name(e["actor_department"])
+                if e.get("actor_department")
+                else "",
+                "department_name": page.department_name(e["department"])
+                if e.get("department")
+                else "",
                 "type_label": page.t(f"ev_{e['type']}"),
                 "element": (e["element_name"] or {}).get(lang) or e.get("task_name") or "",
                 "took": texts.working_duration(timedelta(seconds=seconds), lang)
                 if seconds is not None
                 else "",
-                "change_rows": [
-                    (
-                        c["name"],
-                        _change_text(c.get("before"), bool(c.get("added"))),
-                        _change_text(c.get("after"), bool(c.get("removed"))),
-                    )
-                    for c in e["changes"]
-                ],
+                "reason_text": _reason_text(page, e["data"]["reason"])
+                if e["data"].get("reason")
+                else "",
+                "recipient_names": [page.people.get(r, r) for r in e.get("recipients") or []],
+                "recipient_group_text": recipient_group_text(page, e.get("recipient_group")),
+                "change_rows": [_change_row(page, specs, c) for c in e["changes"]],
             }
         )
     instance = body["instance"]
@@ -221,6 +272,8 @@ def audit_case(page: AuditorPage, instance_id: str) -> Response:
         page,
         "audit_case.html",
         instance=instance,
+        number=case_number(page, instance.get("business_key"), instance.get("id") or instance_id),
+        process=process_name(page, definition.get("key")),
         definition=definition,
         deployed_local=texts.local_time(datetime.fromisoformat(deployed_at), tz, lang)
         if deployed_at
@@ -228,6 +281,18 @@ def audit_case(page: AuditorPage, instance_id: str) -> Response:
         entries=entries,
         matches=body["matches_case"],
         export_query=urlencode({"instance_id": instance_id, "order": "asc"}),
+    )
+
+
+def _change_row(
+    page: Page, specs: dict[str, dict[str, Any]], change: dict[str, Any]
+) -> tuple[str, str, str]:
+    """One variable's change as (label, before, after) in words."""
+    spec = specs.get(change["name"], {"name": change["name"]})
+    return (
+        label_of(spec, page.language),
+        _change_text(page, spec, change.get("before"), bool(change.get("added"))),
+        _change_text(page, spec, change.get("after"), bool(change.get("removed"))),
     )
 
 

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.responses import HTMLResponse, Response
 
-from api.web.kit import Page, SignedInPage, case_data, case_number, page_router, render
+from api.web.kit import (
+    Page,
+    SignedInPage,
+    case_data,
+    case_number,
+    page_router,
+    recipient_group_text,
+    render,
+)
 from api.web.task_rows import task_row, working_time_taken
 from engine import calendar, queries, texts
 from engine.case_path import case_path
@@ -81,10 +89,10 @@ def _history_line(
         text = page.t(
             key,
             name=name,
-            assignee=data.get("assignee"),
+            assignee=page.people.get(data.get("assignee") or "", data.get("assignee")),
             text=data.get("text", ""),
             level=data.get("level"),
-            recipient_group=data.get("recipient_group"),
+            recipient_group=recipient_group_text(page, data.get("recipient_group")),
             reason=page.t(f"pause_reason_{data['reason']}") if data.get("reason") else "",
         )
     return {

@@ -51,6 +51,7 @@ from engine.errors import (
 )
 from engine.identity import Actor, actor_for
 from forms.display import Names, ShownVariable, describe_variables
+from forms.display import value_text as display_value
 from forms.registry import values_from_form_text
 
 if TYPE_CHECKING:
@@ -108,8 +109,11 @@ class Page(Visitor):
 
     @cached_property
     def people(self) -> dict[str, str]:
-        """Return display names by username."""
-        return identity.display_names(self.session)
+        """Return display names by username (the platform's own steps: 系统)."""
+        return {
+            identity.SYSTEM.username: self.t("actor_system"),
+            **identity.display_names(self.session),
+        }
 
     @cached_property
     def departments(self) -> dict[str, str]:
@@ -303,6 +307,28 @@ def case_number(page: Visitor, business_key: str | None, instance_id: str) -> st
     return business_key or page.t("case_unnumbered", short=instance_id[:8])
 
 
+def recipient_group_text(page: Page, group: str | None) -> str:
+    """Return whom an SLA step reached in words: the history keeps 'supervisors of
+    <department>', 'executives', or a department's code."""
+    if not group:
+        return ""
+    if group.startswith("supervisors of "):
+        department = page.department_name(group.removeprefix("supervisors of "))
+        return page.t("recipients_supervisors", department=department)
+    if group == "executives":
+        return page.t("recipients_executives")
+    return page.department_name(group)
+
+
+def process_name(page: Visitor, process_key: str | None) -> str:
+    """Return a process's name in the page's language (its key when the catalogue has
+    none: a process a designer added names itself)."""
+    if not process_key:
+        return ""
+    key = f"process_{process_key}"
+    return page.t(key) if texts.has_text(key) else process_key
+
+
 def case_data(page: Page, instance: Instance) -> list[ShownVariable]:
     """Return a case's variables as people read them (forms/display.py), in the page's
     language; a version deployed without forms shows its variables by name."""
@@ -310,6 +336,13 @@ def case_data(page: Page, instance: Instance) -> list[ShownVariable]:
     return describe_variables(
         specs, instance.variables or {}, page.language, page.names, show_unknown=not specs
     )
+
+
+def value_text_of(page: Page, version_id: int, name: str, value: Any) -> str:
+    """Return one variable's value in words as a version's forms name it (an option's
+    name, 是/否, a department's or person's name, an amount in yuan)."""
+    spec = version_variables(page.session, version_id).get(name, {"name": name})
+    return display_value(spec, value, page.language, page.names)
 
 
 def user_choices(page: Page, form: dict[str, Any] | None) -> dict[str, list[tuple[str, str]]]:

@@ -1,11 +1,12 @@
-"""The notifications page: the user's newest notifications, read or not."""
+"""The notifications page: the user's newest notifications, read or not, each naming
+its case by its case number and departments by their names."""
 
 from __future__ import annotations
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.web.kit import SignedInPage, WriterPage, page_router, render
-from engine import calendar, notifications, texts
+from api.web.kit import SignedInPage, WriterPage, case_number, page_router, render
+from engine import calendar, notifications, queries, texts
 
 router = page_router()
 
@@ -15,16 +16,24 @@ SHOWN = 100
 @router.get("/notifications", response_class=HTMLResponse)
 def notification_page(page: SignedInPage) -> Response:
     rows, total, _ = notifications.list_notifications(page.session, actor=page.actor, limit=SHOWN)
-    items = [
-        {
-            "text": notifications.render(note.kind, note.data or {}, page.language),
-            "at": texts.local_time(note.created_at, calendar.timezone(), page.language),
-            "read": read_at is not None,
-            "task_id": note.task_id,
-            "instance_id": note.instance_id,
-        }
-        for note, read_at in rows
-    ]
+    cases = queries.instances_by_id(
+        page.session, {note.instance_id for note, _ in rows if note.instance_id}
+    )
+    items = []
+    for note, read_at in rows:
+        case = cases.get(note.instance_id) if note.instance_id else None
+        items.append(
+            {
+                "text": notifications.render(
+                    note.kind, note.data or {}, page.language, departments=page.departments
+                ),
+                "at": texts.local_time(note.created_at, calendar.timezone(), page.language),
+                "read": read_at is not None,
+                "task_id": note.task_id,
+                "instance_id": note.instance_id,
+                "case": case_number(page, case.business_key, case.id) if case else "",
+            }
+        )
     return render(page, "notifications.html", items=items, total=total)
 
 
