@@ -48,7 +48,8 @@ def next_case_number(session: Session, *, prefix: str, year: int) -> str:
         .order_by(func.length(Instance.business_key).desc(), Instance.business_key.desc())
         .limit(SCANNED)
     ).scalars()
-    last = next((int(key[len(head) :]) for key in keys if key[len(head) :].isdigit()), 0)
+    tails = (key[len(head) :] for key in keys if key)
+    last = next((int(tail) for tail in tails if tail.isdigit()), 0)
     return case_number(prefix, year, last + 1)
 
 

@@ -83,11 +83,11 @@ def definition_problems(content: bytes, *, process_key: str) -> list[str]:
             continue
         problems += [f"form {element_id}: {p}" for p in _field_problems(fields)]
     field_names = {
-        f.get("name")
+        str(f["name"])
         for form in definition["forms"].values()
         if isinstance(form, dict) and isinstance(form.get("fields"), list)
         for f in form["fields"]
-        if isinstance(f, dict)
+        if isinstance(f, dict) and isinstance(f.get("name"), str)
     }
     return problems + catalogue_problems(definition.get("variables"), field_names)
 

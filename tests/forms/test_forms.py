@@ -87,7 +87,8 @@ def test_messages_follow_the_callers_language() -> None:
     assert zh == {"lost_reason": "当客户阶段为“流失”时必填"}
     assert en == {"lost_reason": "is required when Stage is 'Lost'"}
     referral = _problems("lead_follow_up", "start_lead", {"source": "referral"})
-    assert referral["referrer_phone"].startswith("当来源为“老带新") and "referral" not in str(referral)
+    assert referral["referrer_phone"].startswith("当来源为“老带新")
+    assert "referral" not in str(referral)
     assert _problems("lead_follow_up", "follow_up", {"stage": "won", "x": 1}, "en") == {
         "x": "unknown field: this form has no such field"
     }

@@ -155,6 +155,20 @@ def test_the_case_page_reads_in_labels(walked) -> None:  # type: ignore[no-untyp
     assert "工程部主管" in text or "客服部主管" in text
 
 
+def test_the_lead_case_page_reads_in_labels(walked) -> None:  # type: ignore[no-untyped-def]
+    _, lead, open_browser = walked
+    text = _text(open_browser("sales2"), f"/cases/{lead.id}")
+    assert raw_tokens(text) == [], text
+    for words in (
+        "来源\n到访",
+        "置业顾问\nsales2",
+        "客户阶段\n流失",
+        "流失原因\n价格",
+        "跟进次数\n1",
+    ):
+        assert words in text, words
+
+
 def test_the_customer_page_reads_in_labels(walked) -> None:  # type: ignore[no-untyped-def]
     case, lead, open_browser = walked
     cs = open_browser("cs1")
