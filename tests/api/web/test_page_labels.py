@@ -137,7 +137,8 @@ def _text(browser: Browser, path: str) -> str:
 
 def test_the_case_page_reads_in_labels(walked) -> None:  # type: ignore[no-untyped-def]
     case, _, open_browser = walked
-    text = _text(open_browser("cs1"), f"/cases/{case.id}")
+    cs = open_browser("cs1")
+    text = _text(cs, f"/cases/{case.id}")
     assert raw_tokens(text) == [], text
     for words in (
         "责任部门\n工程部",
@@ -153,6 +154,18 @@ def test_the_case_page_reads_in_labels(walked) -> None:  # type: ignore[no-untyp
     assert CASE_NUMBER.fullmatch(number) and f"案件 {number}" in text
     # The escalation in the history names whom it reached in words.
     assert "工程部主管" in text or "客服部主管" in text
+    # In English the same, with the English labels.
+    cs.post("/language", {"language": "en"})
+    english = _text(cs, f"/cases/{case.id}")
+    words_too = ("engineering", "property", "supervisors of", "executives")  # English words
+    assert raw_tokens(english, allowed=words_too) == [], english
+    assert "supervisors of Engineering" in english or "supervisors of Customer" in english
+    for words in (
+        "Responsible department\nEngineering",
+        "Site survey needed\nyes",
+        "Times reopened\n0",
+    ):
+        assert words in english, words
 
 
 def test_the_lead_case_page_reads_in_labels(walked) -> None:  # type: ignore[no-untyped-def]
@@ -241,3 +254,16 @@ def test_a_clients_own_key_is_kept_and_other_processes_go_unnumbered(browsers) -
     assert other.status_code == 201 and other.json()["business_key"] is None
     text = _text(cs, f"/cases/{other.json()['id']}")
     assert f"案件 未编号（{other.json()['id'][:8]}）" in text
+
+
+def test_the_start_page_names_the_option_a_field_depends_on(browsers) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    _, open_browser = browsers
+    sales = open_browser("sales1")
+    sales.get("/start/lead_follow_up")
+    refused = sales.post(
+        "/start/lead_follow_up",
+        {"name": "李雷", "phone": "13900139000", "project": "云山府", "source": "referral"},
+    )
+    assert refused.status_code == 422
+    text = visible_text(refused.text)
+    assert "当来源为“老带新”时必填" in text and raw_tokens(text) == [], text
