@@ -6,7 +6,6 @@ as a history event like the API's.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -120,8 +119,42 @@ def _summary(event: Any, page: Page) -> str:
     if data.get("changes"):
         parts.append(page.t("n_changes", n=len(data["changes"])))
     if event.type == "history_exported":
-        parts.append(json.dumps(data.get("filters", {}), ensure_ascii=False))
+        parts.append(page.t("summary_exported", filters=_filters_text(page, data.get("filters"))))
     return " · ".join(str(p) for p in parts)[:300]
+
+
+# The export event's filters (EventFilters.describe()) by the search form's labels.
+FILTER_LABELS = {
+    "process_key": "filter_process",
+    "instance_id": "filter_case",
+    "business_key": "filter_business_key",
+    "customer_id": "filter_customer",
+    "customer": "filter_customer",
+    "actor": "filter_actor",
+    "department": "filter_department",
+    "types": "filter_type",
+    "element_id": "filter_element",
+    "since": "filter_since",
+    "until": "filter_until",
+}
+
+
+def _filters_text(page: Page, filters: Any) -> str:
+    """An export's filters in words: 流程=投诉处理 · 部门=工程部 (— when none)."""
+    if not isinstance(filters, dict):
+        return "—"
+    parts = []
+    for name, value in filters.items():
+        if name not in FILTER_LABELS:
+            continue  # the order and the page size say nothing of what was exported
+        if name == "process_key":
+            value = process_name(page, value)
+        elif name == "department":
+            value = page.department_name(value)
+        elif name == "types":
+            value = "、".join(page.t(f"ev_{t}") for t in value)
+        parts.append(f"{page.t(FILTER_LABELS[name])}={value}")
+    return "，".join(parts) or "—"
 
 
 def _reason_text(page: Page, reason: Any) -> str:

@@ -218,6 +218,9 @@ def test_the_audit_pages_name_cases_and_changes(walked) -> None:  # type: ignore
     # The export stays machine-readable: codes and raw values.
     export = auditor.get("/audit/export", params={"format": "jsonl", "instance_id": case.id})
     assert '"responsible_department"' in export.text and '"engineering"' in export.text
+    # The export is in the history, its filters in words.
+    recorded = _text(auditor, "/audit?type=history_exported")
+    assert "导出条件：案件ID=" in recorded and raw_tokens(recorded) == [], recorded
 
 
 def test_every_page_names_the_case_by_one_number(walked) -> None:  # type: ignore[no-untyped-def]
