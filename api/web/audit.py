@@ -158,9 +158,11 @@ def _filters_text(page: Page, filters: Any) -> str:
 
 
 def _reason_text(page: Page, reason: Any) -> str:
-    """A reason code in words when the catalogue names it (`reason_<code>`)."""
-    key = f"reason_{reason}"
-    return page.t(key) if isinstance(reason, str) and texts.has_text(key) else str(reason)
+    """A reason code in words when the catalogue names it (a pause's reason)."""
+    for key in (f"pause_reason_{reason}", f"reason_{reason}"):
+        if isinstance(reason, str) and texts.has_text(key):
+            return page.t(key)
+    return str(reason)
 
 
 def _element_text(page: Page, event: Any, instance: Instance | None) -> str:

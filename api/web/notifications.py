@@ -22,16 +22,18 @@ def notification_page(page: SignedInPage) -> Response:
     items = []
     for note, read_at in rows:
         case = cases.get(note.instance_id) if note.instance_id else None
+        text = notifications.render(
+            note.kind, note.data or {}, page.language, departments=page.departments
+        )
+        number = case_number(page, case.business_key, case.id) if case else ""
         items.append(
             {
-                "text": notifications.render(
-                    note.kind, note.data or {}, page.language, departments=page.departments
-                ),
+                "text": text,
                 "at": texts.local_time(note.created_at, calendar.timezone(), page.language),
                 "read": read_at is not None,
                 "task_id": note.task_id,
                 "instance_id": note.instance_id,
-                "case": case_number(page, case.business_key, case.id) if case else "",
+                "case": "" if number in text else number,  # a text naming it says it once
             }
         )
     return render(page, "notifications.html", items=items, total=total)
