@@ -136,3 +136,32 @@ def masked_steps(steps: list[Step], masker: Masker | None) -> list[Step]:
     if masker is None:
         return steps
     return [Step(**{**step, "data": masker.variables(step["data"])}) for step in steps]
+
+
+class Intake(TypedDict):
+    """What the case was started with: the start form's data, by whom and when."""
+
+    element_id: str | None
+    started_by: str
+    started_at: datetime
+    data: dict[str, Any]
+
+
+def case_intake(session: Session, instance_id: str) -> Intake | None:
+    """Return the case's start record (a lead's registration notes stay readable here
+    when a later step submits `notes` of its own), from its `instance_started` event."""
+    event = session.execute(
+        select(HistoryEvent)
+        .where(HistoryEvent.instance_id == instance_id, HistoryEvent.type == "instance_started")
+        .order_by(HistoryEvent.seq)
+        .limit(1)
+    ).scalar_one_or_none()
+    if event is None:
+        return None
+    variables = (event.data or {}).get("variables")
+    return Intake(
+        element_id=event.element_id,
+        started_by=event.actor,
+        started_at=event.at,
+        data=dict(variables) if isinstance(variables, dict) else {},
+    )
