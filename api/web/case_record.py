@@ -95,21 +95,23 @@ def case_record(page: Page, instance: Instance, *, mask_phones: bool) -> CaseRec
         )
     groups: list[StepGroup] = []
     by_round: dict[tuple[str, int], StepGroup] = {}
+    last: StepGroup | None = None
     for step in case_steps(page.session, instance.id):
         key = (step["element_id"], step["round"])
         one = shown.step(instance.version_id, step)
-        if key in by_round:
-            by_round[key].steps.append(one)
-            by_round[key].submitted.append(step["data"])
+        last = by_round.get(key)
+        if last is not None:
+            last.steps.append(one)
+            last.submitted.append(step["data"])
             continue
-        group = StepGroup(one.title, step["round"], [one], step["element_id"], [step["data"]])
-        by_round[key] = group
-        groups.append(group)
+        last = StepGroup(one.title, step["round"], [one], step["element_id"], [step["data"]])
+        by_round[key] = last
+        groups.append(last)
     for group in groups:
         if group.parallel:
             _tabulate(group, forms.get(group.element_id))
-    if groups:
-        groups[-1].latest = True
+    if last is not None:
+        last.latest = True  # the group of the step done last
     return CaseRecord(start, groups)
 
 

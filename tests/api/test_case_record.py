@@ -3,10 +3,12 @@ its own record (`steps`), the proposals of a round, loops told apart by `round`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from engine import clock
 from tests.crm.leads import assigned
 from tests.fixtures.api_client import Api
 from tests.fixtures.shipped import Case, setup_shipped
@@ -275,3 +277,21 @@ def test_a_leads_notes_are_kept_per_step(api: Api) -> None:
     assert state["variables"]["notes"] == "看了样板间，预算300万"
     [started] = [e for e in case.history() if e["type"] == "instance_started"]
     assert started["data"]["variables"]["notes"] == "周末带家人来看三房"
+
+
+def test_order_and_rounds_hold_when_every_step_shares_one_instant(api: Api) -> None:
+    clock.set_global_time(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))  # a frozen clock
+    case = _surveyed(api)
+    _propose(case, {"solution": "整体更换"}, {"solution": "清理"})
+    case.do("approve_solution", "cs1", {"approved": False, "comments": "费用过高"})
+    state = _propose(case, {"solution": "局部维修"}, {"solution": "除味"})
+    assert len({s["completed_at"] for s in state["steps"]}) == 1
+    assert [(s["element_id"], s["round"], s["data"].get("solution")) for s in state["steps"]] == [
+        ("acknowledge_complaint", 1, None),
+        ("site_survey", 1, None),
+        ("propose_solution", 1, "整体更换"),
+        ("propose_solution", 1, "清理"),
+        ("approve_solution", 1, None),
+        ("propose_solution", 2, "局部维修"),
+        ("propose_solution", 2, "除味"),
+    ]

@@ -169,11 +169,12 @@ def test_the_case_page_shows_every_step_in_order(people) -> None:  # type: ignor
     case.do(
         "propose_solution",
         "liu_prop",
-        {"solution": "清理", "cost_estimate": 300},
+        {"solution": "清理<script>alert(1)</script>", "cost_estimate": 300},
         department="property",
     )
     page = signed_in("zhao_cs").get(f"/cases/{case.id}")
     assert page.status_code == 200
+    assert "<script>alert(1)" not in page.text and "清理&lt;script&gt;" in page.text
     text = _text(page.text)
     assert text.index("费用过高") < text.index("局部维修")
     assert "通过 否" in text
