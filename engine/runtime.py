@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, clock
 from engine.audit import PendingEvent, append_events
-from engine.bpmn.script_engine import restricted_script_engine
+from engine.bpmn.script_engine import acting_user, restricted_script_engine
 from engine.bpmn.serializer import SERIALIZER_VERSION, dump_state, load_state
 from engine.db import is_sqlite
 from engine.definitions import SPEC_CACHE, get_version, start_event_id, version_form
@@ -126,12 +126,14 @@ def _lock_task_instance(session: Session, task: Task) -> _Step:
 # ---------------------------------------------------------------- running
 
 
-def _run_engine(workflow: BpmnWorkflow, action: Any = None) -> None:
-    """Run `action` and then the engine up to its next wait state, mapping its failures."""
+def _run_engine(workflow: BpmnWorkflow, action: Any = None, *, actor: Actor | None = None) -> None:
+    """Run `action` and then the engine up to its next wait state (scripts see `actor` as
+    `current_user()`), mapping its failures."""
     try:
-        if action is not None:
-            action()
-        workflow.do_engine_steps()
+        with acting_user(actor.username if actor is not None else None):
+            if action is not None:
+                action()
+            workflow.do_engine_steps()
     except SpiffWorkflowException as exc:
         raise _process_error(exc) from exc
 
@@ -430,7 +432,7 @@ def start_instance(
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
 
-    _run_engine(workflow, seed_start_data)
+    _run_engine(workflow, seed_start_data, actor=actor)
     _save(session, step, actor=actor, now=now)
     return step.case_state()
 
@@ -466,13 +468,16 @@ def complete_task(
     )
     now = clock.now()
     spiff_task = _spiff_task(step.workflow, task)
+    # The step's own record, copied before any script can change the data it shares.
+    submitted = _json_clean(data)
 
     def run_task() -> None:
         spiff_task.data.update(data)
         spiff_task.run()
 
-    _run_engine(step.workflow, run_task)
+    _run_engine(step.workflow, run_task, actor=actor)
     task.state = "completed"
+    task.submitted = submitted
     task.completed_at = now
     task.completed_by = actor.username
     task.next_sla_at = None  # completing stops the clock and the escalation
@@ -493,7 +498,7 @@ def complete_task(
             data={
                 "name": task.name,
                 "department": task.department,
-                "variables": _json_clean(data),
+                "variables": submitted,
                 "assignee": task.assignee,
                 "due_at": task.due_at.isoformat() if task.due_at else None,
                 "working_seconds": task.working_seconds,
@@ -699,7 +704,7 @@ def fire_due_timers(session: Session, *, instance_id: str, at: datetime, actor: 
     # SpiffWorkflow fires a timer only when its due time is strictly before "now";
     # "due by T" includes T itself.
     with clock.frozen_at(at + timedelta(microseconds=1)):
-        _run_engine(step.workflow, step.workflow.refresh_timers)
+        _run_engine(step.workflow, step.workflow.refresh_timers, actor=actor)
         after = _waiting_timers(step.workflow)
         # A timer fired when it stopped waiting, or (a cycle) when its next due time moved.
         fired = [

@@ -225,6 +225,19 @@ _CASE_EVENTS: Catalogue = {
     ),
 }
 
+# The case record on the task and case pages: the start and every step, in order.
+_CASE_RECORD: Catalogue = {
+    "record_title": ("案件记录", "Case record"),
+    "record_empty": ("还没有已完成的步骤", "No step has been completed yet"),
+    "record_started": ("登记", "Registered"),
+    "record_round": ("第{n}轮", "round {n}"),
+    "record_latest": ("最近一步", "latest"),
+    "record_total": ("合计", "Total"),
+    "record_done_by": ("提交人", "Done by"),
+    "record_done_at": ("时间", "When"),
+    "record_date_format": ("%Y年%m月%d日", "%d %b %Y"),
+}
+
 # Working time and instants as the pages show them.
 _TIME: Catalogue = {
     "datetime_format": ("%Y-%m-%d %H:%M", "%d %b %Y %H:%M"),
@@ -494,6 +507,7 @@ TEXTS: Catalogue = _merged(
     _AUDIT,
     _EVENT_TYPES,
     _CASE_EVENTS,
+    _CASE_RECORD,
     _TIME,
     _NOTIFICATIONS,
     _FORM_PROBLEMS,

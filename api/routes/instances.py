@@ -15,6 +15,7 @@ from api.schemas.instances import (
 )
 from engine import queries, runtime
 from engine.db import unit_of_work
+from engine.steps import case_steps
 
 router = APIRouter(tags=["instances"], responses=error_responses(401))
 
@@ -37,7 +38,8 @@ def start_instance(
             actor=actor,
             language=lang,
         )
-    return InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks)
+    # A case just started has no completed user task yet.
+    return InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks, steps=[])
 
 
 @router.get("/instances/{instance_id}", responses=error_responses(403, 404, 422))
@@ -46,7 +48,9 @@ def get_instance(instance_id: str, actor: CurrentActor) -> InstanceRead:
     with unit_of_work(write=False) as session:
         instance = queries.get_instance(session, instance_id=instance_id, actor=actor)
         return InstanceRead.from_instance(
-            instance, open_tasks=queries.open_tasks_of(session, instance.id)
+            instance,
+            open_tasks=queries.open_tasks_of(session, instance.id),
+            steps=case_steps(session, instance.id),
         )
 
 
@@ -70,4 +74,6 @@ def cancel_instance(instance_id: str, body: CancelInstance, actor: CurrentActor)
         case = runtime.cancel_instance(
             session, instance_id=instance_id, reason=body.reason, actor=actor
         )
-        return InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks)
+        return InstanceRead.from_instance(
+            case.instance, open_tasks=case.open_tasks, steps=case_steps(session, instance_id)
+        )

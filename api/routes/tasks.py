@@ -10,6 +10,7 @@ from api.deps import CurrentActor, Language
 from api.schemas.errors import StepErrorResponse, error_responses
 from api.schemas.forms import FormRead
 from api.schemas.instances import InstanceRead, TaskCompletion
+from api.schemas.steps import StepRead
 from api.schemas.tasks import (
     AssignTask,
     CommentCreate,
@@ -26,6 +27,7 @@ from engine import identity, queries, runtime
 from engine.db import unit_of_work
 from engine.definitions import version_form
 from engine.models import Instance
+from engine.steps import case_steps
 
 router = APIRouter(tags=["tasks"], responses=error_responses(401))
 
@@ -76,6 +78,7 @@ def get_task(task_id: str, actor: CurrentActor) -> TaskDetail:
             comments=[
                 CommentInTask.from_comment(c) for c in queries.task_comments(session, task.id)
             ],
+            steps=StepRead.from_steps(case_steps(session, task.instance_id)),
         )
 
 
@@ -114,12 +117,13 @@ def complete_task(
         task, case = runtime.complete_task(
             session, task_id=task_id, variables=body.variables, actor=actor, language=lang
         )
+        steps = case_steps(session, task.instance_id)  # the same state as the answer's case
     # Rendered after the commit: the history lock is held no longer than the write.
     shown = TaskRead.from_task(task)
     return TaskCompletion(
         **dict(shown),
         task=shown,
-        instance=InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks),
+        instance=InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks, steps=steps),
     )
 
 

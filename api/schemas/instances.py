@@ -8,8 +8,10 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Instant
+from api.schemas.steps import StepRead
 from api.schemas.tasks import TaskRead
 from engine.models import HistoryEvent, Instance, Task
+from engine.steps import Step
 
 InstanceStatus = Literal["running", "completed", "cancelled", "error"]
 
@@ -28,10 +30,13 @@ class InstanceRead(BaseModel):
     ended_at: Instant | None
     error: str | None = Field(description="why the case stopped, when status is error")
     open_tasks: list[TaskRead]
+    steps: list[StepRead] = Field(description="every completed user task, oldest first")
 
     @classmethod
-    def from_instance(cls, instance: Instance, *, open_tasks: list[Task]) -> InstanceRead:
-        """Show an instance row with its open task rows."""
+    def from_instance(
+        cls, instance: Instance, *, open_tasks: list[Task], steps: list[Step]
+    ) -> InstanceRead:
+        """Show an instance row with its open task rows and its steps."""
         return cls(
             id=instance.id,
             process_key=instance.process_key,
@@ -44,6 +49,7 @@ class InstanceRead(BaseModel):
             ended_at=instance.ended_at,
             error=instance.error,
             open_tasks=[TaskRead.from_task(t) for t in open_tasks],
+            steps=StepRead.from_steps(steps),
         )
 
 

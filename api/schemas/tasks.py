@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Instant
 from api.schemas.forms import FormRead
+from api.schemas.steps import StepRead
 from engine import clock
 from engine.models import Task, TaskComment
 from engine.sla.planning import breached_for
@@ -114,6 +115,7 @@ class TaskDetail(TaskRead):
     variables: dict[str, Any] = Field(description="the case variables")
     business_key: str | None
     comments: list[CommentInTask] = Field(description="oldest first")
+    steps: list[StepRead] = Field(description="the case's completed user tasks, oldest first")
 
 
 class CommentRead(BaseModel):

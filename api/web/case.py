@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.responses import HTMLResponse, Response
 
+from api.web.case_record import case_record
 from api.web.kit import (
     Page,
     SignedInPage,
@@ -63,6 +64,8 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         events=[_history_line(page, e, tasks, names) for e in events],
         customer_id=facts.customer_ref if facts else None,
         open_tasks=[task_row(page, t, instance, facts) for t in open_tasks],
+        # Phones as the case data below shows them.
+        record=case_record(page, instance, mask_phones=False),
         started=bool(started),
         variables=instance.variables or {},
         shown_variables=case_data(page, instance),

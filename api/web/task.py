@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.web.case_record import case_record
 from api.web.kit import (
     Page,
     PostedForm,
@@ -59,6 +60,8 @@ def _task_page(page: Page, task: Task, refusal: Refusal | None = None) -> HTMLRe
         "task.html",
         status_code=refusal.status_code if refusal else 200,
         view=task_row(page, task, instance, facts),
+        # Phones masked as the task's summary shows the customer's.
+        record=case_record(page, instance, mask_phones=True) if instance else None,
         task=task,
         instance=instance,
         form=form,

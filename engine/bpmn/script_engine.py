@@ -9,6 +9,10 @@ attribute, item and iteration access and a short list of harmless builtins.
 
 Compiled code is cached per source string, so a condition checked on every engine
 step is parsed once per process.
+
+Besides the task data and the date classes, BPMN code can call `current_user()`: the
+username of whoever's action runs the process (the runtime sets it around each
+engine run with `acting_user`), e.g. for a post-script recording who did a step.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import builtins
 import operator
 import re
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import CodeType, MappingProxyType, ModuleType
@@ -394,12 +400,33 @@ _DATE_NAMES: Mapping[str, Any] = MappingProxyType(
 )
 
 
+# Who acts: a context variable, so concurrent requests (threads) each see their own.
+_ACTING_USER: ContextVar[str | None] = ContextVar("flowdesk_acting_user", default=None)
+
+
+@contextmanager
+def acting_user(username: str | None) -> Iterator[None]:
+    """Let BPMN code run inside this block see `username` as `current_user()`."""
+    token = _ACTING_USER.set(username)
+    try:
+        yield
+    finally:
+        _ACTING_USER.reset(token)
+
+
+def current_user() -> str | None:
+    """Return the username whose action runs the process now (None outside a run)."""
+    return _ACTING_USER.get()
+
+
 def _scope(
     context: Mapping[str, Any], external_context: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     scope = dict(_DATE_NAMES)
     scope.update(external_context or {})
     scope.update(context)
+    # After the task data: submitted data cannot stand in for who is acting.
+    scope["current_user"] = current_user
     # Guards last, so task data (a form field named `_getattr_`) cannot replace them.
     scope.update(_GUARDS)
     # A fresh dict per run: CPython wants a real dict here to find `__import__`, and a

@@ -87,7 +87,20 @@ def test_survey_fans_out_to_each_listed_department_and_loops(api: Api) -> None:
     )
     assert [t["element_id"] for t in case.open()] == ["propose_solution"]
     state = case.do("propose_solution", "prop1", {"solution": "清理"}, department="property")
-    assert sorted(state["variables"]["proposals"]) == ["换管", "清理"]
+    assert state["variables"]["proposals"] == [
+        {
+            "department": "engineering",
+            "solution": "换管",
+            "cost_estimate": 1200,
+            "completed_by": "eng1",
+        },
+        {
+            "department": "property",
+            "solution": "清理",
+            "cost_estimate": None,
+            "completed_by": "prop1",
+        },
+    ]
 
     # rejected: both departments propose again
     state = case.do("approve_solution", "cs1", {"approved": False, "comments": "费用过高"})

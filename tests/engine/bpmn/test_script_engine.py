@@ -22,6 +22,7 @@ from engine.bpmn import script_engine
 from engine.bpmn.script_engine import (
     RestrictedEnvironment,
     ScriptRefused,
+    acting_user,
     check_expression,
     check_script,
     restricted_script_engine,
@@ -194,6 +195,19 @@ def test_task_data_shadows_the_date_names() -> None:
     context = {"date": "2025-01-31"}
     ENV.execute("date = date + 'T09:00'", context)
     assert context == {"date": "2025-01-31T09:00"}
+
+
+def test_current_user_is_who_acts_and_task_data_cannot_pose_as_them() -> None:
+    assert ENV.evaluate("current_user()", {}) is None  # outside any engine run
+    with acting_user("eng1"):
+        assert ENV.evaluate("current_user()", {"current_user": "forged"}) == "eng1"
+        context: dict[str, Any] = {"solution": "换管"}
+        ENV.execute("record = {'solution': solution, 'by': current_user()}", context)
+        with acting_user("prop1"):
+            assert ENV.evaluate("current_user()", {}) == "prop1"
+        assert ENV.evaluate("current_user()", {}) == "eng1"
+    assert context == {"solution": "换管", "record": {"solution": "换管", "by": "eng1"}}
+    assert ENV.evaluate("current_user()", {}) is None
 
 
 def test_evaluation_sees_external_context_under_task_data() -> None:
