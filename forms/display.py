@@ -161,9 +161,8 @@ def record_rows(
             item_spec = fields.get(key)
             if item_spec is None or item_spec.get("hidden"):
                 continue
-            row.append(
-                (label_of(item_spec, language), value_text(item_spec, item_value, language, names))
-            )
+            text = value_text(item_spec, item_value, language, names)
+            row.append((label_of(item_spec, language), text or "—"))
         rows.append(row)
     return rows
 

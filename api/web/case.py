@@ -55,6 +55,8 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         # where the diagram opens: the open task, else where the case went last
         "focus": open_tasks[0].element_id if open_tasks else path.current,
     }
+    # Phones as the case data below shows them.
+    record = case_record(page, instance, mask_phones=False)
     return render(
         page,
         "case.html",
@@ -64,11 +66,10 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         events=[_history_line(page, e, tasks, names) for e in events],
         customer_id=facts.customer_ref if facts else None,
         open_tasks=[task_row(page, t, instance, facts) for t in open_tasks],
-        # Phones as the case data below shows them.
-        record=case_record(page, instance, mask_phones=False),
+        record=record,
         started=bool(started),
         variables=instance.variables or {},
-        shown_variables=case_data(page, instance),
+        shown_variables=case_data(page, instance, recorded_by_steps=record.recorded_names()),
     )
 
 

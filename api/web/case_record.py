@@ -76,6 +76,10 @@ class CaseRecord:
     intake: ShownStep | None
     groups: list[StepGroup]
 
+    def recorded_names(self) -> set[str]:
+        """Return the names of the variables the steps submitted (each shown per step)."""
+        return {name for group in self.groups for data in group.submitted for name in data}
+
 
 def case_record(page: Page, instance: Instance, *, mask_phones: bool) -> CaseRecord:
     """Return the record of a case in the page's language; mobile numbers masked when

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -329,13 +329,22 @@ def process_name(page: Visitor, process_key: str | None) -> str:
     return page.t(key) if texts.has_text(key) else process_key
 
 
-def case_data(page: Page, instance: Instance) -> list[ShownVariable]:
+def case_data(
+    page: Page, instance: Instance, *, recorded_by_steps: Collection[str] = ()
+) -> list[ShownVariable]:
     """Return a case's variables as people read them (forms/display.py), in the page's
-    language; a version deployed without forms shows its variables by name."""
+    language; a version deployed without forms shows its variables by name.
+
+    Variables named in `recorded_by_steps` are left out: the case record shows each
+    step's own value of them (two steps' `comments` are two different things, and the
+    case variable holds only the later one)."""
     specs = version_variables(page.session, instance.version_id)
-    return describe_variables(
-        specs, instance.variables or {}, page.language, page.names, show_unknown=not specs
-    )
+    variables = {
+        name: value
+        for name, value in (instance.variables or {}).items()
+        if name not in recorded_by_steps
+    }
+    return describe_variables(specs, variables, page.language, page.names, show_unknown=not specs)
 
 
 def value_text_of(page: Page, version_id: int, name: str, value: Any) -> str:

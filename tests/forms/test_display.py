@@ -73,7 +73,7 @@ def test_a_complaints_variables_read_in_labels() -> None:
             ("费用估算(元)", "3,800"),
             ("提交人", "吴工"),
         ],
-        [("部门", "物业部"), ("处理方案", "清理积水"), ("费用估算(元)", ""), ("提交人", "刘强")],
+        [("部门", "物业部"), ("处理方案", "清理积水"), ("费用估算(元)", "—"), ("提交人", "刘强")],
     ]
     english = {
         v.name: v for v in describe_variables(_specs("complaint_handling"), variables, "en", NAMES)
