@@ -190,6 +190,24 @@ def test_the_case_page_shows_every_step_in_order(people) -> None:  # type: ignor
     assert "Propose a solution round 2" in text and "Total 1,500.5" in text
 
 
+def test_the_case_data_leaves_a_steps_values_to_the_record(people) -> None:  # type: ignore[no-untyped-def]
+    """Approval and return visit both submit `comments`: the case data, which holds only
+    the later one, does not show it under the approval's label; the record shows both."""
+    api, signed_in = people
+    case = _surveyed_and_proposed(api)
+    case.do("approve_solution", "zhao_cs", {"approved": True, "comments": APPROVAL})
+    case.do("execute_fix", "wang_eng", {"work_done": WORK}, department="engineering")
+    case.do("confirm_resolution", "zhao_cs", {"resolved": True})
+    case.do("return_visit", "zhao_cs", {"satisfaction": 5, "comments": "客户对维修结果满意"})
+    html = signed_in("zhao_cs").get(f"/cases/{case.id}").text
+    record = _text(html)
+    data = html[html.index('<dl class="variables">') :]
+    data = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", data[: data.index("</dl>")])))
+    assert APPROVAL in record and "客户对维修结果满意" in record
+    assert "客户对维修结果满意" not in data and "审核意见" not in data and FINDINGS not in data
+    assert "张伟" in data and "责任部门 工程部" in data  # the intake and the case's own facts
+
+
 def test_a_leads_record_keeps_the_registration_and_every_follow_up(people) -> None:  # type: ignore[no-untyped-def]
     api, signed_in = people
     make_user("sun_sales", "staff", department="sales", display_name="孙丽")
