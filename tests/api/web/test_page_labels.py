@@ -213,7 +213,15 @@ def test_the_audit_pages_name_cases_and_changes(walked) -> None:  # type: ignore
     # The definition in force names its process key beside its name, as it does its hash.
     assert raw_tokens(timeline.replace("complaint_handling", "")) == [], timeline
     assert f"案件审计时间线 {number}" in timeline
-    for words in ("责任部门", "工程部", "费用估算(元)", "3,800", "工程质量", "更换水管", "清理积水"):
+    for words in (
+        "责任部门",
+        "工程部",
+        "费用估算(元)",
+        "3,800",
+        "工程质量",
+        "更换水管",
+        "清理积水",
+    ):
         assert words in timeline, words
     # The export stays machine-readable: codes and raw values.
     export = auditor.get("/audit/export", params={"format": "jsonl", "instance_id": case.id})
