@@ -35,7 +35,7 @@ from api.web import case, inbox, kit, signin, task, task_sla_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
 from crm.web import customer, start
-from engine.errors import FlowdeskError, InvalidBpmn, InvalidData, ProcessError
+from engine.errors import DuplicateCase, FlowdeskError, InvalidBpmn, InvalidData, ProcessError
 
 log = logging.getLogger("flowdesk.api")
 
@@ -74,8 +74,11 @@ def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
     if status == UNMAPPED_STATUS:
         log.error("unmapped domain error %r", exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    detail: str | dict[str, object] = exc.message
+    if isinstance(exc, DuplicateCase):
+        detail = {"message": exc.message, **exc.details}
     return JSONResponse(
-        ErrorResponse(detail=exc.message).model_dump(), status_code=status, headers=headers
+        ErrorResponse(detail=detail).model_dump(), status_code=status, headers=headers
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.leads import lock_phone
 from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine.audit import PendingEvent
 from engine.hooks import CaseFacts, rename_customer, write_case_facts
@@ -27,6 +28,7 @@ LEAD_PROCESS = "lead_follow_up"
 
 
 def _customer_for(session: Session, *, name: str, phone: str, at: datetime) -> Customer:
+    lock_phone(session, phone)  # two first cases of one new phone make one record
     customer = session.execute(select(Customer).where(Customer.phone == phone)).scalar_one_or_none()
     if customer is None:
         customer = Customer(name=name, phone=phone, created_at=at, updated_at=at)
@@ -147,9 +149,12 @@ def _lead_step(
     lead = session.execute(select(Lead).where(Lead.instance_id == instance.id)).scalar_one_or_none()
     if lead is None:
         return
-    if event.type == "task_completed" and event.element_id == "assign_consultant":
-        lead.consultant = submitted.get("consultant")
-    elif event.type == "task_completed" and event.element_id == "follow_up":
+    consultant = variables.get("consultant")
+    if isinstance(consultant, str) and consultant and lead.consultant != consultant:
+        # Assigned by `assign_consultant`, or moved with a reassigned follow-up or
+        # contract task (their `assignee_variable`): the lead follows the variable.
+        lead.consultant = consultant
+    if event.type == "task_completed" and event.element_id == "follow_up":
         stage = submitted.get("stage")
         if stage and stage != lead.stage:
             lead.stage = stage

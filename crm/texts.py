@@ -38,4 +38,28 @@ TEXTS: Catalogue = {
         "Existing customer: {name}; the case will be linked",
     ),
     "new_customer": ("新客户，提交后建档", "New customer; a record is created on submit"),
+    "error_lead_running": (
+        "该客户在{project}已有跟进中的线索（{case}），置业顾问：{consultant}。"
+        "同一客户同一项目只能由一位置业顾问跟进，请勿重复登记。",
+        "This customer already has a running lead on {project} ({case}), consultant "
+        "{consultant}: one consultant per customer and project, do not register it again.",
+    ),
+    "error_lead_running_unassigned": (
+        "该客户在{project}已有跟进中的线索（{case}），尚未分配置业顾问。请勿重复登记。",
+        "This customer already has a running lead on {project} ({case}), not yet given "
+        "a consultant: do not register it again.",
+    ),
+    "running_leads_of_customer": (
+        "该客户已有跟进中的线索：",
+        "This customer already has running leads:",
+    ),
+    "running_lead_line": (
+        "{project}（{case}）· 置业顾问：{consultant}",
+        "{project} ({case}) · consultant: {consultant}",
+    ),
+    "no_consultant_yet": ("尚未分配", "not yet assigned"),
+    "same_project_refused": (
+        "同一项目不能再次登记，请联系该置业顾问。",
+        "The same project cannot be registered again; contact the consultant.",
+    ),
 }

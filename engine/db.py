@@ -9,6 +9,7 @@ serializes writers of one instance with row locks.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -83,6 +84,22 @@ def is_sqlite(session: Session) -> bool:
     """Tell whether the session talks to SQLite."""
     bind = session.get_bind()
     return bind.dialect.name == "sqlite"
+
+
+def lock_name(session: Session, name: str) -> None:
+    """Hold a lock on `name` until the transaction ends: one writer at a time per name.
+
+    PostgreSQL takes a transaction-level advisory lock on a stable 64-bit hash of the
+    name (the same in every process); SQLite write transactions already hold the
+    database lock (BEGIN IMMEDIATE).
+    """
+    if is_sqlite(session):
+        return
+    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest, "big", signed=True)},
+    )
 
 
 def _session(write: bool, url: str | None) -> Session:

@@ -58,6 +58,15 @@ class ConcurrentUpdate(Conflict):
     """Another operation changed the instance first."""
 
 
+class DuplicateCase(Conflict):
+    """Starting would repeat a case that is still open; `details` names it (the 409's
+    body is `{"message", **details}`)."""
+
+    def __init__(self, *, key: str, details: Mapping[str, Any], **params: Any) -> None:
+        super().__init__(key=key, **params)
+        self.details = dict(details)
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     """What is wrong with one field: the message, or a catalogue key that makes it."""

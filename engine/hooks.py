@@ -8,6 +8,10 @@ A vertical (the real-estate one is `crm/`) adds that knowledge in two ways:
   tasks and variables, the runtime calls each hook with the instance and the
   step's events, inside the step's transaction: what a hook writes commits or
   rolls back with the step, and a hook that raises fails the step.
+- **Start checks**, registered the same way: before an instance is created the
+  runtime calls each with the process key and the validated start data, inside
+  the start's transaction. A check that raises (a `DuplicateCase` naming the
+  open case it would repeat, say) refuses the start before anything is written.
 - **Case facts**: the customer, phone, project and unit of a case, and the
   vertical's own id of its customer record (`customer_ref`). A hook writes them
   with `write_case_facts`; the inbox filters, searches and shows them, and the
@@ -17,14 +21,15 @@ A vertical (the real-estate one is `crm/`) adds that knowledge in two ways:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine.audit import PendingEvent
+from engine.identity import Actor
 from engine.models import CaseFact, Instance
 
 
@@ -53,6 +58,35 @@ def run_step_hooks(session: Session, *, instance: Instance, events: Sequence[Pen
     """Call every registered hook, in registration order, with one step's events."""
     for hook in list(_step_hooks):
         hook(session, instance=instance, events=events)
+
+
+class StartCheck(Protocol):
+    def __call__(
+        self, session: Session, *, process_key: str, variables: Mapping[str, Any], actor: Actor
+    ) -> None: ...
+
+
+_start_checks: list[StartCheck] = []
+
+
+def register_start_check(check: StartCheck) -> None:
+    """Ask `check` before every start from now on; registering it again changes nothing."""
+    if check not in _start_checks:
+        _start_checks.append(check)
+
+
+def unregister_start_check(check: StartCheck) -> None:
+    """Stop asking `check` (tests that register their own)."""
+    if check in _start_checks:
+        _start_checks.remove(check)
+
+
+def run_start_checks(
+    session: Session, *, process_key: str, variables: Mapping[str, Any], actor: Actor
+) -> None:
+    """Ask every registered check, in registration order, whether this start may happen."""
+    for check in list(_start_checks):
+        check(session, process_key=process_key, variables=variables, actor=actor)
 
 
 @dataclass(frozen=True)

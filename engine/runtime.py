@@ -39,7 +39,7 @@ from engine.errors import (
     TaskHeldByOther,
     TaskNotOpen,
 )
-from engine.hooks import run_step_hooks
+from engine.hooks import run_start_checks, run_step_hooks
 from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
 from engine.sla import pauses
@@ -395,6 +395,7 @@ def start_instance(
     )
     if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 200):
         raise InvalidData([FieldProblem("business_key", "must be text of at most 200 characters")])
+    run_start_checks(session, process_key=process_key, variables=data, actor=actor)
     now = clock.now()
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=restricted_script_engine())
     instance = Instance(
