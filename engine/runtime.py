@@ -576,16 +576,50 @@ def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) 
                 )
             ]
         )
-    _lock_task_row(session, task)
-    _require_open(task)
+    variable = _declared_property(session, task, "assignee_variable")
+    if variable:
+        # The case variable follows the assignee: lock and load the case (instance
+        # first, as completing does), so the change is saved, recorded and hooked.
+        step = _lock_task_instance(session, task)
+    else:
+        _lock_task_row(session, task)
+        _require_open(task)
     previous = task.assignee
     if previous == username:
         return task  # already theirs: nothing changes, nothing to record
     task.assignee = username
-    _append_task_event(
-        session, task, "task_assigned", actor, {"assignee": username, "previous_assignee": previous}
+    data = {"assignee": username, "previous_assignee": previous}
+    if not variable:
+        _append_task_event(session, task, "task_assigned", actor, data)
+        return task
+    now = clock.now()
+    _spiff_task(step.workflow, task).data[variable] = username
+    step.events.append(
+        PendingEvent(
+            type="task_assigned",
+            actor=actor.username,
+            instance_id=task.instance_id,
+            task_id=task.id,
+            element_id=task.element_id,
+            at=now,
+            data={"name": task.name, **data},
+        )
     )
+    _save(session, step, actor=actor, now=now)
     return task
+
+
+def _declared_property(session: Session, task: Task, name: str) -> str | None:
+    """Return a literal extension property of the task's element in its case's version."""
+    instance = session.get(Instance, task.instance_id)
+    assert instance is not None
+    spec, subprocess_specs = SPEC_CACHE.get(session, instance.version_id)
+    for process in (spec, *subprocess_specs.values()):
+        task_spec = process.task_specs.get(task.element_id)
+        if task_spec is not None:
+            value = (task_spec.extensions or {}).get("properties", {}).get(name)
+            return str(value).strip() or None if value else None
+    return None
 
 
 def add_comment(

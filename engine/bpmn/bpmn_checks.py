@@ -33,6 +33,7 @@ from engine.bpmn.script_engine import check_expression, check_script
 from engine.bpmn.vocabulary import (
     ACTIVITIES,
     ALLOWED_EVENT_DEFINITIONS,
+    ASSIGNMENT_PROPERTIES,
     BPMNDI_NS,
     CAMUNDA_NS,
     CONDITIONAL_GATEWAYS,
@@ -346,12 +347,14 @@ class BpmnChecker:
             self.problems.add(node, f"{a_or_an(label)} cannot have incoming sequence flows")
 
         self._check_spiff_extensions(node)
+        self._check_assignment_only_on_user_tasks(node, local)
         self._check_data_associations(node, container, parent)
         if local in ACTIVITIES:
             self._check_loops(node)
 
         if local in HUMAN_TASKS:
             self._check_department(node)
+            self._check_assignee_variable(node)
             for message in sla_problems(self._spiff_properties(node)):
                 self.problems.add(node, message)
         elif local == "scriptTask":
@@ -405,6 +408,26 @@ class BpmnChecker:
                 f"a department; put it in a department's lane or give it a spiff property "
                 f"'department'",
             )
+
+    def _check_assignee_variable(self, node: etree._Element) -> None:
+        name = self._spiff_properties(node).get("assignee_variable")
+        if name is not None and (not name.strip().isidentifier() or name.strip().startswith("_")):
+            self.problems.add(
+                node,
+                f"the spiff property 'assignee_variable' is {name!r}; give the name of the "
+                "case variable that follows the task's assignee (letters, digits and _, "
+                "not starting with _ or a digit)",
+            )
+
+    def _check_assignment_only_on_user_tasks(self, node: etree._Element, local: str) -> None:
+        if local in HUMAN_TASKS:
+            return
+        for name in sorted(ASSIGNMENT_PROPERTIES - {"department"}):
+            if name in self._spiff_properties(node):
+                self.problems.add(
+                    node,
+                    f"the spiff property '{name}' only means something on a user task",
+                )
 
     def _spiff_properties(self, node: etree._Element) -> dict[str, str]:
         properties: dict[str, str] = {}

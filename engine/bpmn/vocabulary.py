@@ -121,6 +121,14 @@ KNOWN_EVENT_DEFINITIONS = frozenset(
     }
 )
 
+# Extension properties on a user or manual task that decide who works it (the SLA's are
+# engine/sla/declarations.py's):
+# - `department`: an expression giving the owning department (instead of the lane);
+# - `assignee`: an expression giving the username the new task is assigned to;
+# - `assignee_variable`: the name of a case variable that follows the task's assignee
+#   (reassigning the task sets it, so later tasks assigned from it follow too).
+ASSIGNMENT_PROPERTIES = frozenset({"department", "assignee", "assignee_variable"})
+
 LABELS = {
     "subProcess": "subprocess",
     "adHocSubProcess": "ad-hoc subprocess",

@@ -106,3 +106,62 @@ def test_two_registrations_at_once_make_one_lead(api: Api, db_url: str) -> None:
         assert s.execute(select(func.count()).select_from(Customer)).scalar_one() == 2
     winners = {b["id"] for b in bodies if "id" in b}
     assert {b["detail"]["instance_id"] for b in bodies if "detail" in b} == winners
+
+
+def _customer_lead(api: Api, case: Case) -> dict:
+    [customer] = api.get("/customers", "gm").json()["items"]
+    record = api.get(f"/customers/{customer['id']}", "gm").json()
+    [lead] = [lead for lead in record["leads"] if lead["instance_id"] == case.id]
+    return lead
+
+
+def test_reassigned_follow_up_moves_the_lead_to_the_new_consultant(api: Api) -> None:
+    case = assigned(api, consultant="sales1")
+    follow = case.task("follow_up")
+    r = api.post(f"/tasks/{follow['id']}/assign", "sup_sales", json={"username": "sales2"})
+    assert r.status_code == 200, r.text
+    assert r.json()["assignee"] == "sales2"
+    detail = api.get(f"/tasks/{follow['id']}", "sales2").json()
+    assert detail["variables"]["consultant"] == "sales2"
+    assert case.refresh()["variables"]["consultant"] == "sales2"
+    assert _customer_lead(api, case)["consultant"] == "sales2"
+    [event] = [e for e in case.history() if e["type"] == "task_assigned"]
+    assert event["actor"] == "sup_sales"
+    assert event["data"]["assignee"] == "sales2"
+    assert event["data"]["previous_assignee"] == "sales1"
+    assert {"name": "consultant", "before": "sales1", "after": "sales2"} in event["data"]["changes"]
+    # the old consultant no longer holds it; the new one completes it
+    assert api.complete("sales1", follow["id"], {"stage": "prospect"}).status_code in (403, 409)
+    state = case.do("follow_up", "sales2", {"stage": "prospect", "notes": "看了样板间"})
+    [following] = state["open_tasks"]
+    assert (following["element_id"], following["assignee"]) == ("follow_up", "sales2")
+    assert [t["id"] for t in api.tasks("sales2", scope="mine")] == [following["id"]]
+    assert api.tasks("sales1", scope="mine") == []
+    assert _customer_lead(api, case)["consultant"] == "sales2"
+
+
+def test_reassigned_contract_moves_the_lead_and_plain_tasks_keep_their_variables(
+    api: Api,
+) -> None:
+    case = assigned(api, consultant="sales2")
+    case.do("follow_up", "sales2", {"stage": "won"})
+    contract = case.task("sign_contract")
+    assert contract["assignee"] == "sales2"
+    r = api.post(f"/tasks/{contract['id']}/assign", "gm", json={"username": "sales1"})
+    assert r.status_code == 200, r.text
+    assert case.refresh()["variables"]["consultant"] == "sales1"
+    assert _customer_lead(api, case)["consultant"] == "sales1"
+    # assigning someone outside sales is refused and changes nothing
+    r = api.post(f"/tasks/{contract['id']}/assign", "gm", json={"username": "cs1"})
+    assert r.status_code == 422, r.text
+    assert case.refresh()["variables"]["consultant"] == "sales1"
+    case.do("sign_contract", "sales1", {"contract_no": "HT-001", "amount": 1200000})
+    onboarding = case.task("owner_onboarding")
+    # a task without `assignee_variable` is assigned without touching the case data
+    before = case.refresh()["variables"]
+    r = api.post(
+        f"/tasks/{onboarding['id']}/assign", "sup_customer_service", json={"username": "cs2"}
+    )
+    assert r.status_code == 200, r.text
+    assert case.refresh()["variables"] == before
+    assert _customer_lead(api, case)["consultant"] == "sales1"
