@@ -5,34 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine import access
 from engine.errors import NotFound
 from engine.identity import Actor
-from engine.models import Task
-from engine.privacy import mask_phone
+from engine.privacy import mask_phone, phones_whole_in
 
 
-def _works_on_customer(session: Session, actor: Actor, customer_id: int) -> bool:
-    """Tell whether the actor works a case of this customer (sees the whole phone)."""
-    if actor.has("admin", "executive"):
-        return True
-    instance_ids = (
-        select(Complaint.instance_id)
-        .where(Complaint.customer_id == customer_id)
-        .union(select(Lead.instance_id).where(Lead.customer_id == customer_id))
-    )
-    conditions = [Task.assignee == actor.username, Task.completed_by == actor.username]
-    if actor.department and actor.has("staff", "supervisor"):
-        conditions.append(Task.department == actor.department)
-    return bool(
-        session.execute(
-            select(exists().where(Task.instance_id.in_(instance_ids), or_(*conditions)))
-        ).scalar()
-    )
+def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int]) -> set[int]:
+    """Return the customers whose phone the actor reads whole: those with a case the actor
+    works (the platform's one rule, `access.sees_case_phones`)."""
+    if access.sees_case_phones(actor, departments=(), people=()):
+        return set(customer_ids)
+    cases: dict[str, int] = {
+        instance_id: customer_id
+        for instance_id, customer_id in session.execute(
+            select(Complaint.instance_id, Complaint.customer_id)
+            .where(Complaint.customer_id.in_(customer_ids))
+            .union_all(
+                select(Lead.instance_id, Lead.customer_id).where(Lead.customer_id.in_(customer_ids))
+            )
+        )
+    }
+    whole = phones_whole_in(session, actor=actor, instance_ids=cases)
+    return {cases[instance_id] for instance_id in whole}
 
 
 @dataclass(frozen=True)
@@ -87,11 +86,12 @@ def search_customers(
             )
         ).scalars()
     )
+    whole = _customers_seen_whole(session, actor, [c.id for c in rows])
     items = [
         {
             "id": c.id,
             "name": c.name,
-            "phone": c.phone if _works_on_customer(session, actor, c.id) else mask_phone(c.phone),
+            "phone": c.phone if c.id in whole else mask_phone(c.phone),
             "is_owner": c.id in owners,
         }
         for c in rows
@@ -137,7 +137,7 @@ def read_customer(session: Session, *, actor: Actor, customer_id: int) -> dict[s
         .scalars()
         .all()
     )
-    sees_phone = _works_on_customer(session, actor, customer_id)
+    sees_phone = customer_id in _customers_seen_whole(session, actor, [customer_id])
     return {
         "id": customer.id,
         "name": customer.name,

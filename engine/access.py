@@ -6,6 +6,8 @@ whether to offer an action, as `can_…` (a bool) deciding the same way.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from engine.errors import NotPermitted
 from engine.identity import Actor
 from engine.models import Task
@@ -221,3 +223,22 @@ def require_customer_reader(actor: Actor) -> None:
     """Staff, supervisors, executives, auditors and admins read customer records."""
     if not can_read_customers(actor):
         raise NotPermitted(key="error_customer_readers_only")
+
+
+def sees_case_phones(
+    actor: Actor, *, departments: Collection[str], people: Collection[str]
+) -> bool:
+    """Tell whether the actor reads a case's phone numbers whole (CONTRACT.md).
+
+    Whole for the people working the case: staff and supervisors of a department in
+    `departments` (those that have or had a task in it, and the one it starts in:
+    customer service on complaints, sales on leads), anyone in `people` (who started
+    it, holds or held one of its tasks), executives; and for those who read the
+    history (auditors, admins). Everyone else (a designer, another department's
+    staff) reads them masked.
+    """
+    if actor.has("executive", *AUDIT_ROLES) or actor.username in people:
+        return True
+    return (
+        actor.has(*WORKER_ROLES) and actor.department is not None and actor.department in departments
+    )

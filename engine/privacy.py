@@ -3,15 +3,27 @@
 `mask_phone` is the one way flowdesk masks a phone number (lists, customer
 pages, history exports); the `Masker` applies it, and name masking, to the
 case data inside history events.
+
+Who reads a case's phone numbers whole is `access.sees_case_phones`; every endpoint
+and page asks it through `phones_whole_in` (many cases: an inbox page, a customer)
+or `case_masker` (one case: its variables, steps, history and comments).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine import access
 from engine.config import get_settings
+from engine.definitions import SPEC_CACHE
+from engine.departments import department_for_lane
 from engine.identity import Actor
+from engine.models import Instance, Task
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 
@@ -105,3 +117,78 @@ def export_masker(actor: Actor) -> Masker | None:
     if actor.has(*settings.export_unmasked_roles):
         return None
     return Masker(settings.personal_variables)
+
+
+class Unmasked(Masker):
+    """The masker of someone who reads the case whole: every value as it is."""
+
+    def __init__(self) -> None:
+        super().__init__(frozenset())
+
+    def concerns(self, text: str) -> bool:
+        return False
+
+    def variables(self, values: dict[str, Any]) -> dict[str, Any]:
+        return values
+
+    def value(self, value: Any) -> Any:
+        return value
+
+    def data(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+
+UNMASKED: Masker = Unmasked()
+# Case views mask the phone numbers only (names stay: the customer is named on every list).
+PHONES_MASKED: Masker = Masker(frozenset())
+
+
+def home_department(session: Session, version_id: int) -> str | None:
+    """Return the department a process version starts in (its start event's lane)."""
+    spec, _ = SPEC_CACHE.get(session, version_id)
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent":
+            return department_for_lane(getattr(task_spec, "lane", None))
+    return None
+
+
+def phones_whole_in(session: Session, *, actor: Actor, instance_ids: Iterable[str]) -> set[str]:
+    """Return the cases among `instance_ids` whose phone numbers the actor reads whole."""
+    ids = set(instance_ids)
+    if not ids:
+        return set()
+    if access.sees_case_phones(actor, departments=(), people=()):
+        return ids  # executives, history readers: every case
+    departments: dict[str, set[str]] = {i: set() for i in ids}
+    people: dict[str, set[str]] = {i: set() for i in ids}
+    homes: dict[int, str | None] = {}
+    for instance_id, version_id, started_by in session.execute(
+        select(Instance.id, Instance.version_id, Instance.started_by).where(Instance.id.in_(ids))
+    ):
+        if version_id not in homes:
+            homes[version_id] = home_department(session, version_id)
+        if homes[version_id]:
+            departments[instance_id].add(str(homes[version_id]))
+        if started_by:
+            people[instance_id].add(started_by)
+    mine = [Task.assignee == actor.username, Task.completed_by == actor.username]
+    if actor.department is not None:
+        mine.append(Task.department == actor.department)
+    for instance_id, department, assignee, completed_by in session.execute(
+        select(Task.instance_id, Task.department, Task.assignee, Task.completed_by)
+        .where(Task.instance_id.in_(ids), or_(*mine))
+        .distinct()
+    ):
+        departments[instance_id].add(department)
+        people[instance_id].update(p for p in (assignee, completed_by) if p)
+    return {
+        i
+        for i in ids
+        if access.sees_case_phones(actor, departments=departments[i], people=people[i])
+    }
+
+
+def case_masker(session: Session, *, actor: Actor, instance_id: str) -> Masker:
+    """Return how the actor reads one case: UNMASKED, or with its phone numbers masked."""
+    whole = phones_whole_in(session, actor=actor, instance_ids={instance_id})
+    return UNMASKED if whole else PHONES_MASKED

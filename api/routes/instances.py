@@ -15,6 +15,7 @@ from api.schemas.instances import (
 )
 from engine import queries, runtime
 from engine.db import unit_of_work
+from engine.privacy import case_masker
 from engine.steps import case_steps
 
 router = APIRouter(tags=["instances"], responses=error_responses(401))
@@ -51,6 +52,7 @@ def get_instance(instance_id: str, actor: CurrentActor) -> InstanceRead:
             instance,
             open_tasks=queries.open_tasks_of(session, instance.id),
             steps=case_steps(session, instance.id),
+            masker=case_masker(session, actor=actor, instance_id=instance.id),
         )
 
 
@@ -59,8 +61,12 @@ def get_history(instance_id: str, actor: CurrentActor) -> InstanceHistory:
     """Return the instance's history, oldest first."""
     with unit_of_work(write=False) as session:
         queries.get_instance(session, instance_id=instance_id, actor=actor)
+        masker = case_masker(session, actor=actor, instance_id=instance_id)
         return InstanceHistory(
-            events=[EventRead.from_event(e) for e in queries.instance_history(session, instance_id)]
+            events=[
+                EventRead.from_event(e, masker)
+                for e in queries.instance_history(session, instance_id)
+            ]
         )
 
 
@@ -75,5 +81,8 @@ def cancel_instance(instance_id: str, body: CancelInstance, actor: CurrentActor)
             session, instance_id=instance_id, reason=body.reason, actor=actor
         )
         return InstanceRead.from_instance(
-            case.instance, open_tasks=case.open_tasks, steps=case_steps(session, instance_id)
+            case.instance,
+            open_tasks=case.open_tasks,
+            steps=case_steps(session, instance_id),
+            masker=case_masker(session, actor=actor, instance_id=instance_id),
         )

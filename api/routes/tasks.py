@@ -27,7 +27,8 @@ from engine import identity, queries, runtime
 from engine.db import unit_of_work
 from engine.definitions import version_form
 from engine.models import Instance
-from engine.steps import case_steps
+from engine.privacy import case_masker
+from engine.steps import case_steps, masked_steps
 
 router = APIRouter(tags=["tasks"], responses=error_responses(401))
 
@@ -70,15 +71,17 @@ def get_task(task_id: str, actor: CurrentActor) -> TaskDetail:
         task = queries.get_task(session, task_id=task_id, actor=actor)
         instance = session.get(Instance, task.instance_id)
         form = version_form(session, instance.version_id, task.element_id) if instance else None
+        masker = case_masker(session, actor=actor, instance_id=task.instance_id)
         return TaskDetail.from_task(
             task,
             form=FormRead.model_validate(form) if form is not None else None,
-            variables=instance.variables if instance else {},
+            variables=masker.variables(instance.variables or {}) if instance else {},
             business_key=instance.business_key if instance else None,
             comments=[
-                CommentInTask.from_comment(c) for c in queries.task_comments(session, task.id)
+                CommentInTask.from_comment(c, masker)
+                for c in queries.task_comments(session, task.id)
             ],
-            steps=StepRead.from_steps(case_steps(session, task.instance_id)),
+            steps=StepRead.from_steps(masked_steps(case_steps(session, task.instance_id), masker)),
         )
 
 
@@ -147,14 +150,15 @@ def add_comment(task_id: str, body: CommentCreate, actor: CurrentActor) -> Comme
 def list_comments(task_id: str, actor: CurrentActor) -> CommentPage:
     """Return a task's comments, oldest first."""
     with unit_of_work(write=False) as session:
-        queries.get_task(session, task_id=task_id, actor=actor)
+        task = queries.get_task(session, task_id=task_id, actor=actor)
+        masker = case_masker(session, actor=actor, instance_id=task.instance_id)
         names = identity.display_names(session)
         items = [
             CommentRead(
                 id=c.id,
                 author=c.author,
                 author_name=names.get(c.author, c.author),
-                text=c.text,
+                text=masker.value(c.text),
                 created_at=c.created_at,
             )
             for c in queries.task_comments(session, task_id)

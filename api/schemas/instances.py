@@ -11,7 +11,8 @@ from api.schemas.common import Instant
 from api.schemas.steps import StepRead
 from api.schemas.tasks import TaskRead
 from engine.models import HistoryEvent, Instance, Task
-from engine.steps import Step
+from engine.privacy import UNMASKED, Masker
+from engine.steps import Step, masked_steps
 
 InstanceStatus = Literal["running", "completed", "cancelled", "error"]
 
@@ -34,22 +35,28 @@ class InstanceRead(BaseModel):
 
     @classmethod
     def from_instance(
-        cls, instance: Instance, *, open_tasks: list[Task], steps: list[Step]
+        cls,
+        instance: Instance,
+        *,
+        open_tasks: list[Task],
+        steps: list[Step],
+        masker: Masker = UNMASKED,
     ) -> InstanceRead:
-        """Show an instance row with its open task rows and its steps."""
+        """Show an instance row with its open task rows and its steps, as `masker` lets
+        the reader see them."""
         return cls(
             id=instance.id,
             process_key=instance.process_key,
             version=instance.version,
             business_key=instance.business_key,
             status=cast(InstanceStatus, instance.status),
-            variables=instance.variables,
+            variables=masker.variables(instance.variables or {}),
             started_at=instance.started_at,
             started_by=instance.started_by,
             ended_at=instance.ended_at,
             error=instance.error,
             open_tasks=[TaskRead.from_task(t) for t in open_tasks],
-            steps=StepRead.from_steps(steps),
+            steps=StepRead.from_steps(masked_steps(steps, masker)),
         )
 
 
@@ -78,8 +85,8 @@ class EventRead(BaseModel):
     hash: str
 
     @classmethod
-    def from_event(cls, event: HistoryEvent) -> EventRead:
-        """Show a history event row."""
+    def from_event(cls, event: HistoryEvent, masker: Masker = UNMASKED) -> EventRead:
+        """Show a history event row (its data as `masker` lets the reader see it)."""
         return cls(
             seq=event.seq,
             at=event.at,
@@ -90,7 +97,7 @@ class EventRead(BaseModel):
             task_id=event.task_id,
             element_id=event.element_id,
             department=event.department,
-            data=event.data,
+            data=masker.data(event.data) if event.data else event.data,
             prev_hash=event.prev_hash,
             hash=event.hash,
         )

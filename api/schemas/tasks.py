@@ -12,6 +12,7 @@ from api.schemas.forms import FormRead
 from api.schemas.steps import StepRead
 from engine import clock
 from engine.models import Task, TaskComment
+from engine.privacy import UNMASKED, Masker
 from engine.sla.planning import breached_for
 
 TaskState = Literal["open", "completed", "cancelled"]
@@ -103,9 +104,11 @@ class CommentInTask(BaseModel):
     created_at: Instant
 
     @classmethod
-    def from_comment(cls, comment: TaskComment) -> CommentInTask:
-        """Show a comment row inside its task."""
-        return cls(author=comment.author, text=comment.text, created_at=comment.created_at)
+    def from_comment(cls, comment: TaskComment, masker: Masker = UNMASKED) -> CommentInTask:
+        """Show a comment row inside its task (phone numbers in it as `masker` says)."""
+        return cls(
+            author=comment.author, text=masker.value(comment.text), created_at=comment.created_at
+        )
 
 
 class TaskDetail(TaskRead):

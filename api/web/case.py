@@ -23,6 +23,7 @@ from engine import calendar, queries, texts
 from engine.case_path import case_path
 from engine.definitions import version_content
 from engine.models import HistoryEvent, Instance, Task
+from engine.privacy import case_masker
 
 router = page_router()
 
@@ -45,6 +46,11 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
     }
     open_tasks = [t for t in tasks if t.state == "open"]
     path = case_path(page.session, instance)
+    masker = case_masker(page.session, actor=page.actor, instance_id=instance.id)
+
+    def masked_line(line: dict[str, Any]) -> dict[str, Any]:
+        return {**line, "text": masker.value(line["text"])}
+
     diagram = {
         "xml": version_content(page.session, instance.version_id),
         # every element and sequence flow the case went through, not only user tasks
@@ -63,7 +69,7 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         diagram=diagram,
         instance=instance,
         number=case_number(page, instance.business_key, instance.id),
-        events=[_history_line(page, e, tasks, names) for e in events],
+        events=[masked_line(_history_line(page, e, tasks, names)) for e in events],
         customer_id=facts.customer_ref if facts else None,
         open_tasks=[task_row(page, t, instance, facts) for t in open_tasks],
         record=record,

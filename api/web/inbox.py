@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.web.kit import Page, SignedInPage, has_form, page_router, render
-from api.web.task_rows import task_row
+from api.web.task_rows import remember_phone_visibility, task_row
 from engine import access, queries, reminders
 from engine.definitions import latest_versions, user_task_labels
 
@@ -102,6 +102,7 @@ def inbox(
     cases = queries.instances_by_id(page.session, {t.instance_id for t in rows})
     facts = queries.case_facts_of(page.session, cases)
     escalated = reminders.escalated_to_actor(page.session, page.actor, [t.id for t in rows])
+    remember_phone_visibility(page, cases)
     query = {"tab": tab, "process": process, "element": element, "sla": sla}
     query |= {"project": project, "q": q}
     return render(

@@ -50,6 +50,7 @@ from engine.errors import (
     ProcessError,
 )
 from engine.identity import Actor, actor_for
+from engine.privacy import case_masker
 from forms.display import Names, ShownVariable, describe_variables
 from forms.display import value_text as display_value
 from forms.registry import values_from_form_text
@@ -339,9 +340,10 @@ def case_data(
     step's own value of them (two steps' `comments` are two different things, and the
     case variable holds only the later one)."""
     specs = version_variables(page.session, instance.version_id)
+    masker = case_masker(page.session, actor=page.actor, instance_id=instance.id)
     variables = {
         name: value
-        for name, value in (instance.variables or {}).items()
+        for name, value in masker.variables(instance.variables or {}).items()
         if name not in recorded_by_steps
     }
     return describe_variables(specs, variables, page.language, page.names, show_unknown=not specs)

@@ -3,17 +3,36 @@ of its case; and the working time it took or is overdue by."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from api.web.kit import Page, case_number
 from engine import access, calendar, clock, reminders, texts
-from engine.privacy import mask_phone
+from engine.privacy import mask_phone, phones_whole_in
 from engine.sla import pauses
 from engine.sla.planning import breached_for, task_calendar, time_taken
 
 if TYPE_CHECKING:
     from engine.models import CaseFact, Instance, Task
+
+
+def remember_phone_visibility(page: Page, instance_ids: Iterable[str]) -> None:
+    """Decide at once, for the rows of a list, which cases' phones the reader sees whole."""
+    known: dict[str, bool] | None = getattr(page.request.state, "phones_whole", None)
+    if known is None:
+        known = page.request.state.phones_whole = {}
+    wanted = set(instance_ids) - set(known)
+    whole = phones_whole_in(page.session, actor=page.actor, instance_ids=wanted)
+    known.update({instance_id: instance_id in whole for instance_id in wanted})
+
+
+def shown_phone(page: Page, instance_id: str, phone: str | None) -> str:
+    """Return a case's phone number as the reader may see it (whole or 138****5678)."""
+    if not phone:
+        return ""
+    remember_phone_visibility(page, {instance_id})
+    return phone if page.request.state.phones_whole[instance_id] else mask_phone(phone)
 
 
 def task_row(
@@ -25,7 +44,8 @@ def task_row(
     escalated_to_actor: bool | None = None,
 ) -> dict[str, Any]:
     """Return what the pages show of a task: its name in the page's language, the case's
-    facts (customer with the phone masked, project, unit), department, assignee, due
+    facts (customer, phone whole for those working the case and masked for others,
+    project, unit), department, assignee, due
     time and working time left (as at the pause while its clock is paused), and the row
     actions the reader may take (`escalated_to_actor`: known already, else looked up)."""
     name = task.name
@@ -44,7 +64,6 @@ def task_row(
         left = texts.time_left(remaining, overdue, page.language)
         if paused:
             left = page.t("paused_time_left", span=left)
-    phone = (facts.phone if facts else None) or ""
     return {
         "task": task,
         "name": name,
@@ -54,7 +73,7 @@ def task_row(
             page, instance.business_key if instance else None, task.instance_id
         ),
         "customer": (facts.customer_name if facts else None) or "",
-        "phone": mask_phone(phone) if phone else "",
+        "phone": shown_phone(page, task.instance_id, facts.phone if facts else None),
         "project_unit": " ".join(v for v in (facts.project, facts.unit) if v) if facts else "",
         "department": page.department_name(task.department),
         "time_left": left,

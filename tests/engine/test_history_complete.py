@@ -639,7 +639,8 @@ def test_every_lead_path_records_every_change(api: CheckedApi, history: History)
         api.act("sales1", follow_up, "claim", status=409)  # the consultant holds it
         api.act("sup_sales", follow_up, "assign", username="sales1")
         won.do("follow_up", "sales1", {"stage": "won"})
-        won.do("sign_contract", "sales2", {"unit": "9栋601", "contract_no": f"HT-{phone}"})
+        # the lead went with the follow-up: the contract is the new consultant's
+        won.do("sign_contract", "sales1", {"unit": "9栋601", "contract_no": f"HT-{phone}"})
         state = won.do("owner_onboarding", "cs1", {"welcome_call_done": True})
         if extra:
             state = won.do("referral_reward", "cs1", {"reward_given": True})
