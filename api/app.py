@@ -118,6 +118,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 OPENAPI_URL = "/api/v1/openapi.json"
 DOCS_URL = "/api/docs"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+CRM_STATIC_DIR = Path(crm.__file__).resolve().parent / "static"  # the vertical's scripts
 BPMN_JS_DIR = Path(
     os.environ.get("FLOWDESK_BPMN_JS_DIR")
     or Path(__file__).resolve().parents[1] / "node_modules" / "bpmn-js" / "dist"
@@ -160,6 +161,7 @@ def create_app() -> FastAPI:
     if BPMN_JS_DIR.is_dir():  # installed from npm by the set-up (package.json)
         app.mount("/static/vendor/bpmn-js", StaticFiles(directory=str(BPMN_JS_DIR)), name="bpmn-js")
     install_docs(app, docs_url=DOCS_URL, openapi_url=OPENAPI_URL)  # before /static: its files
+    app.mount("/static/crm", StaticFiles(directory=str(CRM_STATIC_DIR)), name="crm-static")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -190,3 +190,11 @@ def read_customer(session: Session, *, actor: Actor, customer_id: int) -> dict[s
             for u in units
         ],
     }
+
+
+def customer_with_phone(session: Session, *, actor: Actor, phone: str) -> dict[str, Any] | None:
+    """Return the customer (id, name) whose whole number this is, for a start page's look-up
+    (the reader typed the number: it is not masked back to them)."""
+    access.require_customer_reader(actor)
+    customer = session.execute(select(Customer).where(Customer.phone == phone)).scalar_one_or_none()
+    return None if customer is None else {"id": customer.id, "name": customer.name}

@@ -1,12 +1,18 @@
 """The start pages of the real-estate vertical: register a complaint, register a
-visitor (a lead), finding an existing customer by phone first."""
+visitor (a lead), finding an existing customer by phone first.
+
+Registering a visitor warns before it is submitted when the phone already has a
+running lead (one consultant per customer and project): the phone look-up lists
+the customer's running leads with their consultants, and the page's script asks
+`/start/lead_follow_up/running` as the phone and the project are typed. A submit
+made anyway is refused by the start check with the same message."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import Depends
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.web.kit import (
     Page,
@@ -20,9 +26,11 @@ from api.web.kit import (
     start_form,
     user_choices,
 )
-from crm.customers import CustomerFilters, search_customers
+from crm.customers import customer_with_phone
+from crm.leads import LEAD_PROCESS, RunningLead, duplicate_error, running_lead, running_leads
 from engine import access, runtime
 from engine.errors import NotFound
+from forms.registry import MOBILE
 
 router = page_router()
 
@@ -40,6 +48,7 @@ def _start_page(
     values: dict[str, Any] | None = None,
     lookup: str = "",
     found: dict[str, Any] | None = None,
+    running: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
     if process_key not in START_PAGES:
         raise NotFound(key="error_no_start_page", process=process_key)
@@ -57,6 +66,8 @@ def _start_page(
         notice=refusal.notice if refusal else "",
         lookup=lookup,
         found=found,
+        running=running or [],
+        duplicate_check=f"/start/{LEAD_PROCESS}/running" if process_key == LEAD_PROCESS else "",
     )
 
 
@@ -67,27 +78,73 @@ def _start_page_again(page: Page, refusal: Refusal) -> Response:
 StartForm = Annotated[PostedForm, Depends(form_shown_again_by(_start_page_again))]
 
 
+def _whole_number(text: str) -> str | None:
+    """Return a typed mobile number as the forms store it (+86, spaces, dashes dropped)."""
+    match = MOBILE.match(text.strip().replace(" ", "").replace("-", ""))
+    return match.group(1) if match else None
+
+
 def _customer_with_phone(page: Page, phone: str) -> dict[str, Any] | None:
     """The customer whose whole number this is, when the user may read customers."""
     if not access.can_read_customers(page.actor):
         return None
-    items, _ = search_customers(
-        page.session, actor=page.actor, filters=CustomerFilters(q=phone, limit=5)
+    return customer_with_phone(page.session, actor=page.actor, phone=phone)
+
+
+def _running_line(page: Page, lead: RunningLead) -> dict[str, str]:
+    consultant = (
+        page.people.get(lead.consultant, lead.consultant)
+        if lead.consultant
+        else page.t("no_consultant_yet")
     )
-    return next((c for c in items if c["phone"] == phone), None)
+    return {
+        "instance_id": lead.instance_id,
+        "text": page.t(
+            "running_lead_line",
+            project=lead.project,
+            case=lead.business_key or lead.instance_id[:8],
+            consultant=consultant,
+        ),
+    }
 
 
 @router.get("/start/{process_key}", response_class=HTMLResponse)
 def start_page(page: SignedInPage, process_key: str, phone: str = "") -> Response:
     values: dict[str, Any] = {}
     found: dict[str, Any] | None = None
-    phone = phone.strip().replace(" ", "").replace("-", "")
-    if phone:
-        values["phone"] = phone
-        found = _customer_with_phone(page, phone)
+    running: list[dict[str, str]] = []
+    lookup = phone.strip()
+    whole = _whole_number(lookup)
+    if lookup:
+        values["phone"] = whole or lookup
+    if whole:
+        found = _customer_with_phone(page, whole)
         if found is not None:
             values[NAME_FIELDS.get(process_key, "name")] = found["name"]
-    return _start_page(page, process_key, values=values, lookup=phone, found=found)
+        if process_key == LEAD_PROCESS and access.can_start(page.actor):
+            running = [
+                _running_line(page, lead) for lead in running_leads(page.session, phone=whole)
+            ]
+    return _start_page(
+        page, process_key, values=values, lookup=lookup, found=found, running=running
+    )
+
+
+@router.get(f"/start/{LEAD_PROCESS}/running")
+def running_lead_check(page: SignedInPage, phone: str = "", project: str = "") -> JSONResponse:
+    """Tell the registration page whether this phone has a running lead on this project:
+    `{"message", "instance_id", "consultant"}` (the 409's words), or nulls."""
+    access.require_can_start(page.actor)
+    whole = _whole_number(phone)
+    lead = (
+        running_lead(page.session, phone=whole, project=project)
+        if whole and project.strip()
+        else None
+    )
+    if lead is None:
+        return JSONResponse({"message": None, "instance_id": None, "consultant": None})
+    refusal = duplicate_error(page.session, lead)
+    return JSONResponse({"message": refusal.text_in(page.language), **refusal.details})
 
 
 @router.post("/start/{process_key}")

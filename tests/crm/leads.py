@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine.db import unit_of_work
+from engine.identity import create_user
 from tests.fixtures.api_client import Api
 from tests.fixtures.shipped import Case
 
@@ -22,3 +24,16 @@ def assigned(api: Api, consultant: str = "sales2", **start: object) -> Case:
     [follow] = state["open_tasks"]
     assert (follow["element_id"], follow["assignee"]) == ("follow_up", consultant)
     return case
+
+
+def sales_staff(username: str, display_name: str, *roles: str) -> None:
+    """Add a sales staff member with a Chinese display name (the pages show it)."""
+    with unit_of_work() as session:
+        create_user(
+            session,
+            username=username,
+            password="secret-pw",
+            roles=list(roles) or ["staff"],
+            department="sales",
+            display_name=display_name,
+        )
