@@ -12,7 +12,11 @@
   var asked = "";
   var timer = null;
 
+  var refused = document.getElementById("start-refused");
+
   function show(message) {
+    // The server's refusal already says it: say it once.
+    if (refused && message && refused.textContent.trim() === message.trim()) message = "";
     notice.textContent = message || "";
     notice.hidden = !message;
   }

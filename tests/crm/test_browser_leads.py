@@ -59,6 +59,7 @@ def test_duplicate_lead_warned_and_reassigned_lead_stays(server, browser) -> Non
     refused = desk.locator("p.notice.error[role=alert]").first
     assert "置业顾问：李明" in refused.inner_text()
     assert desk.get_by_label("意向项目").input_value() == "云山府"
+    shot(desk, "13-lead-duplicate-refused-zh")
     assert len(api.tasks("gm", scope="all", process_key="lead_follow_up")) == 1
 
     # The sales supervisor hands the follow-up to 周杰 (转派).
