@@ -615,10 +615,13 @@ def _declared_property(session: Session, task: Task, name: str) -> str | None:
     assert instance is not None
     spec, subprocess_specs = SPEC_CACHE.get(session, instance.version_id)
     for process in (spec, *subprocess_specs.values()):
-        task_spec = process.task_specs.get(task.element_id)
-        if task_spec is not None:
-            value = (task_spec.extensions or {}).get("properties", {}).get(name)
-            return str(value).strip() or None if value else None
+        for task_spec in process.task_specs.values():
+            # A multi-instance task's wrapper has no extensions; its instance's spec does.
+            if getattr(task_spec, "bpmn_id", None) == task.element_id and hasattr(
+                task_spec, "extensions"
+            ):
+                value = (task_spec.extensions or {}).get("properties", {}).get(name)
+                return str(value).strip() or None if value else None
     return None
 
 

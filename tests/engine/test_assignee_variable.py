@@ -63,3 +63,22 @@ def test_reassigning_sets_the_variable_and_later_tasks_follow(db_url: str) -> No
             assert s.get(Task, second.id).assignee == "ann"
     finally:
         unregister_step_hook(hook)
+
+
+def test_a_multi_instance_task_is_reassigned_as_any_other(db_url: str) -> None:
+    deploy_fixture("parallel_mi.bpmn")
+    sales = make_user("sam", "staff", department="sales")
+    make_user("eve", "staff", department="engineering")
+    boss = make_user("ed", "supervisor", department="engineering")
+    with unit_of_work() as s:
+        case = runtime.start_instance(
+            s,
+            process_key="parallel_mi",
+            variables={"departments": ["engineering", "property"]},
+            actor=sales,
+        )
+        [propose] = [t for t in case.open_tasks if t.department == "engineering"]
+    with unit_of_work() as s:
+        runtime.assign_task(s, task_id=propose.id, username="eve", actor=boss)
+    with unit_of_work(write=False) as s:
+        assert s.get(Task, propose.id).assignee == "eve"
