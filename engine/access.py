@@ -240,5 +240,7 @@ def sees_case_phones(
     if actor.has("executive", *AUDIT_ROLES) or actor.username in people:
         return True
     return (
-        actor.has(*WORKER_ROLES) and actor.department is not None and actor.department in departments
+        actor.has(*WORKER_ROLES)
+        and actor.department is not None
+        and actor.department in departments
     )
