@@ -31,6 +31,7 @@ from api.web.kit import (
 from api.web.task_rows import breached_hours, sla_actions, task_row
 from engine import access, calendar, drafts, identity, queries, runtime, texts
 from engine.models import Task, TaskComment
+from engine.privacy import Masker, case_masker
 
 router = page_router()
 
@@ -49,6 +50,7 @@ def _task_page(page: Page, task: Task, refusal: Refusal | None = None) -> HTMLRe
     facts = queries.case_facts_of(page.session, {task.instance_id}).get(task.instance_id)
     form = task_form(page, task)
     draft = drafts.task_draft(page.session, task)
+    masker = case_masker(page.session, actor=page.actor, instance_id=task.instance_id)
     if refusal is not None:  # what was just posted, the comment box included
         values = refusal.values
     elif draft is not None:
@@ -70,7 +72,12 @@ def _task_page(page: Page, task: Task, refusal: Refusal | None = None) -> HTMLRe
         notice=refusal.notice if refusal else "",
         draft=_draft_line(page, draft),
         said=page.request.query_params.get("said", ""),
-        comments=[_comment_line(page, c) for c in queries.task_comments(page.session, task.id)],
+        description=masker.value((instance.variables or {}).get("description") or "")
+        if instance
+        else "",
+        comments=[
+            _comment_line(page, c, masker) for c in queries.task_comments(page.session, task.id)
+        ],
         staff=[
             user.username
             for user in identity.active_users(
@@ -96,12 +103,13 @@ COMMENT_BOX = "comment_text"
 WITH_FORM = "with_form"
 
 
-def _comment_line(page: Page, comment: TaskComment) -> dict[str, str]:
-    """A comment as people read it: who (their name), when (local time), what."""
+def _comment_line(page: Page, comment: TaskComment, masker: Masker) -> dict[str, str]:
+    """A comment as people read it: who (their name), when (local time), what (a phone
+    number in it as the reader may see it)."""
     return {
         "who": page.people.get(comment.author, comment.author),
         "at": texts.local_time(comment.created_at, calendar.timezone(), page.language),
-        "text": comment.text,
+        "text": masker.value(comment.text),
     }
 
 

@@ -123,7 +123,10 @@ def test_pages_show_the_phone_by_the_same_rule(api: Api, browser_of) -> None:  #
     case = _complaint(api, "other")
     ack = case.task("acknowledge_complaint")
     assert api.post(f"/tasks/{ack['id']}/claim", "cs2").status_code == 200
+    r = api.post(f"/tasks/{ack['id']}/comments", "cs2", json={"text": f"业主电话 {PHONE}"})
+    assert r.status_code == 201
     worker = browser_of("cs2")
+    assert f"业主电话 {PHONE}" in worker.get(f"/tasks/{ack['id']}").text
     # the task page's summary (the issue: masked there, whole on the case page)
     assert PHONE in worker.get(f"/tasks/{ack['id']}").text
     assert MASKED not in worker.get(f"/tasks/{ack['id']}").text
@@ -132,6 +135,7 @@ def test_pages_show_the_phone_by_the_same_rule(api: Api, browser_of) -> None:  #
     customer_id = api.get("/customers", "gm", params={"q": PHONE}).json()["items"][0]["id"]
     assert PHONE in worker.get(f"/customers/{customer_id}").text
     outsider = browser_of("sup_property")
+    assert f"业主电话 {MASKED}" in outsider.get(f"/tasks/{ack['id']}").text
     for path in (
         f"/tasks/{ack['id']}",
         f"/cases/{case.id}",
