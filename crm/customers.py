@@ -13,6 +13,7 @@ from engine import access
 from engine.errors import NotFound
 from engine.identity import Actor
 from engine.privacy import mask_phone, phones_whole_in
+from forms.registry import MOBILE
 
 
 def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int]) -> set[int]:
@@ -34,6 +35,19 @@ def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int
     return {cases[instance_id] for instance_id in whole}
 
 
+def _matching(q: str) -> Any:
+    """A name containing `q` (`%` and `_` plain), or the phone as its whole number or its
+    last four digits: a masked number cannot be recovered by searching digit by digit."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    matches = [Customer.name.like(f"%{escaped}%", escape="\\")]
+    whole = MOBILE.match(q.replace(" ", "").replace("-", ""))
+    if whole:
+        matches.append(Customer.phone == whole.group(1))
+    elif len(q) == 4 and q.isdigit():
+        matches.append(Customer.phone.like(f"%{q}"))
+    return or_(*matches)
+
+
 @dataclass(frozen=True)
 class CustomerFilters:
     q: str | None = None
@@ -45,12 +59,12 @@ class CustomerFilters:
 def search_customers(
     session: Session, *, actor: Actor, filters: CustomerFilters
 ) -> tuple[list[dict[str, Any]], int]:
-    """Return customers matching a name or phone fragment and/or a project."""
+    """Return customers matching a name fragment or a phone (the whole number or its last
+    four digits) and/or a project."""
     access.require_customer_reader(actor)
     conditions = []
-    if filters.q:
-        pattern = f"%{filters.q.strip()}%"
-        conditions.append(or_(Customer.name.like(pattern), Customer.phone.like(pattern)))
+    if filters.q and filters.q.strip():
+        conditions.append(_matching(filters.q.strip()))
     if filters.project:
         conditions.append(
             or_(

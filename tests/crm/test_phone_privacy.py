@@ -148,3 +148,20 @@ def test_pages_show_the_phone_by_the_same_rule(api: Api, browser_of) -> None:  #
     for path in (f"/tasks/{ack['id']}", f"/cases/{case.id}"):
         text = designer.get(path).text
         assert PHONE not in text, path
+
+
+def test_customer_search_finds_a_phone_only_whole_or_by_its_last_four_digits(api: Api) -> None:
+    _complaint(api)
+
+    def found(q: str) -> int:
+        r = api.get("/customers", "sup_property", params={"q": q})
+        assert r.status_code == 200, r.text
+        return int(r.json()["total"])
+
+    assert found(PHONE) == found("138 0013 8000") == found("+86" + PHONE) == 1
+    assert found("8000") == 1
+    # digit by digit, a masked number gives nothing away
+    for fragment in ("1380013", "38001380", "0138", "138", "13800138"):
+        assert found(fragment) == 0, fragment
+    assert found("张") == 1
+    assert found("%") == found("_") == 0
