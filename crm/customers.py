@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine import access
@@ -35,11 +36,11 @@ def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int
     return {cases[instance_id] for instance_id in whole}
 
 
-def _matching(q: str) -> Any:
+def _matching(q: str) -> ColumnElement[bool]:
     """A name containing `q` (`%` and `_` plain), or the phone as its whole number or its
     last four digits: a masked number cannot be recovered by searching digit by digit."""
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    matches = [Customer.name.like(f"%{escaped}%", escape="\\")]
+    matches: list[ColumnElement[bool]] = [Customer.name.like(f"%{escaped}%", escape="\\")]
     whole = MOBILE.match(q.replace(" ", "").replace("-", ""))
     if whole:
         matches.append(Customer.phone == whole.group(1))
