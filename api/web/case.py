@@ -23,7 +23,7 @@ from engine import calendar, queries, texts
 from engine.case_path import case_path
 from engine.definitions import version_content
 from engine.models import HistoryEvent, Instance, Task
-from engine.privacy import case_masker
+from engine.privacy import PHONES_MASKED, case_masker
 
 router = page_router()
 
@@ -62,7 +62,7 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         "focus": open_tasks[0].element_id if open_tasks else path.current,
     }
     # Phones as the case data below shows them.
-    record = case_record(page, instance, mask_phones=False)
+    record = case_record(page, instance, mask_phones=masker is PHONES_MASKED)
     return render(
         page,
         "case.html",

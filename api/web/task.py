@@ -31,7 +31,7 @@ from api.web.kit import (
 from api.web.task_rows import breached_hours, sla_actions, task_row
 from engine import access, calendar, drafts, identity, queries, runtime, texts
 from engine.models import Task, TaskComment
-from engine.privacy import Masker, case_masker
+from engine.privacy import PHONES_MASKED, Masker, case_masker
 
 router = page_router()
 
@@ -62,8 +62,10 @@ def _task_page(page: Page, task: Task, refusal: Refusal | None = None) -> HTMLRe
         "task.html",
         status_code=refusal.status_code if refusal else 200,
         view=task_row(page, task, instance, facts),
-        # Phones masked as the task's summary shows the customer's.
-        record=case_record(page, instance, mask_phones=True) if instance else None,
+        # Phones as the task's summary shows the customer's (engine/privacy.py's rule).
+        record=case_record(page, instance, mask_phones=masker is PHONES_MASKED)
+        if instance
+        else None,
         task=task,
         instance=instance,
         form=form,

@@ -87,8 +87,14 @@ def test_complaint_phone_whole_for_its_workers_masked_for_others(api: Api) -> No
     for user in ("dora", "sup_property", "sup_engineering"):
         assert _api_phones(api, user, case, ack["id"]) == {MASKED}, user
     # once engineering has the survey, engineering works the case
-    case.do("acknowledge_complaint", "cs2", {"contacted": True})
+    case.do("acknowledge_complaint", "cs2", {"contacted": True, "notes": f"已致电 {PHONE}"})
     survey = case.task("site_survey")
+    # the steps' records follow the same rule
+    for user, shown in (("eng1", PHONE), ("gm", PHONE), ("sup_property", MASKED), ("dora", MASKED)):
+        instance = api.get(f"/instances/{case.id}", user).json()
+        assert instance["steps"][0]["data"]["notes"] == f"已致电 {shown}", user
+        task = api.get(f"/tasks/{survey['id']}", user).json()
+        assert task["steps"][0]["data"]["notes"] == f"已致电 {shown}", user
     assert api.get(f"/tasks/{survey['id']}", "eng1").json()["variables"]["phone"] == PHONE
     assert api.get(f"/instances/{case.id}", "sup_engineering").json()["variables"]["phone"] == (
         PHONE
@@ -136,8 +142,16 @@ def test_pages_show_the_phone_by_the_same_rule(api: Api, browser_of) -> None:  #
     assert PHONE in worker.get(f"/customers/{customer_id}").text
     outsider = browser_of("sup_property")
     assert f"业主电话 {MASKED}" in outsider.get(f"/tasks/{ack['id']}").text
+    # the case record (the intake and every step) on the case and task pages too
+    case.do("acknowledge_complaint", "cs2", {"contacted": True, "notes": f"已致电 {PHONE}"})
+    proposal = case.task("propose_solution")
+    assert f"已致电 {PHONE}" in worker.get(f"/tasks/{proposal['id']}").text
+    assert f"已致电 {PHONE}" in worker.get(f"/cases/{case.id}").text
+    assert f"已致电 {MASKED}" in outsider.get(f"/cases/{case.id}").text
+    assert f"已致电 {MASKED}" in outsider.get(f"/tasks/{proposal['id']}").text
     for path in (
         f"/tasks/{ack['id']}",
+        f"/tasks/{proposal['id']}",
         f"/cases/{case.id}",
         "/inbox?tab=all",
         f"/customers/{customer_id}",
