@@ -208,6 +208,7 @@ _CASE_EVENTS: Catalogue = {
     "case_event_task_claimed": ("认领了 {name}", "claimed {name}"),
     "case_event_task_unclaimed": ("退回了 {name}", "gave {name} back to the queue"),
     "case_event_task_assigned": ("把 {name} 转派给 {assignee}", "assigned {name} to {assignee}"),
+    "case_event_variable_follows": ("，{label}改为 {value}", "; {label} now {value}"),
     "case_event_task_commented": ("备注 {name}：{text}", "commented on {name}: {text}"),
     "case_event_sla_warning": ("{name} 即将超时", "{name} is at risk"),
     "case_event_sla_breached": ("{name} 已超时", "{name} breached its due time"),

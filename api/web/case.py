@@ -17,13 +17,15 @@ from api.web.kit import (
     page_router,
     recipient_group_text,
     render,
+    value_text_of,
 )
 from api.web.task_rows import task_row, working_time_taken
 from engine import calendar, queries, texts
 from engine.case_path import case_path
-from engine.definitions import version_content
+from engine.definitions import version_content, version_variables
 from engine.models import HistoryEvent, Instance, Task
 from engine.privacy import PHONES_MASKED, case_masker
+from forms.display import label_of
 
 router = page_router()
 
@@ -48,8 +50,8 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
     path = case_path(page.session, instance)
     masker = case_masker(page.session, actor=page.actor, instance_id=instance.id)
 
-    def masked_line(line: dict[str, Any]) -> dict[str, Any]:
-        return {**line, "text": masker.value(line["text"])}
+    def masked_line(line: dict[str, Any], more: str = "") -> dict[str, Any]:
+        return {**line, "text": masker.value(line["text"] + more)}
 
     diagram = {
         "xml": version_content(page.session, instance.version_id),
@@ -69,13 +71,38 @@ def case_page(page: SignedInPage, instance: ReadableCase, started: str = "") -> 
         diagram=diagram,
         instance=instance,
         number=case_number(page, instance.business_key, instance.id),
-        events=[masked_line(_history_line(page, e, tasks, names)) for e in events],
+        events=[
+            masked_line(_history_line(page, e, tasks, names), _variables_moved(page, instance, e))
+            for e in events
+        ],
         customer_id=facts.customer_ref if facts else None,
         open_tasks=[task_row(page, t, instance, facts) for t in open_tasks],
         record=record,
         started=bool(started),
         variables=instance.variables or {},
         shown_variables=case_data(page, instance, recorded_by_steps=record.recorded_names()),
+    )
+
+
+def _variables_moved(page: Page, instance: Instance, event: HistoryEvent) -> str:
+    """What a reassignment changed in the case (a task's `assignee_variable`: the lead's
+    consultant), in words: "，置业顾问改为 周杰"."""
+    if event.type != "task_assigned":
+        return ""
+    changes = (event.data or {}).get("changes") or []
+    return "".join(
+        page.t(
+            "case_event_variable_follows",
+            label=label_of(
+                version_variables(page.session, instance.version_id).get(
+                    change["name"], {"name": change["name"]}
+                ),
+                page.language,
+            ),
+            value=value_text_of(page, instance.version_id, change["name"], change.get("after")),
+        )
+        for change in changes
+        if isinstance(change, dict) and change.get("name")
     )
 
 

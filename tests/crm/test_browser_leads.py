@@ -70,7 +70,7 @@ def test_duplicate_lead_warned_and_reassigned_lead_stays(server, browser) -> Non
     sup.wait_for_load_state()
     assert lead.refresh()["variables"]["consultant"] == "sales_zhou"
     sup.goto(case_url)
-    assert "转派" in sup.locator("body").inner_text()
+    assert "把 跟进 转派给 周杰，置业顾问改为 周杰" in sup.locator("body").inner_text()
     shot(sup, "13-lead-reassigned-case-zh")
 
     # 周杰 completes it; the next follow-up is in HIS inbox, not in 李明's.

@@ -97,3 +97,17 @@ def test_the_check_is_for_those_who_start_cases(api: Api, browser_of) -> None:  
         assert r.status_code == 303
     finally:
         anonymous.close()
+
+
+def test_case_history_says_the_lead_moved_with_the_reassigned_follow_up(
+    api: Api, browser_of
+) -> None:  # type: ignore[no-untyped-def]
+    sales_staff("sales_zhou", "周杰")
+    case = assigned(api, consultant="sales2")
+    follow = case.task("follow_up")
+    r = api.post(f"/tasks/{follow['id']}/assign", "sup_sales", json={"username": "sales_zhou"})
+    assert r.status_code == 200, r.text
+    supervisor = browser_of("sup_sales")
+    assert "把 跟进 转派给 周杰，置业顾问改为 周杰" in supervisor.get(f"/cases/{case.id}").text
+    supervisor.post("/language", {"language": "en", "back": "/inbox"})
+    assert "; Consultant now 周杰" in supervisor.get(f"/cases/{case.id}").text
