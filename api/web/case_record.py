@@ -18,6 +18,7 @@ from engine import calendar, texts
 from engine.definitions import version_forms
 from engine.privacy import mask_text
 from engine.steps import Step, case_intake, case_steps
+from forms.display import number_text, value_text
 
 if TYPE_CHECKING:
     from engine.models import Instance
@@ -140,10 +141,8 @@ def _tabulate(group: StepGroup, form: dict[str, Any] | None) -> None:
 
 def format_number(value: float) -> str:
     """Show a number (an amount of money in yuan) whole, with thousands separators:
-    3800.0 → 3,800; 3800.5 → 3,800.5."""
-    if math.isfinite(value) and float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    3800.0 → 3,800; 3800.5 → 3,800.5 (forms/display.py's way of writing yuan)."""
+    return number_text(value, yuan=True) if math.isfinite(value) else str(value)
 
 
 class _Shown:
@@ -184,32 +183,17 @@ class _Shown:
         return shown
 
     def value(self, spec: dict[str, Any], value: Any) -> str:
-        """Return one value as a person reads it: option names, 是/否, whole amounts,
-        dates, people's names."""
+        """Return one value as a person reads it (forms/display.py: option names, 是/否,
+        departments' and people's names, lists), plus what a record adds: every number
+        whole with thousands separated, dates written out, phones masked when asked."""
         kind = spec["type"]
-        options = {
-            o["value"]: o.get("label", {}).get(self.lang, o["value"])
-            for o in spec.get("options", [])
-        }
-        if isinstance(value, bool):
-            return self.page.t("yes" if value else "no")
-        if isinstance(value, list):
-            separator = "、" if self.lang == "zh-CN" else ", "
-            return separator.join(self.value({**spec, "type": "enum"}, v) for v in value)
-        if isinstance(value, dict):
-            return "; ".join(
-                f"{k}: {self.value({'type': _kind_of(v)}, v)}" for k, v in value.items()
-            )
-        if kind in ("enum", "multi_enum"):
-            return str(options.get(value, value))
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             return format_number(value) if kind != "integer" else str(value)
-        if kind == "date":
-            return self.day(str(value))
-        if kind == "user":
-            return self.page.people.get(str(value), str(value))
-        text = str(value)
-        return mask_text(text) if self.mask_phones else text
+        if kind == "date" and isinstance(value, str):
+            return self.day(value)
+        if isinstance(value, str) and kind not in ("enum", "user", "department"):
+            return mask_text(value) if self.mask_phones else value
+        return value_text(spec, value, self.page.language, self.page.names)
 
     def day(self, value: str) -> str:
         try:
