@@ -295,6 +295,10 @@ _FORM_PROBLEMS: Catalogue = {
     "form_date": ("必须是日期，格式 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
     "form_mobile": ("不是有效的中国大陆手机号", "is not a valid mainland China mobile number"),
     "form_user": ("不是{department}的{roles}", "is not a {roles} member of {department}"),
+    "form_user_any_department": ("任一部门", "any department"),
+    "form_user_role_staff": ("员工", "staff"),
+    "form_user_role_supervisor": ("主管", "supervisor"),
+    "form_user_role_any": ("在职用户", "active user"),
 }
 
 # Domain errors (`error_<what>`) and field problems (`problem_<what>`) the engine raises.

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import texts
+from engine.departments import DEPARTMENTS
 from engine.errors import FieldProblem, InvalidData
 from forms.display import catalogue_problems, option_label
 
@@ -45,6 +46,34 @@ def message(key: str, language: str, **params: Any) -> str:
     """Return a validation message in the caller's language (zh-CN unless English)."""
     lang = "en" if language.lower().startswith("en") else "zh-CN"
     return texts.text(f"form_{key}", lang, **params)
+
+
+def _option_names(field: dict[str, Any], language: str) -> str:
+    """The options of a field by their names in the caller's language (people read
+    the message; the codes are in the form's definition)."""
+    lang = "en" if language.lower().startswith("en") else "zh-CN"
+    names = [(o.get("label") or {}).get(lang) or o["value"] for o in field["options"]]
+    return ("、" if lang == "zh-CN" else ", ").join(names)
+
+
+def _department_name(code: str | None, language: str) -> str:
+    """A department of CONTRACT.md by its name in the caller's language (any department)."""
+    if code is None:
+        return message("user_any_department", language)
+    english = language.lower().startswith("en")
+    known = {d.code: d.name_en if english else d.name_zh for d in DEPARTMENTS}
+    return known.get(code, code)
+
+
+def _role_names(roles: list[str], language: str) -> str:
+    """The roles a user field asks for, in words (staff → 员工, supervisor → 主管)."""
+    named = [
+        message(f"user_role_{role}", language) if texts.has_text(f"form_user_role_{role}") else role
+        for role in roles
+    ]
+    return ("或" if not language.lower().startswith("en") else " or ").join(named) or message(
+        "user_role_any", language
+    )
 
 
 def package_forms_file(process_key: str) -> Path | None:
@@ -202,7 +231,7 @@ def _check_value(
     if kind == "enum":
         allowed = [o["value"] for o in field["options"]]
         if value not in allowed:
-            return value, message("enum", language, values=", ".join(allowed))
+            return value, message("enum", language, values=_option_names(field, language))
         return value, None
     if kind == "multi_enum":
         allowed = [o["value"] for o in field["options"]]
@@ -210,7 +239,7 @@ def _check_value(
             return value, message("list", language)
         bad = [v for v in value if v not in allowed]
         if bad:
-            return value, message("enum", language, values=", ".join(allowed))
+            return value, message("enum", language, values=_option_names(field, language))
         return list(dict.fromkeys(value)), None
     if kind == "date":
         try:
@@ -232,7 +261,10 @@ def _check_value(
         department, roles = field.get("department"), field.get("roles", [])
         if user_check is not None and not user_check(value, department, roles):
             return value, message(
-                "user", language, department=department or "-", roles="/".join(roles) or "user"
+                "user",
+                language,
+                department=_department_name(department, language),
+                roles=_role_names(roles, language),
             )
         return value, None
     raise ValueError(f"form field {field['name']} has unknown type {kind}")

@@ -94,6 +94,26 @@ def test_messages_follow_the_callers_language() -> None:
     }
 
 
+def test_choice_and_person_messages_name_options_departments_and_roles() -> None:
+    """A wrong choice lists the options by name; a wrong person names the department
+    and the role in words (never `hotline, email…` or `sales`/`staff`)."""
+    base = {"customer_name": "张伟", "phone": "13800138000", "category": "other"}
+    zh = _problems("complaint_handling", "start_complaint", {**base, "channel": "fax"})
+    assert zh["channel"].startswith("必须是以下之一：热线电话") and "hotline" not in zh["channel"]
+    en = _problems(
+        "complaint_handling", "start_complaint", {**base, "channel": "fax"}, language="en"
+    )
+    assert "hotline" not in en["channel"] and "Hotline" in en["channel"]
+    field = next(
+        f for f in get_form("lead_follow_up", "assign_consultant")["fields"] if f["type"] == "user"
+    )
+    with pytest.raises(InvalidData) as refused:
+        validate_submission(
+            {"fields": [field]}, {field["name"]: "nobody"}, user_check=lambda *_: False
+        )
+    assert refused.value.problems[0].message == "不是销售部的员工"
+
+
 def test_clean_data_holds_every_field_with_defaults() -> None:
     clean = validate_submission(get_form("complaint_handling", "acknowledge_complaint"), {})
     assert clean == {"contacted": False, "notes": None}
