@@ -114,14 +114,59 @@ def cmd_tick(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from engine.audit import verify_chain
     from engine.db import unit_of_work
+    from engine.witness import check_witness, read_witness
 
+    heads = read_witness(Path(args.witness)) if args.witness else None
     with unit_of_work(write=False) as session:
         result = verify_chain(session)
-    if result.ok:
-        print(f"history intact: {result.events} events verified")
-        return 0
-    print(f"history broken at event {result.first_bad_seq}: {result.problem}")
-    return 1
+        witnessed = check_witness(session, heads) if heads is not None else None
+    if not result.ok:
+        print(f"history broken at event {result.first_bad_seq}: {result.problem}")
+        return 1
+    if witnessed is not None and not witnessed.ok:
+        print(
+            f"history chain intact ({result.events} events) but it does not match the "
+            f"witness {args.witness}: {witnessed.problem}"
+        )
+        return 1
+    print(f"history intact: {result.events} events verified")
+    if witnessed is not None:
+        print(
+            f"witness {args.witness}: the history holds all {witnessed.heads} witnessed "
+            f"heads (the newest is event {witnessed.newest_seq})"
+        )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from engine.backup import backup_database, sidecar_path
+
+    result = backup_database(Path(args.file))
+    using = f" with {result.tool}" if result.tool else ""
+    print(
+        f"backed up the {result.kind} database{using} to {result.path} "
+        f"(history up to event {result.head.seq}; its head is in {sidecar_path(result.path)})"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from engine.backup import restore_database
+    from engine.config import get_settings
+
+    result = restore_database(Path(args.file), force=args.force)
+    using = f" with {result.tool}" if result.tool else ""
+    print(f"restored {args.file}{using}: the history ends at event {result.head.seq}")
+    ahead = result.witnessed_ahead
+    if ahead is not None:
+        print(
+            f"note: the witness file {get_settings().witness_file} saw the history up to "
+            f"event {ahead.seq} ({ahead.at}): {ahead.seq - result.head.seq} events are not in "
+            "this backup. `flowdesk audit verify --witness` will say so; after a deliberate "
+            "restore keep that file as the record and move it aside to start a new witness.",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
@@ -352,7 +397,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="history")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    verify = audit_sub.add_parser("verify", help="check the hash chain")
+    verify.add_argument(
+        "--witness",
+        metavar="FILE",
+        help="also check the history against a witness file or a backup's .witness.json",
+    )
+    verify.set_defaults(func=cmd_audit_verify)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the whole database")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put a backup back into the configured database")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 

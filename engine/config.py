@@ -33,6 +33,9 @@ class Settings:
     # and the case variables that hold them.
     export_unmasked_roles: frozenset[str] = frozenset()
     personal_variables: frozenset[str] = frozenset()
+    # The append-only file that witnesses the history's head outside the database
+    # (engine/witness.py); None for an in-memory database.
+    witness_file: Path | None = None
 
 
 DEFAULT_PERSONAL_VARIABLES = (
@@ -49,11 +52,26 @@ def _default_database_url() -> str:
     return f"sqlite:///{var_dir / 'flowdesk.db'}"
 
 
+def _default_witness_file(database_url: str) -> Path | None:
+    """Next to a SQLite database file; in the var folder for a server database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database).resolve().with_suffix(".witness.jsonl")
+    var_dir = Path(os.environ.get("FLOWDESK_VAR_DIR", "var")).resolve()
+    return var_dir / f"{url.database or 'flowdesk'}.witness.jsonl"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the settings of this process, read once from the environment."""
+    database_url = os.environ.get("FLOWDESK_DATABASE_URL") or _default_database_url()
+    witness = os.environ.get("FLOWDESK_WITNESS_FILE")
     return Settings(
-        database_url=os.environ.get("FLOWDESK_DATABASE_URL") or _default_database_url(),
+        database_url=database_url,
         broker_url=os.environ.get("FLOWDESK_BROKER_URL") or None,
         secret_key=os.environ.get("FLOWDESK_SECRET_KEY") or None,
         timezone=os.environ.get("FLOWDESK_TIMEZONE") or "Asia/Shanghai",
@@ -70,4 +88,5 @@ def get_settings() -> Settings:
         personal_variables=_names(
             os.environ.get("FLOWDESK_PERSONAL_VARIABLES") or DEFAULT_PERSONAL_VARIABLES
         ),
+        witness_file=Path(witness) if witness else _default_witness_file(database_url),
     )

@@ -1,5 +1,6 @@
 """One round of background work as of an instant: BPMN timers, the SLA clock, e-mail,
-and the incremental check of the history added since the previous round.
+the incremental check of the history added since the previous round, and the
+history's head written to the witness file (engine/witness.py).
 
 Each part selects due rows in batches on an index and claims them with
 `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serializes writers), so rounds on
@@ -13,7 +14,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from engine import audit, calendar, clock, notifications, runtime
+from engine import audit, calendar, clock, notifications, runtime, witness
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
 from engine.identity import SYSTEM
@@ -54,6 +55,7 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
     result.notifications_sent, result.notifications_failed = delivered.sent, delivered.failed
     check_calendar_years(at)
     verify_history(result)
+    witness.witness_current_head()  # outside the database: a restored old copy shows
     return result
 
 
