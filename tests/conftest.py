@@ -128,12 +128,17 @@ def _empty_tables(url: str) -> None:
 
 @pytest.fixture(params=_backends())
 def db_url(
-    request: pytest.FixtureRequest, database_urls: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    database_urls: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[str]:
     """Point flowdesk at an emptied database of each backend in turn."""
     url = database_urls[request.param]
     _empty_tables(url)
     monkeypatch.setenv("FLOWDESK_DATABASE_URL", url)
+    # Each test's rounds witness the history head in a file of its own.
+    monkeypatch.setenv("FLOWDESK_WITNESS_FILE", str(tmp_path / "witness.jsonl"))
     if request.param == "postgresql":
         # A server install refuses to run without a key; SQLite makes its own (tested).
         monkeypatch.setenv("FLOWDESK_SECRET_KEY", TEST_SECRET_KEY)
