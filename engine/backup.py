@@ -272,10 +272,20 @@ def database_is_empty(url: str) -> bool:
         engine.dispose()
 
 
+def _not_flowdesk(source: Path, why: str) -> BackupError:
+    return BackupError(f"{source} is not a backup of a flowdesk database ({why}); nothing restored")
+
+
 def _restore_sqlite(url: URL, source: Path) -> None:
     target = _sqlite_path(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        # Checked before the target is touched: a wrong file must not replace it.
+        src.execute("SELECT last_seq FROM history_head WHERE id = 1").fetchone()
+    except sqlite3.DatabaseError as exc:
+        src.close()
+        raise _not_flowdesk(source, str(exc)) from None
     dst = sqlite3.connect(target, timeout=30)
     try:
         src.backup(dst)
@@ -294,6 +304,13 @@ def _restore_postgresql(url: URL, source: Path) -> str:
             tool = find_pg_tool("pg_restore", _server_major(conn))
     finally:
         engine.dispose()
+    listed = subprocess.run(
+        [tool, "--list", str(source)], capture_output=True, text=True, check=False
+    )
+    if listed.returncode != 0:
+        raise _not_flowdesk(source, listed.stderr.strip())
+    if not re.search(r"TABLE \S+ history_head ", listed.stdout):
+        raise _not_flowdesk(source, "it has no history_head table")
     conninfo, env = _libpq_args(url)
     _run_tool(
         [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -223,6 +224,17 @@ def test_restore_refuses_another_kind_and_a_non_backup(db_url: str, tmp_path: Pa
         expected = "is a SQLite backup but the configured database is PostgreSQL"
     wrong = _flowdesk(env, "restore", "--force", str(other))
     assert wrong.returncode == 1 and expected in wrong.stderr
+    foreign = tmp_path / "foreign.backup"
+    if db_url.startswith("sqlite"):
+        con = sqlite3.connect(foreign)
+        con.execute("CREATE TABLE notes (x)")
+        con.commit()
+        con.close()
+    else:
+        foreign.write_bytes(b"PGDMP\x01\x0e\x00" + b"\x00" * 64)
+    kept = _flowdesk(env, "restore", "--force", str(foreign))
+    assert kept.returncode == 1 and "is not a backup of a flowdesk database" in kept.stderr
+    assert _flowdesk(env, "audit", "verify").returncode == 0  # the database is untouched
     junk = tmp_path / "notes.txt"
     junk.write_text("hello")
     refused = _flowdesk(env, "restore", "--force", str(junk))
