@@ -116,6 +116,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from engine.db import unit_of_work
     from engine.witness import check_witness, read_witness
 
+    if args.witness == "":  # --witness without a file: the configured witness file
+        from engine.config import get_settings
+
+        configured = get_settings().witness_file
+        if configured is None:
+            print("no witness file is configured: give one, --witness FILE", file=sys.stderr)
+            return 2
+        args.witness = str(configured)
     heads = read_witness(Path(args.witness)) if args.witness else None
     with unit_of_work(write=False) as session:
         result = verify_chain(session)
@@ -401,7 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--witness",
         metavar="FILE",
-        help="also check the history against a witness file or a backup's .witness.json",
+        nargs="?",
+        const="",
+        help="also check the history against a witness file or a backup's .witness.json "
+        "(without FILE: FLOWDESK_WITNESS_FILE or its default)",
     )
     verify.set_defaults(func=cmd_audit_verify)
 

@@ -205,8 +205,9 @@ def test_backup_while_serving_restore_verify_and_witness(
         missing == 1 and "1 event is missing" in behind.stdout
     )
     assert f"the history ends at {sidecar['seq']}" in behind.stdout
-    ok = _flowdesk(live_env, "audit", "verify", "--witness", str(witness))
+    ok = _flowdesk(live_env, "audit", "verify", "--witness")  # FLOWDESK_WITNESS_FILE
     assert ok.returncode == 0, ok.stdout
+    assert f"witness {witness}: the history holds all" in ok.stdout
     at_backup = _flowdesk(fresh_env, "audit", "verify", "--witness", f"{backup}.witness.json")
     assert at_backup.returncode == 0, at_backup.stdout
 
