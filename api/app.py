@@ -30,6 +30,7 @@ from api.routes import (
 )
 from api.schemas.errors import BpmnProblemRead, ElementProblem, ErrorResponse, FieldError
 from api.schemas.ops import Health
+from api.security_headers import SecurityHeadersMiddleware
 from api.web import audit as audit_pages
 from api.web import case, inbox, kit, signin, task, task_sla_pages
 from api.web import notifications as notification_pages
@@ -138,6 +139,7 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # CSP, nosniff, DENY on every answer
     app.add_exception_handler(FlowdeskError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
     for module in (
