@@ -25,7 +25,19 @@ from engine.departments import department_for_lane
 from engine.identity import Actor
 from engine.models import Instance, Task
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# A mainland mobile number however it is written: 13912345678, +8613912345678,
+# +86 139 1234 5678, 0086 13912345678, (+86)139-1234-5678, 139 1234 5678 — the
+# country code (+86, 0086, (86), 86) and one space or dash between any two digits
+# are optional. Not inside a longer run of digits: an amount (3800), an 8-digit
+# contract number or a 12-digit reference stays as it is; two numbers side by side
+# are both masked.
+_SEP = r"[\s\-]?"
+_MOBILE = re.compile(
+    r"(?<!\d)"
+    r"(?P<code>(?:[+＋]|00)\s?86[\s\-]?|[(（]\s?[+＋]?\s?86\s?[)）]\s?|86[\s\-]?)?"
+    rf"(?P<number>1{_SEP}[3-9](?:{_SEP}\d){{9}})"
+    r"(?!\d)"
+)
 
 
 def mask_phone(phone: str) -> str:
@@ -33,9 +45,15 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
+def _masked(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group("number"))
+    return (match.group("code") or "") + mask_phone(digits)
+
+
 def mask_text(text: str) -> str:
-    """Mask every mainland mobile number in a text: 13812345678 → 138****5678."""
-    return _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+    """Mask every mainland mobile number in a text, however written:
+    13812345678 → 138****5678, +86 138 1234 5678 → +86 138****5678."""
+    return _MOBILE.sub(_masked, text)
 
 
 def mask_name(name: str) -> str:

@@ -136,6 +136,17 @@ def _fields(row: Any) -> list[Any]:
     ]
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV
+# injection"): such a cell gets a leading ' whatever it holds (ids, names, keys, data).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell no spreadsheet runs: `=HYPERLINK(1)` → `'=HYPERLINK(1)`."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv_chunks(rows: Iterator[Any]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -143,9 +154,7 @@ def _csv_chunks(rows: Iterator[Any]) -> Iterator[str]:
     buffer.write("\ufeff")
     writer.writerow(EXPORT_COLUMNS)
     for n, (row, data) in enumerate(rows, 1):
-        writer.writerow(
-            [*("" if v is None else v for v in _fields(row)), data, row.prev_hash, row.hash]
-        )
+        writer.writerow([csv_cell(v) for v in (*_fields(row), data, row.prev_hash, row.hash)])
         if n % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
