@@ -13,8 +13,7 @@ from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine import access
 from engine.errors import NotFound
 from engine.identity import Actor
-from engine.privacy import mask_phone, phones_whole_in
-from forms.registry import MOBILE
+from engine.privacy import contains, mask_phone, phone_matches, phones_whole_in
 
 
 def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int]) -> set[int]:
@@ -38,14 +37,11 @@ def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int
 
 def _matching(q: str) -> ColumnElement[bool]:
     """A name containing `q` (`%` and `_` plain), or the phone as its whole number or its
-    last four digits: a masked number cannot be recovered by searching digit by digit."""
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    matches: list[ColumnElement[bool]] = [Customer.name.like(f"%{escaped}%", escape="\\")]
-    whole = MOBILE.match(q.replace(" ", "").replace("-", ""))
-    if whole:
-        matches.append(Customer.phone == whole.group(1))
-    elif len(q) == 4 and q.isdigit():
-        matches.append(Customer.phone.like(f"%{q}"))
+    last four digits (`engine.privacy.phone_matches`, the inbox search's rule too)."""
+    matches = [contains(Customer.name, q)]
+    phone = phone_matches(Customer.phone, q)
+    if phone is not None:
+        matches.append(phone)
     return or_(*matches)
 
 

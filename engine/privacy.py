@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine import access
 from engine.config import get_settings
@@ -24,6 +25,7 @@ from engine.definitions import SPEC_CACHE
 from engine.departments import department_for_lane
 from engine.identity import Actor
 from engine.models import Instance, Task
+from forms.registry import MOBILE as WHOLE_MOBILE
 
 # A mainland mobile number however it is written: 13912345678, +8613912345678,
 # +86 139 1234 5678, 0086 13912345678, (+86)139-1234-5678, 139 1234 5678 — the
@@ -54,6 +56,26 @@ def mask_text(text: str) -> str:
     """Mask every mainland mobile number in a text, however written:
     13812345678 → 138****5678, +86 138 1234 5678 → +86 138****5678."""
     return _MOBILE.sub(_masked, text)
+
+
+def contains(column: Any, q: str) -> ColumnElement[bool]:
+    """`column` contains `q`, with `%`, `_` and `\\` as plain characters."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
+
+
+def phone_matches(column: Any, q: str) -> ColumnElement[bool] | None:
+    """The one rule of a phone search: `column` is the whole number typed (spaces,
+    dashes, +86 or 0086 allowed) or ends with the four digits typed; None for any other
+    `q`. Lists show 138****5678, so a search by a prefix must find nothing: a masked
+    number cannot be recovered digit by digit."""
+    typed = re.sub(r"[\s\-()（）]", "", q)
+    whole = WHOLE_MOBILE.match("+" + typed[2:] if typed.startswith("0086") else typed)
+    if whole:
+        return column == whole.group(1)  # type: ignore[no-any-return]
+    if len(typed) == 4 and typed.isascii() and typed.isdigit():
+        return column.like(f"%{typed}")  # type: ignore[no-any-return]
+    return None
 
 
 def mask_name(name: str) -> str:

@@ -13,6 +13,7 @@ from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor
 from engine.models import CaseFact, HistoryEvent, Instance, Task, TaskComment
+from engine.privacy import contains, phone_matches
 from engine.sla.ladder import escalated_to
 
 TASK_SCOPES = ("mine", "department", "escalated", "all")
@@ -118,17 +119,24 @@ def _task_conditions(session: Session, actor: Actor, filters: TaskFilters) -> li
     if filters.search:
         # LIKE, not ILIKE: Chinese names have no case, phones are digits, and ILIKE on
         # UTF-8 text costs PostgreSQL 4x; business keys are matched as typed and in capitals.
-        like = "%" + filters.search.replace("%", "").replace("_", "") + "%"
+        # `%` and `_` are plain characters; a phone matches only as the whole number or
+        # its last four digits (the rule of GET /customers?q=, engine/privacy.py).
+        q = filters.search
+        facts = [contains(CaseFact.customer_name, q)]
+        phone = phone_matches(CaseFact.phone, q)
+        if phone is not None:
+            facts.append(phone)
         # Resolve the matching cases first (a scan of narrow rows and the business-key
         # index), then filter the tasks by them on the instance index; at most
         # SEARCH_LIMIT cases.
         cases = session.execute(
             union(
-                select(CaseFact.instance_id).where(
-                    or_(CaseFact.customer_name.like(like), CaseFact.phone.like(like))
-                ),
+                select(CaseFact.instance_id).where(or_(*facts)),
                 select(Instance.id).where(
-                    or_(Instance.business_key.like(like), Instance.business_key.like(like.upper()))
+                    or_(
+                        contains(Instance.business_key, q),
+                        contains(Instance.business_key, q.upper()),
+                    )
                 ),
             ).limit(SEARCH_LIMIT)
         ).scalars()
