@@ -139,7 +139,10 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # CSP, nosniff, DENY on every answer
+    # CSP, nosniff, DENY on every answer: outside Starlette's ServerErrorMiddleware
+    # (which add_middleware would put it inside of), so that a 500 carries them too.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(build_stack())  # type: ignore[method-assign]
     app.add_exception_handler(FlowdeskError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
     for module in (

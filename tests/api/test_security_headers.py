@@ -116,3 +116,18 @@ def test_docs_and_operations_answer_with_the_headers(db_url: str, path: str) -> 
     r = api.client.get(path)
     assert r.status_code == 200
     assert_secured(r, path)
+
+
+def test_an_unexpected_error_answers_with_the_headers(db_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    app = create_app()
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/boom")
+    assert r.status_code == 500
+    assert_secured(r, "a 500")
