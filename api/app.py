@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 import crm
 from api.docs import install_docs
 from api.errors import UNMAPPED_STATUS, status_for
+from api.input_guard import MalformedInput, malformed_page, refuse_malformed_input
 from api.metrics import MetricsMiddleware, render_metrics
 from api.routes import (
     audit,
@@ -91,6 +92,8 @@ def _problems_response(problems: Sequence[BaseModel]) -> JSONResponse:
 def _domain_error(request: Request, exc: FlowdeskError) -> Response:
     """Answer a domain error: as a page on the pages' routes, as JSON on the API's."""
     if kit.is_page_request(request):
+        if isinstance(exc, MalformedInput):  # refused before the page was read
+            return malformed_page(request, exc)
         return kit.page_error_response(request, exc)
     return _error_response(request, exc)
 
@@ -137,6 +140,8 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url=OPENAPI_URL,
         lifespan=_lifespan,
+        # Before every route: text and numbers no field can hold answer 422 (api/input_guard.py).
+        dependencies=[Depends(refuse_malformed_input)],
     )
     app.add_middleware(MetricsMiddleware)
     # CSP, nosniff, DENY on every answer: outside Starlette's ServerErrorMiddleware

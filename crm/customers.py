@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine import access
+from engine.bounds import row_id_exists
 from engine.errors import NotFound
 from engine.identity import Actor
 from engine.privacy import contains, mask_phone, phone_matches, phones_whole_in
@@ -113,7 +114,7 @@ def search_customers(
 def read_customer(session: Session, *, actor: Actor, customer_id: int) -> dict[str, Any]:
     """Return one customer with every lead, complaint and unit linked to them."""
     access.require_customer_reader(actor)
-    customer = session.get(Customer, customer_id)
+    customer = session.get(Customer, customer_id) if row_id_exists(customer_id) else None
     if customer is None:
         raise NotFound(key="error_customer_not_found", customer_id=customer_id)
     leads = (

@@ -9,6 +9,7 @@ from api.schemas.errors import error_responses
 from crm import customers
 from crm.funnel import funnel_report
 from crm.schemas import CustomerDetail, CustomerPage, CustomerSummary, FunnelReport
+from engine.bounds import QUERY_INT_MAX
 from engine.db import unit_of_work
 
 router = APIRouter(tags=["customers"], responses=error_responses(401))
@@ -20,7 +21,7 @@ def search_customers(
     q: str | None = None,
     project: str | None = None,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=QUERY_INT_MAX),
 ) -> CustomerPage:
     """Find customers by name or phone fragment and/or project."""
     filters = customers.CustomerFilters(q=q, project=project, limit=limit, offset=offset)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine.audit import PendingEvent, append_events
+from engine.bounds import row_id_exists
 from engine.bpmn.serializer import dump_specs, load_specs
 from engine.bpmn.validation import ParsedFile, parse_and_validate
 from engine.config import get_settings
@@ -310,6 +311,8 @@ def get_version(session: Session, key: str, version: int | None = None) -> Proce
     )
     if version is None:
         stmt = stmt.order_by(ProcessVersion.version.desc()).limit(1)
+    elif not row_id_exists(version):  # no such version can be stored
+        raise NotFound(key="error_version_not_deployed", process=key, version=version)
     else:
         stmt = stmt.where(ProcessVersion.version == version)
     row = session.execute(stmt).scalar_one_or_none()

@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine import clock, texts
 from engine.audit import PendingEvent, append_events
+from engine.bounds import row_id_exists
 from engine.config import get_settings
 from engine.db import bulk_insert, is_sqlite, unit_of_work
 from engine.departments import department_names
@@ -314,7 +315,9 @@ def mark_read(session: Session, *, actor: Actor, notification_id: int | None = N
     unread = func.coalesce(Notification.read_at, _read_mark(actor)).is_(None)
     conditions = [_visible(actor), unread]
     if notification_id is not None:
-        note = session.get(Notification, notification_id)
+        note = (
+            session.get(Notification, notification_id) if row_id_exists(notification_id) else None
+        )
         if (
             note is None
             or not session.execute(

@@ -496,6 +496,18 @@ _PAUSES_AND_REMINDERS: Catalogue = {
     "problem_reminder_empty": ("请填写催办内容", "the reminder is empty"),
 }
 
+# Input no field can hold, refused before any route runs (api/input_guard.py).
+_INPUT_PROBLEMS: Catalogue = {
+    "problem_nul_character": ("不能包含 NUL 字符", "must not contain NUL characters"),
+    "problem_lone_surrogate": (
+        "包含无效字符（单独的代理码位）",
+        "holds an invalid character (a lone surrogate)",
+    ),
+    "problem_not_finite": ("必须是有限的数字", "must be a finite number (not NaN or Infinity)"),
+    "problem_too_deep": ("嵌套不能超过 {n} 层", "must not be nested more than {n} levels deep"),
+    "problem_out_of_range": ("必须在 {low} 到 {high} 之间", "must be between {low} and {high}"),
+}
+
 
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
@@ -519,6 +531,7 @@ TEXTS: Catalogue = _merged(
     _ERRORS,
     _PAUSES_AND_REMINDERS,
     _DIAGRAM_AND_COMMENTS,
+    _INPUT_PROBLEMS,
 )
 
 

@@ -35,6 +35,9 @@ FIELD_TYPES = (
     "mobile",
     "user",
 )
+# The largest number a form takes: what a JSON double holds exactly (2**53 - 1); beyond
+# it a number is no longer the one typed (and 10**400 has no float at all).
+MAX_WHOLE = 2**53 - 1
 # Mainland China mobile numbers: 11 digits starting 13-19 (optionally +86 / 86).
 MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
@@ -174,7 +177,7 @@ def values_from_form_text(fields: list[dict[str, Any]], posted: dict[str, Any]) 
             data[name] = [v for v in (value if isinstance(value, list) else [value]) if v] or None
             continue
         if isinstance(value, list):
-            value = value[-1]
+            value = value[-1] if value else None
         if value is None or (isinstance(value, str) and value.strip() == ""):
             # an unchecked box posts nothing: false when the form sent the field at all
             data[name] = (False if name in posted else None) if kind == "boolean" else None
@@ -217,7 +220,11 @@ def _check_value(
             or (isinstance(value, float) and not math.isfinite(value))
         ):
             return value, message(kind, language)
-        if kind == "integer" and not float(value).is_integer():
+        if value > MAX_WHOLE:
+            return value, message("max", language, n=MAX_WHOLE)
+        if value < -MAX_WHOLE:
+            return value, message("min", language, n=-MAX_WHOLE)
+        if kind == "integer" and isinstance(value, float) and not value.is_integer():
             return value, message("integer", language)
         if kind == "integer":
             value = int(value)

@@ -20,6 +20,7 @@ from api.schemas.audit import (
 from api.schemas.errors import error_responses
 from api.schemas.instances import EventRead
 from engine import access, audit, clock
+from engine.bounds import QUERY_INT_MAX, ROW_ID_MAX
 from engine.calendar import timezone
 from engine.db import unit_of_work
 from engine.history import search, timeline
@@ -33,7 +34,9 @@ def event_filters(
     instance_id: str | None = Query(None, description="one case"),
     process_key: str | None = Query(None, description="events of this process"),
     business_key: str | None = Query(None, description="the cases with this business key"),
-    customer_id: int | None = Query(None, description="the cases of this customer"),
+    customer_id: int | None = Query(
+        None, ge=1, le=ROW_ID_MAX, description="the cases of this customer"
+    ),
     customer: str | None = Query(
         None, description="the cases of customers whose name or phone contains this"
     ),
@@ -73,7 +76,9 @@ Filters = Annotated[search.EventFilters, Depends(event_filters)]
 def search_events(
     actor: CurrentActor,
     filters: Filters,
-    after: int | None = Query(None, description="cursor: `next` of the previous page"),
+    after: int | None = Query(
+        None, ge=0, le=QUERY_INT_MAX, description="cursor: `next` of the previous page"
+    ),
     limit: int = Query(100, ge=1, le=search.MAX_PAGE),
 ) -> EventPage:
     """Return one page of history events matching the filters (keyset by `seq`)."""

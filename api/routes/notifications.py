@@ -8,6 +8,7 @@ from api.deps import CurrentActor, Language
 from api.schemas.errors import error_responses
 from api.schemas.notifications import MarkedRead, NotificationPage, NotificationRead
 from engine import notifications
+from engine.bounds import QUERY_INT_MAX
 from engine.db import unit_of_work
 from engine.departments import department_names
 
@@ -20,7 +21,7 @@ def list_notifications(
     language: Language,
     unread: bool = False,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=QUERY_INT_MAX),
 ) -> NotificationPage:
     """Return my notifications, newest first, with the unread count."""
     with unit_of_work(write=False) as session:

@@ -24,6 +24,7 @@ from api.schemas.tasks import (
     TaskRead,
 )
 from engine import identity, queries, runtime
+from engine.bounds import QUERY_INT_MAX
 from engine.db import unit_of_work
 from engine.definitions import version_form
 from engine.models import Instance
@@ -43,7 +44,7 @@ def list_tasks(
     element_id: str | None = None,
     instance_id: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=QUERY_INT_MAX),
 ) -> TaskPage:
     """Return the caller's tasks in a scope, overdue first then by due time."""
     filters = queries.TaskFilters(

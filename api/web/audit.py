@@ -23,6 +23,7 @@ from api.web.kit import (
     render,
 )
 from engine import calendar, queries, texts
+from engine.bounds import QUERY_INT_MAX, ROW_ID_MAX
 from engine.definitions import latest_versions, version_variables
 from engine.history.export import start_export
 from engine.history.search import MAX_PAGE, EventFilters, search_events
@@ -59,6 +60,11 @@ def _local_instant(text: str) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=calendar.timezone())
 
 
+def _whole(text: str, highest: int) -> bool:
+    """Tell whether `text` is a whole number from 1 to `highest` (ASCII digits only)."""
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= highest
+
+
 def _filters(page: Page) -> tuple[EventFilters | None, dict[str, str], str]:
     """Read the page's filter form (blank fields are unset): the filters, the fields
     given, and what is wrong with them in the page's language ('' when nothing)."""
@@ -66,7 +72,7 @@ def _filters(page: Page) -> tuple[EventFilters | None, dict[str, str], str]:
     raw = {name: query.get(name, "").strip() for name in FILTER_FIELDS}
     raw["type"] = ",".join(v.strip() for v in query.getlist("type") if v.strip())
     given = {k: v for k, v in raw.items() if v}
-    if raw["customer_id"] and not raw["customer_id"].isdigit():
+    if raw["customer_id"] and not _whole(raw["customer_id"], ROW_ID_MAX):
         return (
             None,
             given,
@@ -184,12 +190,12 @@ def audit_search(page: AuditorPage) -> Response:
         return _search_page(page, [], None, {}, error=problem, status_code=400)
     after = page.request.query_params.get("after", "")
     size = page.request.query_params.get("limit", "")
-    limit = min(int(size), MAX_PAGE) if size.isdigit() and int(size) else PAGE_SIZE
+    limit = min(int(size), MAX_PAGE) if _whole(size, QUERY_INT_MAX) else PAGE_SIZE
     result = search_events(
         page.session,
         actor=page.actor,
         filters=filters,
-        after=int(after) if after.isdigit() else None,
+        after=int(after) if _whole(after, QUERY_INT_MAX) else None,
         limit=limit,
     )
     if limit != PAGE_SIZE:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.web.kit import Page, SignedInPage, has_form, page_router, render
 from api.web.task_rows import remember_phone_visibility, task_row
 from engine import access, queries, reminders
+from engine.bounds import QUERY_INT_MAX
 from engine.definitions import latest_versions, user_task_labels
 
 router = page_router()
@@ -73,7 +74,7 @@ def inbox(
     done: str = "",
 ) -> Response:
     tabs = [name for name in TABS if name != "all" or access.can_use_scope(page.actor, "all")]
-    page_no = max(1, page_no)
+    page_no = min(max(1, page_no), QUERY_INT_MAX // PAGE_SIZE)  # an offset a query can take
     counts = {
         name: queries.count_tasks(
             page.session, actor=page.actor, filters=queries.TaskFilters(scope=name)
