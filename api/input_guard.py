@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
 from engine import texts
+from engine.bounds import text_problem
 from engine.errors import FieldProblem, InvalidData
 
 # Deeper JSON than this is refused (walking it would exhaust the stack).
@@ -39,13 +40,10 @@ class MalformedInput(InvalidData):
 
 def text_problem_key(value: str) -> str | None:
     """Return the catalogue key of what is wrong with `value`, or None when it is fine."""
-    if "\x00" in value:
-        return "problem_nul_character"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "problem_lone_surrogate"
-    return None
+    problem = text_problem(value)
+    if problem is None:
+        return None
+    return "problem_nul_character" if "\x00" in value else "problem_lone_surrogate"
 
 
 def json_problems(value: Any, field: str = "") -> list[FieldProblem]:

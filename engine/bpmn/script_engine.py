@@ -43,6 +43,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bounds import unstorable_at
+
 Mode = Literal["eval", "exec"]
 
 # SpiffWorkflow finds the failing line of a script by looking for this file name in
@@ -461,11 +463,24 @@ class RestrictedEnvironment(TaskDataEnvironment):
         scope = _scope(context, external)
         try:
             exec(code, scope)  # restricted, guarded bytecode
+            _refuse_unstorable(scope, external)
         finally:
             # SpiffWorkflow runs scripts directly in the task data, so what a failing
             # script set before the failure is kept; do the same.
             _write_back(scope, context, external)
         return True
+
+
+def _refuse_unstorable(scope: Mapping[str, Any], external: Mapping[str, Any]) -> None:
+    """Fail the script when it leaves in the task data what cannot be stored (NaN,
+    Infinity, a NUL character, a lone surrogate), also inside a list or dict it changed
+    in place: the step fails with 422 instead of the database refusing it (a 500)."""
+    for key, value in scope.items():
+        if key.startswith("_") or key in external or callable(value):
+            continue
+        found = unstorable_at(value, key)
+        if found is not None:
+            raise ValueError(f"{found[0]} holds {found[1]}, which cannot be stored")
 
 
 def _write_back(
