@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,7 +30,13 @@ from api.routes import (
     task_sla,
     tasks,
 )
-from api.schemas.errors import BpmnProblemRead, ElementProblem, ErrorResponse, FieldError
+from api.schemas.errors import (
+    BpmnProblemRead,
+    ElementProblem,
+    ErrorResponse,
+    FieldError,
+    document_422_everywhere,
+)
 from api.schemas.ops import Health
 from api.security_headers import SecurityHeadersMiddleware
 from api.web import audit as audit_pages
@@ -196,4 +203,18 @@ def create_app() -> FastAPI:
         body, content_type = render_metrics()
         return Response(body, media_type=content_type)
 
+    _document_refusals(app)
     return app
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Make the OpenAPI document say that every operation may answer 422 (the shape
+    flowdesk answers), since malformed input is refused before any route."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_422_everywhere(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -118,3 +118,34 @@ def error_responses(
         }
         for status in statuses
     }
+
+
+def document_422_everywhere(document: dict[str, Any]) -> dict[str, Any]:
+    """Give every operation of an OpenAPI document its 422 answer.
+
+    Malformed text or numbers are refused before any route runs (api/input_guard.py),
+    so every operation can answer 422 with `ValidationErrorResponse`, also those whose
+    own parameters cannot be invalid; FastAPI's own `HTTPValidationError` (`loc`/`msg`),
+    which flowdesk never answers, is taken out.
+    """
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    if "ValidationErrorResponse" not in schemas:
+        schemas["ValidationErrorResponse"] = ValidationErrorResponse.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        schemas.update(schemas["ValidationErrorResponse"].pop("$defs", {}))
+    invalid = {
+        "description": _DESCRIPTIONS[422],
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrorResponse"}}
+        },
+    }
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            documented = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if "HTTPValidationError" in str(documented.get("schema", {})) or not documented:
+                responses["422"] = invalid
+    return document

@@ -1,8 +1,12 @@
 """Streamed exports of the history: CSV (for Excel) and JSON Lines.
 
-An export is recorded as a history event first. It fixes the newest event
-when it starts and reads in short batches: it sees one consistent,
-append-only prefix and never holds the whole result.
+An export fixes the newest event when it starts and reads in short batches: it
+sees one consistent, append-only prefix and never holds the whole result.
+
+It is recorded as a `history_exported` event only once it can go out: its filters
+were validated by the caller (422 before any byte) and its first batch was read
+before the event is written and before the answer starts, so an export whose query
+fails records nothing and answers a plain error, however often it is tried.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ class Export:
 
 
 def start_export(actor: Actor, filters: EventFilters, fmt: str) -> Export:
-    """Record the export as a history event and return its streamed content.
+    """Read the export's first batch, record the export as a history event and return
+    its streamed content.
 
     The export covers the events that existed when it started (through
     `through_seq`); its own event comes after them.
@@ -61,8 +66,10 @@ def start_export(actor: Actor, filters: EventFilters, fmt: str) -> Export:
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown export format {fmt!r}")
     masker = export_masker(actor)
-    with unit_of_work() as session:
+    with unit_of_work(write=False) as session:
         through = session.execute(select(HistoryHead.last_seq)).scalar_one()
+    first = _batch(filters, through, None)  # a failing query fails here, before the event
+    with unit_of_work() as session:
         append_events(
             session,
             [
@@ -79,7 +86,7 @@ def start_export(actor: Actor, filters: EventFilters, fmt: str) -> Export:
             ],
         )
         seq = session.execute(select(HistoryHead.last_seq)).scalar_one()
-    rows = _export_rows(filters, through, masker)
+    rows = _export_rows(filters, through, masker, first)
     chunks = _csv_chunks(rows) if fmt == "csv" else _jsonl_chunks(rows)
     return Export(seq, through, masker is not None, chunks)
 
@@ -94,32 +101,40 @@ def _export_data(text: str | None, masker: Masker | None) -> str:
     return json.dumps(masker.data(data) if masker else data, ensure_ascii=False)
 
 
-def _export_rows(filters: EventFilters, through: int, masker: Masker | None) -> Iterator[Any]:
-    """Yield (record without data, data as JSON text) in batches of short transactions."""
+def _batch(filters: EventFilters, through: int, cursor: int | None) -> list[Any]:
+    """Return the next batch of matching events after `cursor`, in one short transaction."""
     table = HistoryEvent.__table__
     assert isinstance(table, Table)
     columns = [c for c in table.c if c.name != "data"]
     columns.append(cast(table.c.data, Text).label("data"))
-    cursor: int | None = None
-    while True:
-        with unit_of_work(write=False) as session:
-            conditions = search_conditions(session, filters)
-            if conditions is None:
-                return
-            conditions.append(table.c.seq <= through)
-            if cursor is not None:
-                conditions.append(
-                    table.c.seq < cursor if filters.newest_first else table.c.seq > cursor
-                )
-            order = table.c.seq.desc() if filters.newest_first else table.c.seq
-            batch = session.execute(
+    with unit_of_work(write=False) as session:
+        conditions = search_conditions(session, filters)
+        if conditions is None:
+            return []
+        conditions.append(table.c.seq <= through)
+        if cursor is not None:
+            conditions.append(
+                table.c.seq < cursor if filters.newest_first else table.c.seq > cursor
+            )
+        order = table.c.seq.desc() if filters.newest_first else table.c.seq
+        return list(
+            session.execute(
                 select(*columns).where(*conditions).order_by(order).limit(EXPORT_BATCH)
             ).all()
-        if not batch:
-            return
+        )
+
+
+def _export_rows(
+    filters: EventFilters, through: int, masker: Masker | None, batch: list[Any]
+) -> Iterator[Any]:
+    """Yield (record without data, data as JSON text), from the first batch already
+    read on, in batches of short transactions."""
+    while batch:
         for row in batch:
             yield row, _export_data(row.data, masker)
-        cursor = batch[-1].seq
+        if len(batch) < EXPORT_BATCH:
+            return
+        batch = _batch(filters, through, batch[-1].seq)
 
 
 def _fields(row: Any) -> list[Any]:
