@@ -116,7 +116,7 @@ def test_nan_and_infinity_are_refused(api: Api, number: str) -> None:
     r = api.post(
         "/processes/complaint_handling/instances",
         "cs1",
-        content='{"variables": {"cost": %s}}' % number,
+        content='{"variables": {"cost": ' + number + "}}",
         headers=JSON,
     )
     assert _fields(r) == {"variables.cost"}
