@@ -18,14 +18,16 @@ from __future__ import annotations
 import html
 import json
 import math
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from pydantic import AfterValidator
 from starlette.datastructures import UploadFile
 
 from engine import texts
-from engine.bounds import text_problem
+from engine.bounds import EARLIEST_YEAR, LATEST_YEAR, instant_in_range, text_problem
 from engine.errors import FieldProblem, InvalidData
 
 # Deeper JSON than this is refused (walking it would exhaust the stack).
@@ -142,3 +144,13 @@ def malformed_page(request: Request, exc: MalformedInput) -> HTMLResponse:
         f"<title>{title}</title></head><body><h1>{title}</h1><ul>{items}</ul></body></html>"
     )
     return HTMLResponse(body, status_code=422)
+
+
+def _bounded_instant(value: datetime) -> datetime:
+    if not instant_in_range(value):
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+# A date-time query parameter that time-zone arithmetic cannot overflow (422 otherwise).
+Instant = Annotated[datetime, AfterValidator(_bounded_instant)]

@@ -5,6 +5,7 @@ SQLite an OverflowError)."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 # PostgreSQL's `integer`: the largest id a row of flowdesk can have.
 ROW_ID_MAX = 2**31 - 1
@@ -53,3 +54,14 @@ def unstorable_at(value: object, name: str, *, max_depth: int = 64) -> tuple[str
         elif isinstance(item, list | tuple | set | frozenset):
             stack.extend((v, f"{at}.{i}", depth + 1) for i, v in enumerate(item))
     return None
+
+
+# The instants a filter may name: far enough apart for any business, near enough that
+# converting between time zones (±14 h) and adding a day cannot leave Python's range.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 9000
+
+
+def instant_in_range(value: datetime) -> bool:
+    """Tell whether `value` lies between EARLIEST_YEAR and LATEST_YEAR."""
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR

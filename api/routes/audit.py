@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -10,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from api.deps import CurrentActor
+from api.input_guard import Instant
 from api.schemas.audit import (
     CaseTimeline,
     ChainVerification,
@@ -47,8 +47,8 @@ def event_filters(
         [], description="event types; repeat or separate with commas"
     ),
     element_id: str | None = Query(None, description="a BPMN element"),
-    since: datetime | None = Query(None, description="events at or after this instant"),
-    until: datetime | None = Query(None, description="events before this instant"),
+    since: Instant | None = Query(None, description="events at or after this instant"),
+    until: Instant | None = Query(None, description="events before this instant"),
     order: str = Query("asc", pattern="^(asc|desc)$", description="asc oldest first, desc newest"),
 ) -> search.EventFilters:
     """Read the search filters shared by the event list and the exports."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 
 from api.deps import CurrentActor
+from api.input_guard import Instant
 from api.schemas.errors import error_responses
 from api.schemas.reports import SlaReport
 from engine import reports
@@ -18,8 +17,8 @@ router = APIRouter(tags=["reports"], responses=error_responses(401))
 @router.get("/reports/sla", responses=error_responses(403, 422))
 def sla(
     actor: CurrentActor,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     process_key: str | None = None,
 ) -> SlaReport:
     """Per department: tasks done, on-time %, breached, escalated, median working hours."""

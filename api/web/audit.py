@@ -23,7 +23,7 @@ from api.web.kit import (
     render,
 )
 from engine import calendar, queries, texts
-from engine.bounds import QUERY_INT_MAX, ROW_ID_MAX
+from engine.bounds import QUERY_INT_MAX, ROW_ID_MAX, instant_in_range
 from engine.definitions import latest_versions, version_variables
 from engine.history.export import start_export
 from engine.history.search import MAX_PAGE, EventFilters, search_events
@@ -56,6 +56,8 @@ def _local_instant(text: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
+        return None
+    if not instant_in_range(value):
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=calendar.timezone())
 

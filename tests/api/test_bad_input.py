@@ -219,6 +219,27 @@ def test_integers_out_of_range_answer_4xx(
     assert r.status_code == status, r.text
 
 
+@pytest.mark.parametrize(
+    "instant", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0001-01-01"]
+)
+def test_instants_at_the_ends_of_time_answer_422(api: Api, instant: str) -> None:
+    for path, user in (
+        ("/audit/events", "audit"),
+        ("/audit/export", "audit"),
+        ("/reports/sla", "gm"),
+    ):
+        for name in ("since", "until"):
+            r = api.get(path, user, params={name: instant})
+            assert _fields(r) == {name}, (path, r.text)
+    assert _exports() == 0
+    browser = Browser()
+    try:
+        browser.sign_in("audit")
+        assert browser.get("/audit", params={"since": instant}).status_code == 400
+    finally:
+        browser.close()
+
+
 def test_the_largest_offset_and_cursor_still_answer(api: Api) -> None:
     biggest = str(2**63 - 1)
     assert api.get("/tasks", "cs1", params={"offset": biggest}).json()["items"] == []
