@@ -32,6 +32,8 @@ from engine.errors import FieldProblem, InvalidData
 
 # Deeper JSON than this is refused (walking it would exhaust the stack).
 MAX_JSON_DEPTH = 64
+# A refusal names at most this many fields.
+MAX_PROBLEMS = 50
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -53,7 +55,7 @@ def json_problems(value: Any, field: str = "") -> list[FieldProblem]:
     NaN or infinite numbers, nesting deeper than MAX_JSON_DEPTH (no recursion)."""
     problems: list[FieldProblem] = []
     stack: list[tuple[Any, str, int]] = [(value, field, 0)]
-    while stack:
+    while stack and len(problems) < MAX_PROBLEMS:
         item, at, depth = stack.pop()
         name = at or "body"
         if depth > MAX_JSON_DEPTH:
@@ -127,7 +129,7 @@ async def refuse_malformed_input(request: Request) -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         problems += await _body_problems(request)
     if problems:
-        raise MalformedInput(problems)
+        raise MalformedInput(problems[:MAX_PROBLEMS])
 
 
 def malformed_page(request: Request, exc: MalformedInput) -> HTMLResponse:

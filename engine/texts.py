@@ -505,7 +505,6 @@ _INPUT_PROBLEMS: Catalogue = {
     ),
     "problem_not_finite": ("必须是有限的数字", "must be a finite number (not NaN or Infinity)"),
     "problem_too_deep": ("嵌套不能超过 {n} 层", "must not be nested more than {n} levels deep"),
-    "problem_out_of_range": ("必须在 {low} 到 {high} 之间", "must be between {low} and {high}"),
 }
 
 

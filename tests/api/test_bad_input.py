@@ -134,6 +134,9 @@ def test_json_nested_too_deep_is_refused(api: Api) -> None:
         headers=JSON,
     )
     assert r.status_code == 422 and r.json()["detail"][0]["field"].startswith("variables.x")
+    many = json.dumps({"variables": {"x": ["\x00"] * 1000}})
+    r = api.post("/processes/complaint_handling/instances", "cs1", content=many, headers=JSON)
+    assert r.status_code == 422 and len(r.json()["detail"]) == 50
 
 
 def test_a_comment_with_a_nul_character_stores_nothing(api: Api) -> None:
