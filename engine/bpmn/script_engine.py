@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import CodeType, MappingProxyType, ModuleType
 from typing import Any, Literal, NamedTuple
 
@@ -37,13 +37,19 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
 )
 from RestrictedPython.PrintCollector import PrintCollector
-from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bounds import unstorable_at
+from engine.bpmn.script_limits import (
+    Budget,
+    LimitingPolicy,
+    check_value_size,
+    run_guards,
+)
 
 Mode = Literal["eval", "exec"]
 
@@ -135,7 +141,7 @@ _REWORDED = {
 }
 
 
-class _BpmnPolicy(RestrictingNodeTransformer):
+class _BpmnPolicy(LimitingPolicy):
     """RestrictedPython's policy, stricter where BPMN needs it and worded for users."""
 
     def error(self, node: ast.AST, info: str) -> None:
@@ -322,8 +328,10 @@ _INPLACE: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
 )
 
 
-def _inplacevar(op: str, target: Any, value: Any) -> Any:
-    # The in-place operators keep Python's meaning: `items += [x]` extends the list.
+def _inplacevar(budget: Budget, op: str, target: Any, value: Any) -> Any:
+    # The in-place operators keep Python's meaning: `items += [x]` extends the list
+    # (after the budget's guard, for the operators that can grow a value).
+    budget.check_inplace(op, target, value)
     try:
         return _INPLACE[op](target, value)
     except KeyError:
@@ -382,11 +390,8 @@ _BUILTINS = _safe_builtins()
 _GUARDS: Mapping[str, Any] = MappingProxyType(
     {
         "__metaclass__": _refuse_class,
-        "_getattr_": _guarded_getattr,
         "_getitem_": _getitem,
-        "_getiter_": iter,
         "_write_": full_write_guard,
-        "_inplacevar_": _inplacevar,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_apply_": _apply,
@@ -422,7 +427,7 @@ def current_user() -> str | None:
 
 
 def _scope(
-    context: Mapping[str, Any], external_context: Mapping[str, Any] | None
+    context: Mapping[str, Any], external_context: Mapping[str, Any] | None, budget: Budget
 ) -> dict[str, Any]:
     scope = dict(_DATE_NAMES)
     scope.update(external_context or {})
@@ -431,9 +436,18 @@ def _scope(
     scope["current_user"] = current_user
     # Guards last, so task data (a form field named `_getattr_`) cannot replace them.
     scope.update(_GUARDS)
+    # The limits of this run (engine/bpmn/script_limits.py): guarded operators,
+    # loops, growing methods and builtins, all bound to the run's budget.
+    scope.update(run_guards(budget))
+
+    def getattr_(obj: Any, name: str, default: Any = _MISSING) -> Any:
+        return budget.method(obj, name, _guarded_getattr(obj, name, default))
+
+    scope["_getattr_"] = getattr_
+    scope["_inplacevar_"] = partial(_inplacevar, budget)
     # A fresh dict per run: CPython wants a real dict here to find `__import__`, and a
     # copy means nothing run in one workflow can change what the next one sees.
-    scope["__builtins__"] = dict(_BUILTINS)
+    scope["__builtins__"] = {**_BUILTINS, **budget.builtins()}
     return scope
 
 
@@ -448,7 +462,11 @@ class RestrictedEnvironment(TaskDataEnvironment):
     ) -> Any:
         """Return the value of a restricted expression over the task data."""
         code = _compiled(expression, "eval")
-        return eval(code, _scope(context, external_context))  # restricted, guarded bytecode
+        budget = Budget()
+        result = eval(code, _scope(context, external_context, budget))  # restricted, guarded
+        budget.raise_if_failed()
+        check_value_size("the result", result)
+        return result
 
     def execute(
         self,
@@ -460,15 +478,28 @@ class RestrictedEnvironment(TaskDataEnvironment):
         external = dict(external_context or {})
         self.check_for_overwrite(context, external)
         code = _compiled(script, "exec")
-        scope = _scope(context, external)
+        budget = Budget()
+        scope = _scope(context, external, budget)
         try:
             exec(code, scope)  # restricted, guarded bytecode
+            budget.raise_if_failed()
+            # Sizes first: that walk is bounded, and bounds the next one.
+            _refuse_oversized(scope, external)
             _refuse_unstorable(scope, external)
         finally:
             # SpiffWorkflow runs scripts directly in the task data, so what a failing
             # script set before the failure is kept; do the same.
             _write_back(scope, context, external)
         return True
+
+
+def _refuse_oversized(scope: Mapping[str, Any], external: Mapping[str, Any]) -> None:
+    """Fail the script when it leaves a value over the size limit in the task data (the
+    runtime then writes nothing of the step)."""
+    for key, value in scope.items():
+        if key.startswith("_") or key in external or callable(value):
+            continue
+        check_value_size(key, value)
 
 
 def _refuse_unstorable(scope: Mapping[str, Any], external: Mapping[str, Any]) -> None:

@@ -19,6 +19,7 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import script_engine
+from engine.bpmn.script_limits import Budget
 from engine.bpmn.script_engine import (
     RestrictedEnvironment,
     ScriptRefused,
@@ -426,7 +427,7 @@ def test_run_time_guards_refuse_what_the_stock_policy_lets_through(
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compiler(source, "<string>")
     assert result.errors == (), result.errors
-    scope = script_engine._scope({"d": {}}, None)
+    scope = script_engine._scope({"d": {}}, None, Budget())
     with pytest.raises(error, match=_literal(words)):
         if mode == "eval":
             eval(result.code, scope)
