@@ -6,7 +6,7 @@ answering. So the compiler rewrites the operations that can grow a value without
 bound into guarded helpers that refuse a too-big result *before* computing it:
 
 - `*`, `**`, `<<`, `+` and `%` (also as `*=`, ...) become `_mul_`, `_pow_`, ...;
-- `range`, `pow`, `sum` and `bytes` are replaced by guarded builtins;
+- `range`, `pow` and `sum` are replaced by guarded builtins;
 - the growing methods of text, bytes and lists (`join`, `ljust`, `replace`,
   `extend`, ...) are wrapped when looked up through `_getattr_`;
 - f-string fields go through `_format_`, which refuses huge widths and values.
@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
@@ -58,6 +58,8 @@ MEMORY_GROWTH_LIMIT = 256 * 1024 * 1024
 _MEMORY_CHECK_SECONDS = 0.005
 
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
+# The width and precision of a %-format field: `%-10.3f`, `%(name)20s`.
+_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d*)(?:\.(\d*))?")
 _TEXTS = (str, bytes, bytearray)
 
 
@@ -112,9 +114,7 @@ def _too_big(what: str) -> ScriptLimitExceeded:
 def check_value_size(name: str, value: Any) -> None:
     """Refuse a value BPMN code leaves behind when it is larger than the size limit."""
     if size_of(value) > SIZE_LIMIT:
-        raise ScriptLimitExceeded(
-            f"the value of '{name}' is larger than {_megabytes(SIZE_LIMIT)}"
-        )
+        raise ScriptLimitExceeded(f"the value of '{name}' is larger than {_megabytes(SIZE_LIMIT)}")
 
 
 def _peak_memory() -> int:
@@ -214,7 +214,7 @@ class Budget:
             arguments = b if isinstance(b, tuple) else (b,)
             size = len(a) + sum(size_of(argument) for argument in arguments)
             text = a if isinstance(a, str) else a.decode("latin-1")
-            size += sum(int(n) for n in re.findall(r"\d+", text))
+            size += sum(int(n or 0) for spec in _PRINTF_SPEC.findall(text) for n in spec)
             if "*" in text:
                 size += sum(abs(x) for x in arguments if isinstance(x, int))
             self._sized(size, "the formatted text")
@@ -278,9 +278,7 @@ class Budget:
         """`range`, refusing ranges longer than MAX_RANGE."""
         result = range(*args)
         if len(result) > MAX_RANGE:
-            raise self.fail(
-                ScriptLimitExceeded(f"range() is limited to {MAX_RANGE:,} numbers")
-            )
+            raise self.fail(ScriptLimitExceeded(f"range() is limited to {MAX_RANGE:,} numbers"))
         self.charge(len(result))
         return result
 
@@ -298,15 +296,9 @@ class Budget:
             total = self.add(total, item)
         return total
 
-    def bytes(self, *args: Any, **kwargs: Any) -> bytes:
-        """`bytes`, refusing `bytes(n)` for a too large n."""
-        if args and isinstance(args[0], int) and args[0] > SIZE_LIMIT:
-            raise self.fail(_too_big("the bytes"))
-        return builtins.bytes(*args, **kwargs)
-
     def builtins(self) -> dict[str, Any]:
         """Return the guarded builtins that replace Python's own in a run."""
-        return {"range": self.range, "sum": self.sum, "pow": self.pow, "bytes": self.bytes}
+        return {"range": self.range, "sum": self.sum, "pow": self.pow}
 
     # ------------------------------------------------------------ growing methods
 
@@ -409,7 +401,7 @@ class LimitingPolicy(RestrictingNodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         """Route `*`, `**`, `<<`, `+` and `%` through their guards."""
-        node = super().visit_BinOp(node)
+        node = cast(ast.BinOp, super().visit_BinOp(node))
         helper = _OPERATOR_HELPERS.get(type(node.op))
         if helper is None:
             return node
@@ -417,19 +409,19 @@ class LimitingPolicy(RestrictingNodeTransformer):
 
     def visit_While(self, node: ast.While) -> Any:
         """Check the budget at the top of every `while` iteration."""
-        node = super().visit_While(node)
+        node = cast(ast.While, super().visit_While(node))
         node.body.insert(0, _tick(node))
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         """Check the budget on every call of a function (recursion has no loop)."""
-        node = super().visit_FunctionDef(node)
+        node = cast(ast.FunctionDef, super().visit_FunctionDef(node))
         node.body.insert(0, _tick(node))
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> Any:
         """Check the budget on every call of a lambda: `lambda: _tick_() or body`."""
-        node = super().visit_Lambda(node)
+        node = cast(ast.Lambda, super().visit_Lambda(node))
         node.body = ast.copy_location(
             ast.BoolOp(op=ast.Or(), values=[_call("_tick_", [], node), node.body]), node
         )
@@ -437,7 +429,7 @@ class LimitingPolicy(RestrictingNodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
         """Format every f-string field through the guard."""
-        node = super().visit_FormattedValue(node)
+        node = cast(ast.FormattedValue, super().visit_FormattedValue(node))
         spec: ast.expr = node.format_spec or ast.Constant(value="")
         value = _call("_format_", [node.value, ast.Constant(value=node.conversion), spec], node)
         return ast.copy_location(

@@ -19,7 +19,6 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import script_engine
-from engine.bpmn.script_limits import Budget
 from engine.bpmn.script_engine import (
     RestrictedEnvironment,
     ScriptRefused,
@@ -28,6 +27,7 @@ from engine.bpmn.script_engine import (
     check_script,
     restricted_script_engine,
 )
+from engine.bpmn.script_limits import Budget
 
 ENV = RestrictedEnvironment()
 
