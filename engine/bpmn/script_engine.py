@@ -369,7 +369,7 @@ _EXTRA_BUILTINS = (
 _PROCESS_EXCEPTIONS = ("BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit")
 
 
-def _safe_builtins() -> Mapping[str, Any]:
+def _safe_builtins() -> MappingProxyType[str, Any]:
     allowed = dict(safe_builtins)
     # RestrictedPython offers guarded setattr/delattr and its own getattr; BPMN code
     # has no business changing or looking up attributes by name.
@@ -447,7 +447,9 @@ def _scope(
     scope["_inplacevar_"] = partial(_inplacevar, budget)
     # A fresh dict per run: CPython wants a real dict here to find `__import__`, and a
     # copy means nothing run in one workflow can change what the next one sees.
-    scope["__builtins__"] = {**_BUILTINS, **budget.builtins()}
+    run_builtins = _BUILTINS.copy()  # the proxied dict's own copy: fast
+    run_builtins.update(budget.builtins())
+    scope["__builtins__"] = run_builtins
     return scope
 
 
