@@ -36,7 +36,6 @@ from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
 )
-from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -45,6 +44,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bounds import unstorable_at
 from engine.bpmn.script_limits import (
+    BoundedPrintCollector,
     Budget,
     LimitingPolicy,
     check_value_size,
@@ -396,7 +396,7 @@ _GUARDS: Mapping[str, Any] = MappingProxyType(
         "_unpack_sequence_": guarded_unpack_sequence,
         "_apply_": _apply,
         # print() goes to a collector nobody reads, instead of failing the task.
-        "_print_": PrintCollector,
+        "_print_": BoundedPrintCollector,
     }
 )
 

@@ -9,7 +9,8 @@ bound into guarded helpers that refuse a too-big result *before* computing it:
 - `range`, `pow` and `sum` are replaced by guarded builtins;
 - the growing methods of text, bytes and lists (`join`, `ljust`, `replace`,
   `extend`, ...) are wrapped when looked up through `_getattr_`;
-- f-string fields go through `_format_`, which refuses huge widths and values.
+- f-string fields go through `_format_`, which refuses huge widths and values,
+  and `str`, `repr` and `print` refuse to write a too-big value as text.
 
 Python-level work (loops, comprehensions, recursion) is bounded by a per-run
 `Budget`: every loop iteration (through `_getiter_` and a `_tick_()` put at the top
@@ -34,6 +35,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
+from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
 TIME_LIMIT_SECONDS = 2.0
@@ -120,6 +122,57 @@ def check_value_size(name: str, value: Any) -> None:
 def _peak_memory() -> int:
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+# ---------------------------------------------------------------- text from any value
+
+# `str(x)`, `repr(x)` and `print(x)` turn a whole structure into text in one C call;
+# a list holding itself twice, nested 40 times, is small in memory and huge as text.
+
+
+def _refuse_big_text(value: Any) -> None:
+    if size_of(value) > SIZE_LIMIT:
+        raise _too_big("the text")
+
+
+class _TextType(type):
+    # `isinstance(x, str)` and `issubclass` keep working with the guarded `str`.
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, str)
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        return issubclass(subclass, str)
+
+
+class GuardedStr(str, metaclass=_TextType):
+    """`str` for BPMN code: refuses to write a value larger than the size limit as text."""
+
+    def __new__(cls, value: Any = "", *args: Any) -> Any:  # noqa: D102
+        if args:  # str(b"...", "utf-8"): decoding, bounded by the bytes
+            return str(value, *args)
+        _refuse_big_text(value)
+        return str(value)
+
+
+def guarded_repr(value: Any) -> str:
+    """`repr` for BPMN code: refuses to write a value larger than the size limit as text."""
+    _refuse_big_text(value)
+    return repr(value)
+
+
+class BoundedPrintCollector(PrintCollector):
+    """RestrictedPython's `print` target, refusing huge values and keeping at most 1 MB."""
+
+    def write(self, text: str) -> None:
+        """Keep printed text up to the size limit."""
+        if sum(len(t) for t in self.txt) + len(text) > SIZE_LIMIT:
+            raise _too_big("the printed text")
+        super().write(text)
+
+    def _call_print(self, *objects: Any, **kwargs: Any) -> None:
+        for value in objects:
+            _refuse_big_text(value)
+        super()._call_print(*objects, **kwargs)
 
 
 # ---------------------------------------------------------------- the per-run budget
@@ -301,7 +354,13 @@ class Budget:
 
     def builtins(self) -> dict[str, Any]:
         """Return the guarded builtins that replace Python's own in a run."""
-        return {"range": self.range, "sum": self.sum, "pow": self.pow}
+        return {
+            "range": self.range,
+            "sum": self.sum,
+            "pow": self.pow,
+            "str": GuardedStr,
+            "repr": guarded_repr,
+        }
 
     # ------------------------------------------------------------ growing methods
 
@@ -311,6 +370,8 @@ class Budget:
         if guard is None:
             return found
         if isinstance(obj, type):
+            if obj is GuardedStr:
+                obj, found = str, getattr(str, name)
             if obj in _GUARDED_TYPES[name]:
                 return partial(guard, self, found)  # str.join(sep, items): self comes first
             return found

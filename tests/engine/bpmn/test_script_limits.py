@@ -117,6 +117,11 @@ def test_an_endless_loop_that_catches_the_timeout_still_fails(api: Api) -> None:
         ("x = [0] * 10**9", "larger than 1 MB"),
         ("x = pow(3, 2**200000, 10**1000)", "number would be too large"),
         ("x = sum([[1] * 1000] * 1000, [])", "larger than 1 MB"),
+        ("a = [1]\nfor i in range(40):\n    a = [a, a]\nx = str(a)", "larger than 1 MB"),
+        ("a = [1]\nfor i in range(40):\n    a = [a, a]\nx = repr(a)", "larger than 1 MB"),
+        ("a = [1]\nfor i in range(40):\n    a = [a, a]\nprint(a)", "larger than 1 MB"),
+        ("a = [1]\nfor i in range(40):\n    a = [a, a]\nx = f'{a}'", "larger than 1 MB"),
+        ("while True:\n    print('a' * 1000)", "larger than 1 MB"),
         ("x = []\nwhile True:\n    x.append('a' * 1000)", "built more than"),
         ("x = []\nwhile True:\n    x.append(list(range(10**6)))", "too much memory"),
     ],
@@ -152,13 +157,16 @@ def test_ordinary_code_keeps_its_meaning() -> None:
         "w = f'{3.14159:.2f} {items!r}'\nv = 'n 12345678: %s-%03d' % ('a', 3)\n"
         "l = [1]\nl.extend([2])\n"
         "l *= 2\nq = sum([[1], [2]], [])\np = 2 ** 10 + (1 << 4)\nt = 'a' * 900_000\n"
-        "r = sorted(map(lambda n: -n, range(5)))",
+        "r = sorted(map(lambda n: -n, range(5)))\n"
+        "u = str(5) + str(b'ab', 'utf-8') + str.upper('a') + repr([1])\n"
+        "k = isinstance(u, str) and isinstance(3, (str, int))",
         context,
     )
     assert context["x"] == "a, b" and context["y"] == "a-b" and context["z"] == "   ab"
     assert context["w"] == "3.14 ['a', 'b']" and context["v"] == "n 12345678: a-003"
     assert context["l"] == [1, 2, 1, 2] and context["q"] == [1, 2] and context["p"] == 1040
     assert len(context["t"]) == 900_000 and context["r"] == [-4, -3, -2, -1, 0]
+    assert context["u"] == "5abA[1]" and type(context["u"]) is str and context["k"] is True
     assert ENV.evaluate("amount * 2 > 100 and len(items) + 1 == 3", context) is True
 
 
