@@ -117,6 +117,7 @@ def test_an_endless_loop_that_catches_the_timeout_still_fails(api: Api) -> None:
         ("x = [0] * 10**9", "larger than 1 MB"),
         ("x = pow(3, 2**200000, 10**1000)", "number would be too large"),
         ("x = sum([[1] * 1000] * 1000, [])", "larger than 1 MB"),
+        ("a = [1]\nfor i in range(40):\n    a = [a, a]", "'a' is larger than 1 MB"),
         ("a = [1]\nfor i in range(40):\n    a = [a, a]\nx = str(a)", "larger than 1 MB"),
         ("a = [1]\nfor i in range(40):\n    a = [a, a]\nx = repr(a)", "larger than 1 MB"),
         ("a = [1]\nfor i in range(40):\n    a = [a, a]\nprint(a)", "larger than 1 MB"),
