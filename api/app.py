@@ -44,7 +44,14 @@ from api.web import case, inbox, kit, signin, task, task_sla_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
 from crm.web import customer, start
-from engine.errors import DuplicateCase, FlowdeskError, InvalidBpmn, InvalidData, ProcessError
+from engine.errors import (
+    DuplicateCase,
+    FlowdeskError,
+    InvalidBpmn,
+    InvalidData,
+    ProcessError,
+    TooManyAttempts,
+)
 
 log = logging.getLogger("flowdesk.api")
 
@@ -83,6 +90,8 @@ def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
     if status == UNMAPPED_STATUS:
         log.error("unmapped domain error %r", exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     detail: str | dict[str, object] = exc.message
     if isinstance(exc, DuplicateCase):
         detail = {"message": exc.message, **exc.details}

@@ -1,4 +1,4 @@
-"""Bearer tokens: signed, expiring, naming the user id."""
+"""Bearer tokens: signed, expiring, naming the user id and the user's session epoch."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key(), salt="flowdesk-api-token")
 
 
-def issue_token(user_id: int) -> str:
-    """Return a bearer token for the user."""
+def issue_token(user_id: int, epoch: int = 0) -> str:
+    """Return a bearer token for the user, of the user's current session epoch."""
     # The nonce makes every token distinct, so a cache keyed by token never mixes sessions.
-    return _serializer().dumps({"uid": user_id, "n": secrets.token_hex(8)})
+    return _serializer().dumps({"uid": user_id, "e": epoch, "n": secrets.token_hex(8)})
 
 
-def read_token(token: str) -> int:
-    """Return the user id a token names; NotAuthenticated when it is invalid or expired."""
+def read_token(token: str) -> tuple[int, int]:
+    """Return the user id and session epoch a token names; NotAuthenticated when it is
+    invalid or expired (whether the epoch is still the user's, the caller checks)."""
     try:
         payload = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
     except SignatureExpired:
@@ -31,4 +32,5 @@ def read_token(token: str) -> int:
         raise NotAuthenticated("invalid token") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
         raise NotAuthenticated("invalid token")
-    return int(payload["uid"])
+    epoch = payload.get("e", 0)
+    return int(payload["uid"]), epoch if isinstance(epoch, int) else -1

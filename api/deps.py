@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import read_token
-from engine import access
+from engine import access, signin
 from engine.db import unit_of_work
 from engine.errors import NotAuthenticated
 from engine.identity import Actor, actor_for
@@ -19,8 +19,9 @@ from engine.models import User
 
 _bearer = HTTPBearer(auto_error=False)
 
-# Who a token stands for, remembered briefly: a request then needs no user lookup.
-# A disabled user or a changed role takes effect within ACTOR_CACHE_SECONDS.
+# Who a token stands for, remembered briefly: a request then needs only the check that
+# the user is still active and the token's session epoch still theirs (one primary-key
+# SELECT). A changed role takes effect within ACTOR_CACHE_SECONDS.
 ACTOR_CACHE_SECONDS = 30.0
 _ACTOR_CACHE_SIZE = 10_000
 _actors: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
@@ -64,17 +65,23 @@ def _token_actor(credentials: HTTPAuthorizationCredentials | None) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send Authorization: Bearer <token>")
     token = credentials.credentials
-    user_id = read_token(token)  # checks signature and expiry on every request
+    user_id, epoch = read_token(token)  # checks signature and expiry on every request
     cached = _cached_actor(token)
-    if cached is not None:
-        return cached
     with unit_of_work(write=False) as session:
+        if cached is not None:
+            # One primary-key SELECT: a deactivation or a new password ends the token at once.
+            if not signin.token_epoch_ok(session, user_id=user_id, epoch=epoch):
+                raise NotAuthenticated(_REVOKED)
+            return cached
         user = session.get(User, user_id)
-        if user is None or not user.is_active:
-            raise NotAuthenticated("the user of this token no longer exists or is disabled")
+        if user is None or not user.is_active or user.session_epoch != epoch:
+            raise NotAuthenticated(_REVOKED)
         actor = actor_for(user)
     _remember_actor(token, actor)
     return actor
+
+
+_REVOKED = "the user of this token is disabled, or signed in anew since; sign in again"
 
 
 def language(request: Request) -> str:

@@ -11,6 +11,7 @@ from engine.errors import (
     NotFound,
     NotPermitted,
     ProcessError,
+    TooManyAttempts,
 )
 
 STATUS_BY_ERROR: tuple[tuple[type[FlowdeskError], int], ...] = (
@@ -21,6 +22,7 @@ STATUS_BY_ERROR: tuple[tuple[type[FlowdeskError], int], ...] = (
     (NotPermitted, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (TooManyAttempts, 429),
 )
 # A domain error no row names (a bug to fix there) still answers as a client error.
 UNMAPPED_STATUS = 400

@@ -42,6 +42,15 @@ class NotAuthenticated(FlowdeskError):
     """No valid credentials (401)."""
 
 
+class TooManyAttempts(FlowdeskError):
+    """Too many failed sign-ins for this username from this address (429);
+    `retry_after` says in how many seconds to try again."""
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(key="signin_throttled", minutes=max(1, -(-retry_after // 60)))
+        self.retry_after = retry_after
+
+
 class Conflict(FlowdeskError):
     """The state changed under the caller: held by someone else, no longer open (409)."""
 

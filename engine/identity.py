@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import clock, texts
+from engine.audit import PendingEvent, append_events
 from engine.departments import department_codes
-from engine.errors import Conflict, FieldProblem, InvalidData, NotAuthenticated
-from engine.models import ROLES, User, UserRole
+from engine.errors import Conflict, FieldProblem, InvalidData, NotAuthenticated, NotFound
+from engine.models import ROLES, User, UserRole, UserSession
 
 _hasher = PasswordHasher()
 
@@ -178,3 +179,65 @@ def active_user(session: Session, user_id: int) -> User | None:
     """Return the user with this id while they are active, else None (signed out)."""
     user = session.get(User, user_id)
     return user if user is not None and user.is_active else None
+
+
+def end_user_sessions(session: Session, user_id: int) -> int:
+    """End every page session and bearer token of the user at once; return the
+    sessions ended. Tokens carry the user's `session_epoch`, raised here."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    session.execute(
+        update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _existing(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    return user
+
+
+def set_password(session: Session, *, username: str, password: str, actor: Actor) -> None:
+    """Give a user a new password; their sessions and tokens end (`user_password_changed`)."""
+    if len(password) < 6:
+        raise InvalidData([FieldProblem("password", "at least 6 characters")])
+    user = _existing(session, username)
+    user.password_hash = _hasher.hash(password)
+    session.flush()
+    ended = end_user_sessions(session, user.id)
+    append_events(
+        session,
+        [
+            PendingEvent(
+                type="user_password_changed",
+                actor=actor.username,
+                data={"username": user.username, "sessions_ended": ended},
+            )
+        ],
+    )
+
+
+def deactivate_user(session: Session, *, username: str, actor: Actor) -> None:
+    """Deactivate a user: they can no longer sign in, and their sessions and tokens end
+    at once (`user_deactivated`)."""
+    user = _existing(session, username)
+    if not user.is_active:
+        return
+    user.is_active = False
+    session.flush()
+    ended = end_user_sessions(session, user.id)
+    append_events(
+        session,
+        [
+            PendingEvent(
+                type="user_deactivated",
+                actor=actor.username,
+                data={"username": user.username, "sessions_ended": ended},
+            )
+        ],
+    )

@@ -24,6 +24,10 @@ _PAGES: Catalogue = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "bad_credentials": ("用户名或密码不正确", "Wrong username or password"),
+    "signin_throttled": (
+        "登录失败次数过多，请 {minutes} 分钟后再试",
+        "Too many failed sign-ins; try again in {minutes} minutes",
+    ),
     "session_expired": ("请重新登录", "Please sign in again"),
     "csrf": ("表单已过期，请重试", "The form expired; please try again"),
     "inbox": ("待办", "Inbox"),
@@ -199,6 +203,10 @@ _EVENT_TYPES: Catalogue = {
     "ev_sla_paused": ("暂停计时", "SLA clock paused"),
     "ev_sla_resumed": ("恢复计时", "SLA clock resumed"),
     "ev_task_reminded": ("催办", "Task chased"),
+    "ev_signin_failed": ("登录失败", "Sign-in failed"),
+    "ev_signin_throttled": ("登录已暂停", "Sign-in throttled"),
+    "ev_user_password_changed": ("修改密码", "Password changed"),
+    "ev_user_deactivated": ("停用用户", "User deactivated"),
 }
 
 # One line of the case page's history per event type (`case_event_<type>`).

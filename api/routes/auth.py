@@ -4,22 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 
 from api.auth import issue_token
 from api.schemas.auth import TokenRead
 from api.schemas.errors import error_responses
+from engine import signin
 from engine.db import unit_of_work
-from engine.identity import authenticate
+from engine.errors import NotAuthenticated, TooManyAttempts
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", responses=error_responses(401, 422))
-def create_token(username: Annotated[str, Form()], password: Annotated[str, Form()]) -> TokenRead:
-    """Exchange a username and password for a bearer token."""
-    with unit_of_work(write=False) as session:
-        user = authenticate(session, username=username, password=password)
-        return TokenRead(
-            access_token=issue_token(user.id), token_type="bearer", username=user.username
+@router.post("/auth/token", responses=error_responses(401, 422, 429))
+def create_token(
+    request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> TokenRead:
+    """Exchange a username and password for a bearer token.
+
+    After 5 failed sign-ins for a username from one address within 15 minutes,
+    that username answers 429 from there (with `Retry-After`) until they pass.
+    """
+    address = request.client.host if request.client else None
+    with unit_of_work() as session:  # commits a failure too: the throttle counts it
+        result = signin.sign_in(
+            session, username=username, password=password, address=address, channel="api"
         )
+        user = result.user
+        token = issue_token(user.id, user.session_epoch) if user is not None else None
+        name = user.username if user is not None else ""
+    if result.retry_after is not None:
+        raise TooManyAttempts(retry_after=result.retry_after)
+    if token is None:
+        raise NotAuthenticated("wrong username or password")
+    return TokenRead(access_token=token, token_type="bearer", username=name)

@@ -104,6 +104,15 @@ _DESCRIPTIONS = {
     404: "no such thing, or not one the caller may see",
     409: "the state changed under the caller: held by someone else, no longer open",
     422: "invalid input",
+    429: "too many failed sign-ins for this username from this address; wait `Retry-After`",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "seconds until this username may sign in again from here",
+            "schema": {"type": "integer"},
+        }
+    }
 }
 
 
@@ -115,6 +124,7 @@ def error_responses(
         status: {
             "model": invalid if status == 422 else ErrorResponse,
             "description": _DESCRIPTIONS[status],
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
         }
         for status in statuses
     }

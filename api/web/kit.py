@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import status_for
 from api.web.session import PageSession, csrf_ok, read_session
-from engine import access, identity, notifications, queries, texts
+from engine import access, identity, notifications, queries, signin, texts
 from engine.db import unit_of_work
 from engine.definitions import (
     element_labels,
@@ -145,9 +145,11 @@ def _signed_in_page(request: Request) -> Iterator[Page]:
     if signed_in is None:
         raise NotAuthenticated("sign in first")
     with unit_of_work(write=request.method not in SAFE_METHODS) as session:
-        user = identity.active_user(session, signed_in.user_id)
+        user = signin.session_user(
+            session, session_id=signed_in.session_id, user_id=signed_in.user_id
+        )
         if user is None:
-            raise NotAuthenticated("the user of this session no longer exists or is disabled")
+            raise NotAuthenticated("the session has ended, or its user is disabled")
         actor = actor_for(user)
         page = Page(
             request=request,

@@ -1,7 +1,9 @@
-"""Browser sessions: a signed, expiring cookie with a CSRF token inside.
+"""Browser sessions: a signed, expiring cookie naming a server session (engine/signin.py),
+with a CSRF token inside.
 
 The cookie is HttpOnly, SameSite=Lax and Secure when the page is served over
-HTTPS. Every form carries the session's CSRF token; a POST without the right
+HTTPS. The session itself is a `user_session` row: signing out revokes it, and
+the old cookie opens no page any more. Every form carries the session's CSRF token; a POST without the right
 one is refused (403). The JSON API keeps its bearer tokens.
 """
 
@@ -24,6 +26,7 @@ LOGIN_CSRF_COOKIE = "flowdesk_login_csrf"
 @dataclass(frozen=True)
 class PageSession:
     user_id: int
+    session_id: str
     csrf: str
 
 
@@ -44,14 +47,20 @@ def read_session(request: Request) -> PageSession | None:
         data: Any = _serializer("session").loads(raw, max_age=get_settings().token_ttl_seconds)
     except (BadSignature, SignatureExpired):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("uid"), int)
+        or not isinstance(data.get("sid"), str)
+    ):
         return None
-    return PageSession(user_id=data["uid"], csrf=str(data.get("csrf", "")))
+    return PageSession(user_id=data["uid"], session_id=data["sid"], csrf=str(data.get("csrf", "")))
 
 
-def start_session(request: Request, response: Response, user_id: int) -> None:
-    """Sign the user in: a new session with a new CSRF token."""
-    token = _serializer("session").dumps({"uid": user_id, "csrf": secrets.token_urlsafe(24)})
+def start_session(request: Request, response: Response, user_id: int, session_id: str) -> None:
+    """Sign the user in: the cookie of server session `session_id`, with a new CSRF token."""
+    token = _serializer("session").dumps(
+        {"uid": user_id, "sid": session_id, "csrf": secrets.token_urlsafe(24)}
+    )
     response.set_cookie(
         COOKIE,
         token,

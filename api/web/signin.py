@@ -15,8 +15,9 @@ from api.web.kit import (
     render,
 )
 from api.web.session import end_session, login_csrf, login_csrf_ok, start_session
-from engine import access, identity, texts
+from engine import access, identity, signin, texts
 from engine.db import unit_of_work
+from engine.errors import TooManyAttempts
 
 router = page_router()
 
@@ -42,7 +43,8 @@ def login_form(request: Request, next: str = "/inbox") -> Response:
 @router.post(SIGN_IN)
 def login(request: Request, fields: PostedFields) -> Response:
     """Sign in and go on to the page asked for: 401 on bad credentials, 403 without the
-    form's CSRF token."""
+    form's CSRF token, 429 (with `Retry-After`) while the username is throttled from
+    this address."""
     language = request.cookies.get("lang") or texts.DEFAULT_LANGUAGE
     target = local_path(fields.get("next"), "/inbox")
     token = fields.get("csrf_token")
@@ -50,24 +52,39 @@ def login(request: Request, fields: PostedFields) -> Response:
         return _sign_in_page(
             request, status_code=403, next=target, error=texts.text("csrf", language)
         )
-    with unit_of_work(write=False) as session:
-        user = identity.check_credentials(
+    address = request.client.host if request.client else None
+    with unit_of_work() as session:  # commits a failure too: the throttle counts it
+        result = signin.sign_in(
             session,
             username=str(fields.get("username", "")),
             password=str(fields.get("password", "")),
+            address=address,
+            channel="page",
         )
-        user_id = user.id if user is not None else None
-    if user_id is None:
+        user_id = result.user.id if result.user is not None else None
+        session_id = signin.open_session(session, user_id) if user_id is not None else None
+    if result.retry_after is not None:
+        page = _sign_in_page(
+            request,
+            status_code=429,
+            next=target,
+            error=TooManyAttempts(retry_after=result.retry_after).text_in(language),
+        )
+        page.headers["Retry-After"] = str(result.retry_after)
+        return page
+    if user_id is None or session_id is None:
         return _sign_in_page(
             request, status_code=401, next=target, error=texts.text("bad_credentials", language)
         )
     response = RedirectResponse(target, status_code=303)
-    start_session(request, response, user_id)
+    start_session(request, response, user_id, session_id)
     return response
 
 
 @router.post("/logout")
 def logout(page: SessionFormPage) -> Response:
+    """Sign out: the server session ends, so the old cookie opens no page any more."""
+    signin.close_session(page.session, page.signed_in.session_id)
     response = RedirectResponse(SIGN_IN, status_code=303)
     end_session(response)
     return response

@@ -10,6 +10,7 @@ from engine.models.history import AuditCheck, HistoryEvent, HistoryHead
 from engine.models.instances import Instance
 from engine.models.notifications import EmailOutbox, Notification, NotificationRead
 from engine.models.org import ROLES, Department, User, UserRole
+from engine.models.signin import SigninAttempt, UserSession
 from engine.models.tasks import Task, TaskComment
 
 __all__ = [
@@ -28,8 +29,10 @@ __all__ = [
     "ProcessDefinition",
     "ProcessVersion",
     "ROLES",
+    "SigninAttempt",
     "Task",
     "TaskComment",
     "User",
     "UserRole",
+    "UserSession",
 ]

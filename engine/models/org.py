@@ -36,6 +36,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Raised by a new password: bearer tokens carry the epoch they were issued in,
+    # and one from an older epoch is refused.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -1,0 +1,180 @@
+"""Signing in: the throttle on failed attempts, and the server's page sessions.
+
+After `MAX_FAILURES` failed sign-ins for one username from one address within
+`WINDOW`, that username is refused from that address (even with the right
+password) until the window has passed over the oldest of those failures. The
+attempts are rows, so every API process sees the same count; another address
+keeps its own count. A failed sign-in is recorded in the history as
+`signin_failed`; the failure that starts a throttle also as `signin_throttled`
+(the refused attempts that follow are not each recorded: an attacker's flood
+must not flood the history).
+
+A page session is a `user_session` row; the cookie carries its random id.
+Signing out revokes the row; a new password or a deactivation revokes all of
+a user's rows and raises the user's `session_epoch`, which bearer tokens carry.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.audit import PendingEvent, append_events
+from engine.config import get_settings
+from engine.identity import check_credentials, end_user_sessions
+from engine.models import SigninAttempt, User, UserSession
+
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SigninResult:
+    """What a sign-in came to: the user, or no user and (when throttled) the seconds
+    to wait."""
+
+    user: User | None
+    retry_after: int | None = None
+
+
+def _name(username: str) -> str:
+    return username[:80]
+
+
+def _address(address: str | None) -> str:
+    return (address or "unknown")[:64]
+
+
+def throttled_for(session: Session, *, username: str, address: str | None) -> int | None:
+    """Return the seconds until `username` may sign in again from `address`, or None."""
+    now = clock.now()
+    failures = list(
+        session.execute(
+            select(SigninAttempt.at)
+            .where(
+                SigninAttempt.username == _name(username),
+                SigninAttempt.address == _address(address),
+                SigninAttempt.at > now - WINDOW,
+            )
+            .order_by(SigninAttempt.at.desc())
+            .limit(MAX_FAILURES)
+        ).scalars()
+    )
+    if len(failures) < MAX_FAILURES:
+        return None
+    free_at = clock.to_utc(failures[-1]) + WINDOW
+    return max(1, math.ceil((free_at - now).total_seconds()))
+
+
+def sign_in(
+    session: Session, *, username: str, password: str, address: str | None, channel: str
+) -> SigninResult:
+    """Check credentials under the throttle; record a failure (and a throttle it starts).
+
+    `channel` is `api` or `page`, kept in the events. Call in a write transaction
+    that commits even when the sign-in failed.
+    """
+    wait = throttled_for(session, username=username, address=address)
+    if wait is not None:
+        return SigninResult(None, wait)
+    user = check_credentials(session, username=username, password=password)
+    name, where = _name(username), _address(address)
+    now = clock.now()
+    if user is not None:
+        session.execute(
+            delete(SigninAttempt).where(
+                SigninAttempt.username == name, SigninAttempt.address == where
+            )
+        )
+        return SigninResult(user)
+    session.execute(delete(SigninAttempt).where(SigninAttempt.at <= now - WINDOW))
+    session.add(SigninAttempt(username=name, address=where, at=now))
+    session.flush()
+    data = {"username": name, "address": where, "channel": channel}
+    events = [PendingEvent(type="signin_failed", actor=name, data=data, at=now)]
+    wait = throttled_for(session, username=username, address=address)
+    if wait is not None:
+        events.append(
+            PendingEvent(
+                type="signin_throttled",
+                actor=name,
+                data={**data, "retry_after": wait, "failures": MAX_FAILURES},
+                at=now,
+            )
+        )
+    append_events(session, events)
+    return SigninResult(None, None)
+
+
+# ---------------------------------------------------------------- page sessions
+
+
+def open_session(session: Session, user_id: int) -> str:
+    """Start a page session for the user; return its id (for the cookie)."""
+    now = clock.now()
+    session_id = secrets.token_urlsafe(32)
+    session.execute(  # the user's own expired sessions go (the user_id index finds them)
+        delete(UserSession).where(UserSession.user_id == user_id, UserSession.expires_at <= now)
+    )
+    session.add(
+        UserSession(
+            id=session_id,
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=get_settings().token_ttl_seconds),
+        )
+    )
+    return session_id
+
+
+def session_user(session: Session, *, session_id: str, user_id: int) -> User | None:
+    """Return the active user of a live session (one indexed SELECT), else None."""
+    return session.execute(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.id == session_id,
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > clock.now(),
+            User.is_active.is_(True),
+        )
+    ).scalar_one_or_none()
+
+
+def close_session(session: Session, session_id: str) -> None:
+    """Sign a page session out: its cookie opens no page any more."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def token_epoch_ok(session: Session, *, user_id: int, epoch: int) -> bool:
+    """Tell whether a bearer token of `epoch` still stands for an active user (one
+    primary-key SELECT)."""
+    row = session.execute(
+        select(User.is_active, User.session_epoch).where(User.id == user_id)
+    ).first()
+    return row is not None and bool(row.is_active) and row.session_epoch == epoch
+
+
+__all__ = [
+    "MAX_FAILURES",
+    "WINDOW",
+    "SigninResult",
+    "close_session",
+    "end_user_sessions",
+    "open_session",
+    "session_user",
+    "sign_in",
+    "throttled_for",
+    "token_epoch_ok",
+]
