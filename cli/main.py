@@ -49,6 +49,26 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_password(args: argparse.Namespace) -> int:
+    from engine.db import unit_of_work
+    from engine.identity import SYSTEM, set_password
+
+    with unit_of_work() as session:
+        set_password(session, username=args.name, password=args.password, actor=SYSTEM)
+    print(f"new password for {args.name}; their sessions and tokens have ended")
+    return 0
+
+
+def cmd_user_deactivate(args: argparse.Namespace) -> int:
+    from engine.db import unit_of_work
+    from engine.identity import SYSTEM, deactivate_user
+
+    with unit_of_work() as session:
+        deactivate_user(session, username=args.name, actor=SYSTEM)
+    print(f"deactivated {args.name}; their sessions and tokens have ended")
+    return 0
+
+
 def _read_files(paths: list[str]) -> list[tuple[str, bytes]]:
     files = []
     for p in paths:
@@ -355,6 +375,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--display-name")
     add.add_argument("--email", help="address for notification e-mail")
     add.set_defaults(func=cmd_user_add)
+    password = user_sub.add_parser(
+        "password", help="set a user's password (ends their sessions and tokens)"
+    )
+    password.add_argument("name")
+    password.add_argument("--password", required=True)
+    password.set_defaults(func=cmd_user_password)
+    deactivate = user_sub.add_parser(
+        "deactivate", help="deactivate a user (ends their sessions and tokens)"
+    )
+    deactivate.add_argument("name")
+    deactivate.set_defaults(func=cmd_user_deactivate)
 
     validate = sub.add_parser("validate", help="check BPMN/DMN files")
     validate.add_argument("files", nargs="+")
