@@ -67,12 +67,12 @@ def _token_actor(credentials: HTTPAuthorizationCredentials | None) -> Actor:
     token = credentials.credentials
     user_id, epoch = read_token(token)  # checks signature and expiry on every request
     cached = _cached_actor(token)
+    if cached is not None:
+        # One primary-key SELECT: a deactivation or a new password ends the token at once.
+        if not signin.token_epoch_ok(user_id=user_id, epoch=epoch):
+            raise NotAuthenticated(_REVOKED)
+        return cached
     with unit_of_work(write=False) as session:
-        if cached is not None:
-            # One primary-key SELECT: a deactivation or a new password ends the token at once.
-            if not signin.token_epoch_ok(session, user_id=user_id, epoch=epoch):
-                raise NotAuthenticated(_REVOKED)
-            return cached
         user = session.get(User, user_id)
         if user is None or not user.is_active or user.session_epoch != epoch:
             raise NotAuthenticated(_REVOKED)

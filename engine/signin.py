@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.audit import PendingEvent, append_events
 from engine.config import get_settings
+from engine.db import get_engine
 from engine.identity import check_credentials, end_user_sessions
 from engine.models import SigninAttempt, User, UserSession
 
@@ -165,12 +166,19 @@ def close_session(session: Session, session_id: str) -> None:
     )
 
 
-def token_epoch_ok(session: Session, *, user_id: int, epoch: int) -> bool:
-    """Tell whether a bearer token of `epoch` still stands for an active user (one
-    primary-key SELECT)."""
-    row = session.execute(
-        select(User.is_active, User.session_epoch).where(User.id == user_id)
-    ).first()
+def token_epoch_ok(*, user_id: int, epoch: int) -> bool:
+    """Tell whether a bearer token of `epoch` still stands for an active user.
+
+    One primary-key SELECT outside any transaction on PostgreSQL (autocommit: one
+    round trip, no BEGIN/ROLLBACK); SQLite's read costs no round trip anyway.
+    """
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(User.is_active, User.session_epoch).where(User.id == user_id)
+        ).first()
     return row is not None and bool(row.is_active) and row.session_epoch == epoch
 
 

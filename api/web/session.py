@@ -3,8 +3,9 @@ with a CSRF token inside.
 
 The cookie is HttpOnly, SameSite=Lax and Secure when the page is served over
 HTTPS. The session itself is a `user_session` row: signing out revokes it, and
-the old cookie opens no page any more. Every form carries the session's CSRF token; a POST without the right
-one is refused (403). The JSON API keeps its bearer tokens.
+the old cookie opens no page any more. Every form carries the session's CSRF
+token; a POST without the right one is refused (403). The JSON API keeps its
+bearer tokens.
 """
 
 from __future__ import annotations
