@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.audit import PendingEvent, append_events
 from engine.config import get_settings
-from engine.db import get_engine
+from engine.db import get_engine, unit_of_work
 from engine.identity import check_credentials, end_user_sessions
 from engine.models import SigninAttempt, User, UserSession
 
@@ -38,11 +38,21 @@ _KEEP_EXPIRED = timedelta(days=30)
 
 
 @dataclass(frozen=True)
-class SigninResult:
-    """What a sign-in came to: the user, or no user and (when throttled) the seconds
-    to wait."""
+class SignedIn:
+    """Who signed in: what a bearer token or a page cookie is made from."""
 
-    user: User | None
+    user_id: int
+    username: str
+    epoch: int
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SigninResult:
+    """What a sign-in came to: who signed in, or nobody and (when throttled) the
+    seconds to wait."""
+
+    signed_in: SignedIn | None
     retry_after: int | None = None
 
 
@@ -54,21 +64,24 @@ def _address(address: str | None) -> str:
     return (address or "unknown")[:64]
 
 
-def throttled_for(session: Session, *, username: str, address: str | None) -> int | None:
-    """Return the seconds until `username` may sign in again from `address`, or None."""
-    now = clock.now()
-    failures = list(
+def _recent_failures(session: Session, name: str, where: str, now: datetime) -> list[datetime]:
+    """The newest failures (at most MAX_FAILURES) of the pair within the window."""
+    return list(
         session.execute(
             select(SigninAttempt.at)
             .where(
-                SigninAttempt.username == _name(username),
-                SigninAttempt.address == _address(address),
+                SigninAttempt.username == name,
+                SigninAttempt.address == where,
                 SigninAttempt.at > now - WINDOW,
             )
             .order_by(SigninAttempt.at.desc())
             .limit(MAX_FAILURES)
         ).scalars()
     )
+
+
+def _wait(failures: list[datetime], now: datetime) -> int | None:
+    """Seconds until the oldest of MAX_FAILURES failures leaves the window, or None."""
     if len(failures) < MAX_FAILURES:
         return None
     free_at = clock.to_utc(failures[-1]) + WINDOW
@@ -76,43 +89,58 @@ def throttled_for(session: Session, *, username: str, address: str | None) -> in
 
 
 def sign_in(
-    session: Session, *, username: str, password: str, address: str | None, channel: str
+    *, username: str, password: str, address: str | None, channel: str, page: bool = False
 ) -> SigninResult:
     """Check credentials under the throttle; record a failure (and a throttle it starts).
 
-    `channel` is `api` or `page`, kept in the events. Call in a write transaction
-    that commits even when the sign-in failed.
+    `channel` is `api` or `page`, kept in the events; `page` also opens a page
+    session. The password is checked in a read transaction (argon2 takes its time,
+    and SQLite's write lock must not wait for it); a write follows only for a
+    failure, a page session, or a success that clears earlier failures.
     """
-    wait = throttled_for(session, username=username, address=address)
-    if wait is not None:
-        return SigninResult(None, wait)
-    user = check_credentials(session, username=username, password=password)
     name, where = _name(username), _address(address)
-    now = clock.now()
-    if user is not None:
-        session.execute(
-            delete(SigninAttempt).where(
-                SigninAttempt.username == name, SigninAttempt.address == where
+    with unit_of_work(write=False) as session:
+        failures = _recent_failures(session, name, where, clock.now())
+        wait = _wait(failures, clock.now())
+        if wait is not None:
+            return SigninResult(None, wait)
+        user = check_credentials(session, username=username, password=password)
+        found = SignedIn(user.id, user.username, user.session_epoch) if user else None
+    if found is None:
+        _record_failure(name, where, channel)
+        return SigninResult(None)
+    if not failures and not page:
+        return SigninResult(found)
+    with unit_of_work() as session:
+        if failures:  # a success clears this address's count (only this one's)
+            session.execute(
+                delete(SigninAttempt).where(
+                    SigninAttempt.username == name, SigninAttempt.address == where
+                )
             )
-        )
-        return SigninResult(user)
-    session.execute(delete(SigninAttempt).where(SigninAttempt.at <= now - WINDOW))
-    session.add(SigninAttempt(username=name, address=where, at=now))
-    session.flush()
-    data = {"username": name, "address": where, "channel": channel}
-    events = [PendingEvent(type="signin_failed", actor=name, data=data, at=now)]
-    wait = throttled_for(session, username=username, address=address)
-    if wait is not None:
-        events.append(
-            PendingEvent(
-                type="signin_throttled",
-                actor=name,
-                data={**data, "retry_after": wait, "failures": MAX_FAILURES},
-                at=now,
+        session_id = open_session(session, found.user_id) if page else None
+    return SigninResult(replace(found, session_id=session_id))
+
+
+def _record_failure(name: str, where: str, channel: str) -> None:
+    with unit_of_work() as session:
+        now = clock.now()
+        session.execute(delete(SigninAttempt).where(SigninAttempt.at <= now - WINDOW))
+        earlier = _recent_failures(session, name, where, now)
+        session.add(SigninAttempt(username=name, address=where, at=now))
+        data = {"username": name, "address": where, "channel": channel}
+        events = [PendingEvent(type="signin_failed", actor=name, data=data, at=now)]
+        wait = _wait([now, *earlier][:MAX_FAILURES], now)
+        if wait is not None and len(earlier) == MAX_FAILURES - 1:  # this one starts it
+            events.append(
+                PendingEvent(
+                    type="signin_throttled",
+                    actor=name,
+                    data={**data, "retry_after": wait, "failures": MAX_FAILURES},
+                    at=now,
+                )
             )
-        )
-    append_events(session, events)
-    return SigninResult(None, None)
+        append_events(session, events)
 
 
 # ---------------------------------------------------------------- page sessions
@@ -185,12 +213,12 @@ def token_epoch_ok(*, user_id: int, epoch: int) -> bool:
 __all__ = [
     "MAX_FAILURES",
     "WINDOW",
+    "SignedIn",
     "SigninResult",
     "close_session",
     "end_user_sessions",
     "open_session",
     "session_user",
     "sign_in",
-    "throttled_for",
     "token_epoch_ok",
 ]

@@ -10,7 +10,6 @@ from api.auth import issue_token
 from api.schemas.auth import TokenRead
 from api.schemas.errors import error_responses
 from engine import signin
-from engine.db import unit_of_work
 from engine.errors import NotAuthenticated, TooManyAttempts
 
 router = APIRouter(tags=["auth"])
@@ -26,15 +25,12 @@ def create_token(
     that username answers 429 from there (with `Retry-After`) until they pass.
     """
     address = request.client.host if request.client else None
-    with unit_of_work() as session:  # commits a failure too: the throttle counts it
-        result = signin.sign_in(
-            session, username=username, password=password, address=address, channel="api"
-        )
-        user = result.user
-        token = issue_token(user.id, user.session_epoch) if user is not None else None
-        name = user.username if user is not None else ""
+    result = signin.sign_in(username=username, password=password, address=address, channel="api")
     if result.retry_after is not None:
         raise TooManyAttempts(retry_after=result.retry_after)
-    if token is None:
+    if result.signed_in is None:
         raise NotAuthenticated("wrong username or password")
-    return TokenRead(access_token=token, token_type="bearer", username=name)
+    who = result.signed_in
+    return TokenRead(
+        access_token=issue_token(who.user_id, who.epoch), token_type="bearer", username=who.username
+    )

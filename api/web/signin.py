@@ -16,7 +16,6 @@ from api.web.kit import (
 )
 from api.web.session import end_session, login_csrf, login_csrf_ok, start_session
 from engine import access, identity, signin, texts
-from engine.db import unit_of_work
 from engine.errors import TooManyAttempts
 
 router = page_router()
@@ -53,16 +52,13 @@ def login(request: Request, fields: PostedFields) -> Response:
             request, status_code=403, next=target, error=texts.text("csrf", language)
         )
     address = request.client.host if request.client else None
-    with unit_of_work() as session:  # commits a failure too: the throttle counts it
-        result = signin.sign_in(
-            session,
-            username=str(fields.get("username", "")),
-            password=str(fields.get("password", "")),
-            address=address,
-            channel="page",
-        )
-        user_id = result.user.id if result.user is not None else None
-        session_id = signin.open_session(session, user_id) if user_id is not None else None
+    result = signin.sign_in(
+        username=str(fields.get("username", "")),
+        password=str(fields.get("password", "")),
+        address=address,
+        channel="page",
+        page=True,
+    )
     if result.retry_after is not None:
         page = _sign_in_page(
             request,
@@ -72,12 +68,13 @@ def login(request: Request, fields: PostedFields) -> Response:
         )
         page.headers["Retry-After"] = str(result.retry_after)
         return page
-    if user_id is None or session_id is None:
+    who = result.signed_in
+    if who is None or who.session_id is None:
         return _sign_in_page(
             request, status_code=401, next=target, error=texts.text("bad_credentials", language)
         )
     response = RedirectResponse(target, status_code=303)
-    start_session(request, response, user_id, session_id)
+    start_session(request, response, who.user_id, who.session_id)
     return response
 
 

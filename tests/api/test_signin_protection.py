@@ -63,6 +63,9 @@ def test_five_failures_throttle_the_api_for_that_address_only(people: None) -> N
         assert refused.status_code == 429
         assert 890 <= int(refused.headers["Retry-After"]) <= 900
         assert "Too many failed sign-ins" in refused.json()["detail"]
+        same_place = _client("10.0.0.1")  # another API process (app) agrees: the rows are shared
+        assert _token(same_place, "cs1", "secret-pw").status_code == 429
+        same_place.__exit__(None, None, None)
         assert _token(there, "cs1", "secret-pw").status_code == 200  # another address
         assert _token(here, "cs2", "secret-pw").status_code == 200  # another username
 
