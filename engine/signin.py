@@ -64,6 +64,17 @@ def _address(address: str | None) -> str:
     return (address or "unknown")[:64]
 
 
+def _storable(text: str) -> bool:
+    """Tell whether text can go to the database and to argon2 (no NUL, no lone surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _recent_failures(session: Session, name: str, where: str, now: datetime) -> list[datetime]:
     """The newest failures (at most MAX_FAILURES) of the pair within the window."""
     return list(
@@ -99,6 +110,10 @@ def sign_in(
     failure, a page session, or a success that clears earlier failures.
     """
     name, where = _name(username), _address(address)
+    if not _storable(username) or not _storable(where):
+        return SigninResult(None)  # no user has such a name: nothing to count or record
+    if not _storable(password):
+        password = ""  # never matches; still a failed sign-in for the name
     with unit_of_work(write=False) as session:
         failures = _recent_failures(session, name, where, clock.now())
         wait = _wait(failures, clock.now())

@@ -223,3 +223,18 @@ def test_the_user_commands_end_sessions(people: None, capsys: pytest.CaptureFixt
     finally:
         b.close()
     assert "deactivated cs1" in capsys.readouterr().out
+
+
+def test_unusable_names_and_passwords_are_plain_failures(people: None) -> None:
+    here = _client("10.0.0.1")
+    try:
+        assert _token(here, "cs1\x00", "secret-pw").status_code == 401
+        assert _token(here, "cs1", "secret-pw\x00").status_code == 401
+        page = here.get("/login")
+        csrf = here.cookies.get("flowdesk_login_csrf")
+        r = here.post("/login", data={"username": "a\x00b", "password": "x", "csrf_token": csrf})
+        assert r.status_code == 401 and 'name="password"' in r.text
+        assert page.status_code == 200
+    finally:
+        here.__exit__(None, None, None)
+    assert len(_events("signin_failed")) == 1  # cs1's; no user is named "cs1\0" or "a\0b"
