@@ -2,7 +2,7 @@
 staff member (both databases): no answer is a 5xx and every answer matches the
 OpenAPI document (its status codes documented, its body of the documented shape).
 
-Bounded on purpose (`FLOWDESK_FUZZ_EXAMPLES` examples per operation, 20 unless set),
+Bounded on purpose (`FLOWDESK_FUZZ_EXAMPLES` examples per operation, 10 unless set),
 so it fits `make test`; the sign-in is fuzzed with a username nobody has, so the
 throttle never locks the test users out."""
 
@@ -24,7 +24,7 @@ from api.app import OPENAPI_URL
 from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import setup_shipped
 
-EXAMPLES = int(os.environ.get("FLOWDESK_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("FLOWDESK_FUZZ_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 SIGN_IN = "/auth/token"
 
