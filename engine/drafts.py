@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access, clock
-from engine.audit import PendingEvent, append_events
 from engine.errors import FieldProblem, InvalidData, NotFound, TaskNotOpen
 from engine.identity import Actor
 from engine.models import HistoryEvent, Task
+from engine.task_events import append_task_event
 
 DRAFT_SAVED = "task_draft_saved"
 MAX_DRAFT_CHARS = 100_000  # every value together: a form, not a document store
@@ -82,20 +82,7 @@ def save_draft(
     if newest is not None and (newest.values, newest.comment) == (clean, note):
         return newest
     now = clock.now()
-    append_events(
-        session,
-        [
-            PendingEvent(
-                type=DRAFT_SAVED,
-                actor=actor.username,
-                instance_id=task.instance_id,
-                task_id=task.id,
-                element_id=task.element_id,
-                at=now,
-                data={"name": task.name, "values": clean, "comment": note},
-            )
-        ],
-    )
+    append_task_event(session, task, DRAFT_SAVED, actor, {"values": clean, "comment": note}, now)
     return Draft(clean, note, actor.username, now)
 
 

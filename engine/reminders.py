@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access, clock, identity
-from engine.audit import PendingEvent, append_events
 from engine.errors import FieldProblem, InvalidData, NotFound, TaskNotOpen
 from engine.identity import Actor
 from engine.models import Instance, Task
 from engine.notifications import NotificationBatch, Recipient
 from engine.sla.ladder import escalated_to
+from engine.task_events import append_task_event
 
 REMINDER_LIMIT = 2000
 
@@ -105,25 +105,18 @@ def remind_task(session: Session, *, task_id: str, text: object, actor: Actor) -
             instance_id=task.instance_id,
         )
     batch.write(session)
-    append_events(
+    append_task_event(
         session,
-        [
-            PendingEvent(
-                type="task_reminded",
-                actor=actor.username,
-                instance_id=task.instance_id,
-                task_id=task.id,
-                element_id=task.element_id,
-                at=now,
-                data={
-                    "name": task.name,
-                    "text": words,
-                    "sender_name": sender_name,
-                    "to": task.assignee,
-                    "to_department": None if task.assignee else task.department,
-                },
-            )
-        ],
+        task,
+        "task_reminded",
+        actor,
+        {
+            "text": words,
+            "sender_name": sender_name,
+            "to": task.assignee,
+            "to_department": None if task.assignee else task.department,
+        },
+        now,
     )
     return Reminder(
         task=task,

@@ -44,6 +44,7 @@ from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
 from engine.sla import pauses
 from engine.sla.planning import department_calendar, first_sla_step, plan_task
+from engine.task_events import append_task_event, lock_task_row
 from forms.registry import validate_submission
 
 clock.install_spiff_clock()
@@ -528,14 +529,14 @@ def claim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
     """Claim an open task of the actor's department."""
     task = _load_task(session, task_id)
     access.require_work_task(actor, task)
-    _lock_task_row(session, task)
+    lock_task_row(session, task)
     _require_open(task)
     if task.assignee == actor.username:
         return task
     if task.assignee is not None:
         raise TaskHeldByOther(key="error_task_claimed_by", assignee=task.assignee)
     task.assignee = actor.username
-    _append_task_event(session, task, "task_claimed", actor, {"assignee": actor.username})
+    append_task_event(session, task, "task_claimed", actor, {"assignee": actor.username})
     return task
 
 
@@ -543,7 +544,7 @@ def unclaim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
     """Give a claimed task back to its department's queue."""
     task = _load_task(session, task_id)
     access.require_work_task(actor, task)
-    _lock_task_row(session, task)
+    lock_task_row(session, task)
     _require_open(task)
     if task.assignee is None:
         return task
@@ -551,7 +552,7 @@ def unclaim_task(session: Session, *, task_id: str, actor: Actor) -> Task:
         raise TaskHeldByOther(key="error_task_claimed_by", assignee=task.assignee)
     previous = task.assignee
     task.assignee = None
-    _append_task_event(session, task, "task_unclaimed", actor, {"previous_assignee": previous})
+    append_task_event(session, task, "task_unclaimed", actor, {"previous_assignee": previous})
     return task
 
 
@@ -582,7 +583,7 @@ def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) 
         # first, as completing does), so the change is saved, recorded and hooked.
         step = _lock_task_instance(session, task)
     else:
-        _lock_task_row(session, task)
+        lock_task_row(session, task)
         _require_open(task)
     previous = task.assignee
     if previous == username:
@@ -590,7 +591,7 @@ def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) 
     task.assignee = username
     data = {"assignee": username, "previous_assignee": previous}
     if not variable:
-        _append_task_event(session, task, "task_assigned", actor, data)
+        append_task_event(session, task, "task_assigned", actor, data)
         return task
     now = clock.now()
     _spiff_task(step.workflow, task).data[variable] = username
@@ -645,7 +646,7 @@ def add_comment(
     )
     session.add(comment)
     session.flush()
-    _append_task_event(session, task, "task_commented", actor, {"text": comment.text})
+    append_task_event(session, task, "task_commented", actor, {"text": comment.text})
     return comment
 
 
@@ -676,32 +677,6 @@ def cancel_instance(session: Session, *, instance_id: str, reason: Any, actor: A
     )
     _save(session, step, actor=actor, now=now)
     return step.case_state()
-
-
-def _lock_task_row(session: Session, task: Task) -> None:
-    stmt = select(Task).where(Task.id == task.id).execution_options(populate_existing=True)
-    if not is_sqlite(session):
-        stmt = stmt.with_for_update()
-    session.execute(stmt)
-
-
-def _append_task_event(
-    session: Session, task: Task, type_: str, actor: Actor, data: dict[str, Any]
-) -> None:
-    session.flush()
-    append_events(
-        session,
-        [
-            PendingEvent(
-                type=type_,
-                actor=actor.username,
-                instance_id=task.instance_id,
-                task_id=task.id,
-                element_id=task.element_id,
-                data={"name": task.name, **data},
-            )
-        ],
-    )
 
 
 # ---------------------------------------------------------------- timers

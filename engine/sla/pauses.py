@@ -17,12 +17,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine.audit import PendingEvent, append_events
-from engine.db import is_sqlite
 from engine.errors import (
     Conflict,
     FieldProblem,
@@ -35,6 +33,7 @@ from engine.identity import Actor
 from engine.models import Task
 from engine.sla.ladder import SLA_POLICY, rungs_of
 from engine.sla.planning import task_calendar
+from engine.task_events import append_task_event, lock_task_row, task_event
 
 PAUSE_REASONS = ("waiting_customer", "waiting_access", "waiting_parts", "other")
 NOTE_LIMIT = 2000
@@ -46,7 +45,7 @@ def pause_task(
     """Stop the SLA clock of an open task, saying why; no round steps it while paused."""
     task = _task_to_pause(session, task_id, actor)
     reason, note = _checked(reason, note)
-    _lock(session, task)
+    lock_task_row(session, task)
     _require_open(task)
     if task.paused_at is not None:
         raise Conflict(key="error_task_already_paused")
@@ -55,11 +54,11 @@ def pause_task(
     task.paused_reason = reason
     task.paused_note = note
     task.next_sla_at = None
-    _append(
+    append_task_event(
         session,
         task,
-        actor,
         "sla_paused",
+        actor,
         {
             "reason": reason,
             "note": note,
@@ -75,7 +74,7 @@ def pause_task(
 def resume_task(session: Session, *, task_id: str, actor: Actor) -> Task:
     """Start a paused task's clock again: it is due later by the working time it was paused."""
     task = _task_to_pause(session, task_id, actor)
-    _lock(session, task)
+    lock_task_row(session, task)
     _require_open(task)
     if task.paused_at is None:
         raise Conflict(key="error_task_not_paused")
@@ -106,15 +105,11 @@ def end_pause(
     task.paused_at = task.paused_reason = task.paused_note = None
     if not on_completion:
         task.next_sla_at = SLA_POLICY.next_step(task, rungs_of(task), calendar)
-    return PendingEvent(
-        type="sla_resumed",
-        actor=actor.username,
-        instance_id=task.instance_id,
-        task_id=task.id,
-        element_id=task.element_id,
-        at=now,
-        data={
-            "name": task.name,
+    return task_event(
+        task,
+        "sla_resumed",
+        actor,
+        {
             "reason": reason,
             "note": note,
             "paused_at": _iso(paused_at),
@@ -127,6 +122,7 @@ def end_pause(
             "escalation_level": task.escalation_level,
             "on_completion": on_completion,
         },
+        now,
     )
 
 
@@ -178,34 +174,6 @@ def _checked(reason: Any, note: Any) -> tuple[str, str | None]:
 def _require_open(task: Task) -> None:
     if task.state != "open":
         raise TaskNotOpen(key=f"error_task_is_{task.state}")
-
-
-def _lock(session: Session, task: Task) -> None:
-    """Lock the task row (a sweep that claimed it first finishes before the pause)."""
-    stmt = select(Task).where(Task.id == task.id).execution_options(populate_existing=True)
-    if not is_sqlite(session):
-        stmt = stmt.with_for_update()
-    session.execute(stmt)
-
-
-def _append(
-    session: Session, task: Task, actor: Actor, type_: str, data: dict[str, Any], at: datetime
-) -> None:
-    session.flush()
-    append_events(
-        session,
-        [
-            PendingEvent(
-                type=type_,
-                actor=actor.username,
-                instance_id=task.instance_id,
-                task_id=task.id,
-                element_id=task.element_id,
-                data={"name": task.name, **data},
-                at=at,
-            )
-        ],
-    )
 
 
 def _iso(value: datetime | None) -> str | None:
