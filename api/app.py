@@ -20,6 +20,7 @@ from api.errors import UNMAPPED_STATUS, status_for
 from api.input_guard import MalformedInput, malformed_page, refuse_malformed_input
 from api.metrics import MetricsMiddleware, render_metrics
 from api.routes import (
+    admin_departments,
     audit,
     auth,
     calendar,
@@ -39,8 +40,8 @@ from api.schemas.errors import (
 )
 from api.schemas.ops import Health
 from api.security_headers import SecurityHeadersMiddleware
-from api.web import audit as audit_pages
 from api.web import case, inbox, kit, signin, task, task_sla_pages
+from api.web import audit as audit_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
 from crm.web import customer, start
@@ -177,6 +178,7 @@ def create_app() -> FastAPI:
         notifications,
         reports,
         calendar,
+        admin_departments,
     ):
         app.include_router(module.router, prefix="/api/v1")
 

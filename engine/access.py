@@ -244,3 +244,14 @@ def sees_case_phones(
         and actor.department is not None
         and actor.department in departments
     )
+
+
+def can_administer(actor: Actor) -> bool:
+    """Tell whether the actor administers flowdesk (calendars, departments, users)."""
+    return actor.has("admin")
+
+
+def require_admin(actor: Actor) -> None:
+    """Only admins change the calendars, the departments and the users."""
+    if not can_administer(actor):
+        raise NotPermitted(key="error_admins_only")

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import holidays as holidays_lib
 
+from engine import texts
 from engine.config import get_settings
 
 log = logging.getLogger("flowdesk.calendar")
@@ -54,7 +55,19 @@ SOURCE_COMPUTED = "computed"
 
 
 class CalendarError(ValueError):
-    """A calendar question that has no answer (no working time ahead, bad input)."""
+    """A calendar question that has no answer (no working time ahead, bad input).
+
+    Raised with a catalogue key (engine/texts.py), its message is the key's English text
+    and `text_in` says the same in the reader's language (the admin page's upload)."""
+
+    def __init__(self, message: str = "", *, key: str | None = None, **params: Any) -> None:
+        super().__init__(message or (texts.english(key, **params) if key else ""))
+        self.key = key
+        self.params = params
+
+    def text_in(self, language: str) -> str:
+        """Return the problem in `language` (the English message without a key)."""
+        return texts.text(self.key, language, **self.params) if self.key else str(self)
 
 
 # ---------------------------------------------------------------- which days work
@@ -384,13 +397,13 @@ def get_calendar(name: str = STANDARD, session: Any = None) -> WorkingCalendar:
 def parse_schedule_file(payload: Any) -> LoadedYear:
     """Read an official schedule: {"year", "holidays": {date: name}|[...], "workdays": ...}."""
     if not isinstance(payload, dict):
-        raise CalendarError("the file must hold one JSON object with year, holidays, workdays")
+        raise CalendarError(key="calendar_file_not_object")
     unknown = set(payload) - {"year", "holidays", "workdays", "source"}
     if unknown:
-        raise CalendarError(f"unknown keys: {', '.join(sorted(unknown))}")
+        raise CalendarError(key="calendar_file_unknown_keys", keys=", ".join(sorted(unknown)))
     year = payload.get("year")
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise CalendarError("'year' must be a year between 2000 and 2100")
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise CalendarError(key="calendar_file_bad_year")
 
     def dates(key: str) -> dict[date, str]:
         raw = payload.get(key, [])
@@ -405,28 +418,31 @@ def parse_schedule_file(payload: Any) -> LoadedYear:
                 for entry in raw
             ]
         else:
-            raise CalendarError(f"'{key}' must be a list of dates or an object date -> name")
+            raise CalendarError(key="calendar_file_bad_dates", field=key)
         result: dict[date, str] = {}
         for value, name in items:
             try:
                 day = date.fromisoformat(str(value))
             except ValueError:
-                raise CalendarError(f"'{key}': {value!r} is not a date (YYYY-MM-DD)") from None
+                raise CalendarError(
+                    key="calendar_file_not_a_date", field=key, value=str(value)[:40]
+                ) from None
             if day.year != year:
-                raise CalendarError(f"'{key}': {day} is not in {year}")
+                raise CalendarError(
+                    key="calendar_file_other_year", field=key, day=day.isoformat(), year=year
+                )
             result[day] = str(name or "")
         return result
 
     holidays, workdays = dates("holidays"), dates("workdays")
     both = sorted(set(holidays) & set(workdays))
     if both:
-        raise CalendarError(f"dates both holiday and working day: {', '.join(map(str, both))}")
+        raise CalendarError(key="calendar_file_both", days=", ".join(map(str, both)))
     weekdays = sorted(d for d in workdays if d.weekday() < 5)
     if weekdays:
         raise CalendarError(
-            "adjusted working days must fall on a Saturday or Sunday: "
-            + ", ".join(map(str, weekdays))
+            key="calendar_file_workday_not_weekend", days=", ".join(map(str, weekdays))
         )
     if not holidays:
-        raise CalendarError(f"no holidays given for {year}")
+        raise CalendarError(key="calendar_file_no_holidays", year=year)
     return LoadedYear(year, holidays, workdays)

@@ -51,10 +51,11 @@ def assign_calendar(session: Session, *, department: str, name: str | None, acto
     """Give a department its own calendar (None: back to the standard one)."""
     row = session.get(Department, department)
     if row is None:
-        raise NotFound(f"department '{department}' does not exist")
+        raise NotFound(key="error_department_unknown", code=department)
     if name is not None and name not in calendar.CALENDAR_NAMES:
+        names = ", ".join(calendar.CALENDAR_NAMES)
         raise InvalidData(
-            [FieldProblem("calendar", f"one of {', '.join(calendar.CALENDAR_NAMES)}")]
+            [FieldProblem("calendar", key="problem_calendar_unknown", params={"names": names})]
         )
     previous = row.calendar
     row.calendar = None if name in (None, calendar.STANDARD) else name

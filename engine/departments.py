@@ -1,7 +1,11 @@
 """The five departments of CONTRACT.md and how a BPMN lane names one.
 
 What users read (a department's name in their language) comes from the `department`
-table; the constant below is what deployment checks lane names against.
+table, which admins may rename (engine/department_admin.py). The constant below is
+what deployment and the runtime check lane names against: a lane names its
+department by the code or CONTRACT.md's name in either language, never by a display
+name chosen later. A deployed version runs for months, and its lanes must keep
+naming the same department whatever that department is called today.
 """
 
 from __future__ import annotations

@@ -207,6 +207,8 @@ _EVENT_TYPES: Catalogue = {
     "ev_signin_throttled": ("登录已暂停", "Sign-in throttled"),
     "ev_user_password_changed": ("修改密码", "Password changed"),
     "ev_user_deactivated": ("停用用户", "User deactivated"),
+    "ev_department_renamed": ("部门更名", "Department renamed"),
+    "ev_demo_seeded": ("创建演示数据", "Demo data created"),
 }
 
 # One line of the case page's history per event type (`case_event_<type>`).
@@ -516,6 +518,156 @@ _INPUT_PROBLEMS: Catalogue = {
 }
 
 
+# The admins' calendars and departments page, its upload's problems, the demo accounts
+# on the sign-in page (api/web/admin_calendars.py, api/web/signin.py).
+_ADMIN_CALENDARS: Catalogue = {
+    "nav_admin_calendars": ("日历与部门", "Calendars & departments"),
+    "error_admins_only": ("只有系统管理员可以进行此操作", "only admins may do this"),
+    "error_department_unknown": ("部门「{code}」不存在", "department '{code}' does not exist"),
+    "problem_department_name_empty": ("请填写部门名称", "the name is empty"),
+    "problem_department_name_too_long": (
+        "部门名称最多 {n} 个字符",
+        "a department name holds at most {n} characters",
+    ),
+    "problem_department_name_taken": (
+        "另一个部门已使用这个名称",
+        "another department already has this name",
+    ),
+    "problem_calendar_unknown": ("请从列表中选择工作日历", "one of {names}"),
+    "admin_calendars_title": ("日历与部门", "Calendars and departments"),
+    "admin_calendar_year": ("年份", "Year"),
+    "admin_calendar_show": ("查看", "Show"),
+    "admin_calendar_source": ("来源：", "Source: "),
+    "admin_calendar_source_loaded": (
+        "已导入官方安排（{who}，{at}）",
+        "Official schedule loaded ({who}, {at})",
+    ),
+    "admin_calendar_source_built_in": (
+        "官方安排（内置，chinese-calendar {version}）",
+        "Official schedule (built in, chinese-calendar {version})",
+    ),
+    "admin_calendar_source_computed": (
+        "尚无官方安排：按农历推算的法定节假日，不含调休上班日；官方安排发布后请在下方导入",
+        "No official schedule yet: statutory holidays computed from the lunar calendar, "
+        "without adjusted working weekends; upload the official dates below once published",
+    ),
+    "admin_calendar_nonworking_weekdays": ("放假的工作日", "Weekdays off"),
+    "admin_calendar_working_weekends": ("调休上班的周末", "Weekend days worked (调休)"),
+    "admin_calendar_date": ("日期", "Date"),
+    "admin_calendar_weekday": ("星期", "Day"),
+    "admin_calendar_name": ("名称", "Name"),
+    "admin_calendar_none": ("无", "None"),
+    "admin_calendar_upload": ("导入官方安排", "Upload the official schedule"),
+    "admin_calendar_upload_hint": (
+        "国务院办公厅发布的放假安排，JSON 文件（格式见 README）：年份、放假日期、调休上班日期。"
+        "导入后替换该年已导入的安排。",
+        "The State Council's schedule as a JSON file (format in the README): the year, the "
+        "days off and the weekend days worked. It replaces what was loaded for that year.",
+    ),
+    "admin_calendar_file": ("文件", "File"),
+    "admin_calendar_loaded_ok": (
+        "已导入 {year} 年的官方安排",
+        "Loaded the official {year} schedule",
+    ),
+    "admin_departments": ("部门", "Departments"),
+    "admin_departments_hint": (
+        "可修改部门的中英文显示名称。BPMN 泳道仍按部门代码或原始名称识别部门。",
+        "The display names may be changed. BPMN lanes still name a department by its code "
+        "or its original name.",
+    ),
+    "admin_department_name_zh": ("中文名称", "Chinese name"),
+    "admin_department_name_en": ("英文名称", "English name"),
+    "admin_department_calendar": ("工作日历", "Working calendar"),
+    "admin_department_renamed_ok": ("已保存部门名称", "Department names saved"),
+    "admin_department_calendar_ok": ("已保存部门日历", "Department calendar saved"),
+    "save": ("保存", "Save"),
+    "calendar_name_standard": (
+        "标准工作日历（周一至周五，法定节假日休息）",
+        "Standard (Mon–Fri, statutory holidays off)",
+    ),
+    "calendar_name_round_the_clock": (
+        "全天候（每小时都计时）",
+        "Round the clock (every hour counts)",
+    ),
+    "calendar_name_sales_office": (
+        "售楼处（每天上班，法定节假日休息）",
+        "Sales office (every day, statutory holidays off)",
+    ),
+    "weekday_0": ("星期一", "Monday"),
+    "weekday_1": ("星期二", "Tuesday"),
+    "weekday_2": ("星期三", "Wednesday"),
+    "weekday_3": ("星期四", "Thursday"),
+    "weekday_4": ("星期五", "Friday"),
+    "weekday_5": ("星期六", "Saturday"),
+    "weekday_6": ("星期日", "Sunday"),
+    "holiday_new_year_s_day": ("元旦", "New Year's Day"),
+    "holiday_spring_festival": ("春节", "Spring Festival"),
+    "holiday_chinese_new_year_spring_festival": ("春节", "Spring Festival"),
+    "holiday_chinese_new_year_s_eve": ("除夕", "Chinese New Year's Eve"),
+    "holiday_tomb_sweeping_day": ("清明节", "Tomb-sweeping Day"),
+    "holiday_labour_day": ("劳动节", "Labour Day"),
+    "holiday_labor_day": ("劳动节", "Labour Day"),
+    "holiday_dragon_boat_festival": ("端午节", "Dragon Boat Festival"),
+    "holiday_mid_autumn_festival": ("中秋节", "Mid-autumn Festival"),
+    "holiday_national_day": ("国庆节", "National Day"),
+    "holiday_anti_fascist_70th_day": ("抗战胜利 70 周年纪念日", "Anti-Fascist 70th Day"),
+    "holiday_observed": ("{name}（补假）", "{name} (observed)"),
+    "calendar_file_missing": ("请选择要导入的文件", "choose a file to upload"),
+    "calendar_file_too_large": (
+        "文件过大（最多 {kb} KB）",
+        "the file is too large (at most {kb} KB)",
+    ),
+    "calendar_file_not_utf8": ("文件不是 UTF-8 编码的文本", "the file is not UTF-8 text"),
+    "calendar_file_not_json": (
+        "文件不是有效的 JSON（第 {line} 行第 {column} 列）",
+        "the file is not valid JSON (line {line}, column {column})",
+    ),
+    "calendar_file_not_object": (
+        "文件必须是一个 JSON 对象，包含 year、holidays、workdays",
+        "the file must hold one JSON object with year, holidays, workdays",
+    ),
+    "calendar_file_unknown_keys": ("文件含有未知的键：{keys}", "unknown keys: {keys}"),
+    "calendar_file_bad_year": (
+        "year 必须是 2000 到 2100 之间的年份",
+        "'year' must be a year between 2000 and 2100",
+    ),
+    "calendar_file_bad_dates": (
+        "{field} 必须是日期列表，或日期到名称的对象",
+        "'{field}' must be a list of dates or an object date -> name",
+    ),
+    "calendar_file_not_a_date": (
+        "{field}：「{value}」不是日期（应为 YYYY-MM-DD）",
+        "'{field}': '{value}' is not a date (YYYY-MM-DD)",
+    ),
+    "calendar_file_other_year": (
+        "{field}：{day} 不在 {year} 年",
+        "'{field}': {day} is not in {year}",
+    ),
+    "calendar_file_both": (
+        "这些日期既是假日又是上班日：{days}",
+        "dates both holiday and working day: {days}",
+    ),
+    "calendar_file_workday_not_weekend": (
+        "调休上班日必须是星期六或星期日：{days}",
+        "adjusted working days must fall on a Saturday or Sunday: {days}",
+    ),
+    "calendar_file_no_holidays": ("文件没有 {year} 年的放假日期", "no holidays given for {year}"),
+    "demo_accounts": ("演示账号", "Demo accounts"),
+    "demo_accounts_password": (
+        "这是演示数据库，以下账号的密码都是：",
+        "This is a demo database; every account below has the password:",
+    ),
+    "demo_account_name": ("姓名", "Name"),
+    "demo_account_role": ("角色", "Role"),
+    "role_name_staff": ("员工", "Staff"),
+    "role_name_supervisor": ("主管", "Supervisor"),
+    "role_name_executive": ("高管", "Executive"),
+    "role_name_designer": ("流程设计", "Process designer"),
+    "role_name_auditor": ("审计", "Auditor"),
+    "role_name_admin": ("系统管理员", "Administrator"),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -539,6 +691,7 @@ TEXTS: Catalogue = _merged(
     _PAUSES_AND_REMINDERS,
     _DIAGRAM_AND_COMMENTS,
     _INPUT_PROBLEMS,
+    _ADMIN_CALENDARS,
 )
 
 

@@ -18,6 +18,7 @@ import crm
 from engine import clock
 from engine.config import get_settings
 from engine.db import dispose_engines, get_engine
+from engine.departments import DEPARTMENTS
 from engine.identity import use_low_cost_hashing_for_tests
 from engine.migrations import upgrade_database
 
@@ -117,6 +118,14 @@ def _empty_tables(url: str) -> None:
             for name in reversed(tables):
                 conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(text("UPDATE history_head SET last_seq = 0, last_hash = :h"), {"h": "0" * 64})
+        # Departments stay, as the migrations seeded them: names and calendars put back.
+        conn.execute(
+            text(
+                "UPDATE department SET name_zh = :zh, name_en = :en, calendar = NULL "
+                "WHERE code = :c"
+            ),
+            [{"c": d.code, "zh": d.name_zh, "en": d.name_en} for d in DEPARTMENTS],
+        )
         conn.execute(
             text(
                 "UPDATE audit_check SET verified_seq = 0, verified_hash = :h, ok = :ok, "
