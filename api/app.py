@@ -40,7 +40,7 @@ from api.schemas.errors import (
 )
 from api.schemas.ops import Health
 from api.security_headers import SecurityHeadersMiddleware
-from api.web import case, inbox, kit, signin, task, task_sla_pages
+from api.web import admin_calendars, case, inbox, kit, signin, task, task_sla_pages
 from api.web import audit as audit_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
@@ -66,6 +66,7 @@ PAGE_FAMILIES = (
     customer,
     notification_pages,
     audit_pages,
+    admin_calendars,
 )
 
 

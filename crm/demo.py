@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from engine import clock, runtime
 from engine.db import unit_of_work
 from engine.definitions import deploy_folder
+from engine.demo_accounts import record_demo_seeded
 from engine.identity import SYSTEM, Actor, actor_for, create_user
 from engine.models import Task, User
 from engine.rounds import run_round
@@ -74,6 +75,10 @@ def seed_demo(processes_dir: Path) -> list[DemoUser]:
             )
             for u in DEMO_USERS
         }
+        # The sign-in page offers these accounts on this database only (engine/demo_accounts).
+        record_demo_seeded(
+            session, usernames=[u.username for u in DEMO_USERS], password=DEMO_PASSWORD
+        )
     _sample_complaints(actors)
     _sample_leads(actors)
     # The cases were started in the past (below): bring their SLA clocks up to now,

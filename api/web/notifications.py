@@ -3,6 +3,8 @@ its case by its case number and departments by their names."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.web.kit import SignedInPage, WriterPage, case_number, page_router, render
@@ -11,6 +13,14 @@ from engine import calendar, notifications, queries, texts
 router = page_router()
 
 SHOWN = 100
+
+# Where a notification that names no task takes its reader: the page that resolves it.
+PAGE_OF_KIND = {"calendar_computed": "/admin/calendars?year={year}"}
+
+
+def _link(kind: str, data: dict[str, Any]) -> str:
+    target = PAGE_OF_KIND.get(kind)
+    return target.format(year=int(data.get("year") or 0)) if target else ""
 
 
 @router.get("/notifications", response_class=HTMLResponse)
@@ -32,6 +42,7 @@ def notification_page(page: SignedInPage) -> Response:
                 "at": texts.local_time(note.created_at, calendar.timezone(), page.language),
                 "read": read_at is not None,
                 "task_id": note.task_id,
+                "link": _link(note.kind, note.data or {}),
                 "instance_id": note.instance_id,
                 "case": "" if number in text else number,  # a text naming it says it once
             }

@@ -16,20 +16,49 @@ from api.web.kit import (
 )
 from api.web.session import end_session, login_csrf, login_csrf_ok, start_session
 from engine import access, identity, signin, texts
+from engine.db import unit_of_work
+from engine.demo_accounts import demo_accounts
+from engine.departments import department_names
 from engine.errors import TooManyAttempts
 
 router = page_router()
 
 
+def _demo_hint(language: str) -> dict[str, object] | None:
+    """The demo accounts and their password, on a database the demo seeding made (else
+    None: one indexed query); names, roles and departments in the page's language."""
+    with unit_of_work(write=False) as session:
+        demo = demo_accounts(session)
+        if demo is None:
+            return None
+        departments = department_names(session, language)
+    return {
+        "password": demo.password,
+        "accounts": [
+            {
+                "username": account.username,
+                "name": account.display_name,
+                "roles": ("、" if language == "zh-CN" else ", ").join(
+                    texts.text(f"role_name_{role}", language) for role in account.roles
+                ),
+                "department": departments.get(account.department or "", ""),
+            }
+            for account in demo.accounts
+        ],
+    }
+
+
 def _sign_in_page(request: Request, *, status_code: int = 200, **context: object) -> Response:
-    """The sign-in form, with its CSRF token (a double-submit cookie before a session)."""
+    """The sign-in form, with its CSRF token (a double-submit cookie before a session),
+    and the demo accounts on a demo database."""
     cookie = Response()
     visitor = Visitor(
         request=request,
         language=request.cookies.get("lang") or texts.DEFAULT_LANGUAGE,
         csrf=login_csrf(request, cookie),
     )
-    page = render(visitor, "login.html", status_code=status_code, **context)
+    demo = _demo_hint(visitor.language)
+    page = render(visitor, "login.html", status_code=status_code, demo=demo, **context)
     page.headers.append("set-cookie", cookie.headers["set-cookie"])
     return page
 

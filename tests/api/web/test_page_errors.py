@@ -176,6 +176,7 @@ def test_every_page_form_checks_the_csrf_token(world: World) -> None:
     _, case, signed_in = world
     samples = {"task_id": case.task("acknowledge_complaint")["id"]}
     samples["process_key"] = "complaint_handling"
+    samples["code"] = "sales"  # a department (/admin/departments/{code})
     agent = signed_in("cs1")
     before = _snapshot()
     forms = _page_forms()
