@@ -8,6 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/flowdesk_test
+# pytest-xdist: one test process per core (each with its own databases).
+TEST_WORKERS ?= auto
 
 NPM_STAMP := node_modules/.installed
 
@@ -56,10 +58,10 @@ test: $(STAMP) $(NPM_STAMP) browser
 	$(MAKE) --no-print-directory lint || exit $$?; \
 	if [ "$$CI" = "true" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 		echo "flowdesk: running the PostgreSQL tests against $(PG_TEST_URL)"; \
-		FLOWDESK_TEST_DATABASE_URL="$${FLOWDESK_TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(BIN)/pytest -q; status=$$?; \
+		FLOWDESK_TEST_DATABASE_URL="$${FLOWDESK_TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile; status=$$?; \
 	else \
 		echo "flowdesk: SKIPPING the PostgreSQL tests: no server on 127.0.0.1:5432 (set CI=true to require them)"; \
-		$(BIN)/pytest -q; status=$$?; \
+		$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile; status=$$?; \
 	fi; \
 	echo "flowdesk: make test took $$(( $$(date +%s) - start )) s (lint and tests)"; \
 	exit $$status
