@@ -1,7 +1,8 @@
 # flowdesk — the two commands of CONTRACT.md: `make run` and `make test`.
 # Each does its own set-up on a fresh clone: virtualenv, dependencies,
-# database migrations, the browser assets from npm (bpmn-js, Swagger UI), and
-# (for the browser tests) Debian's chromium with CJK fonts.
+# database migrations, the browser assets from npm (bpmn-js, Swagger UI) and the
+# designer's bundle built from them (esbuild), and (for the browser tests)
+# Debian's chromium with CJK fonts.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,8 +13,11 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/flowdesk_test
 TEST_WORKERS ?= auto
 
 NPM_STAMP := node_modules/.installed
+# The browser bundles flowdesk builds from npm packages (api/static/src/ -> api/static/dist/).
+ASSETS_STAMP := api/static/dist/.built
+ASSET_SOURCES := $(wildcard api/static/src/*.js api/static/src/*/*.js)
 
-.PHONY: run test install lint bench clean browser
+.PHONY: run test install assets lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +25,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# The browser assets flowdesk serves itself: the bpmn-js viewer (case diagrams)
-# and Swagger UI (/api/docs).
+# The browser assets flowdesk serves itself: the bpmn-js viewer (case diagrams),
+# Swagger UI (/api/docs), and what the designer's bundle is built from (bpmn-js's
+# Modeler, its properties panel, esbuild). `--include=dev`: esbuild is a dev dependency.
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --include=dev --no-audit --no-fund --loglevel=error
 	touch $(NPM_STAMP)
 
-install: $(STAMP) $(NPM_STAMP)
+# esbuild bundles our browser entry points (ES modules importing npm packages) with
+# their CSS and fonts into api/static/dist/ (git-ignored), in about a second.
+$(ASSETS_STAMP): $(NPM_STAMP) $(ASSET_SOURCES)
+	npm run --silent build
+	touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+
+install: $(STAMP) $(NPM_STAMP) $(ASSETS_STAMP)
 
 # Browser tests drive Debian's chromium (no browser download): install it with
 # CJK fonts when missing and apt-get can (as root); otherwise the browser tests
@@ -42,7 +55,7 @@ browser:
 		fi; \
 	fi
 
-run: $(STAMP) $(NPM_STAMP)
+run: $(STAMP) $(NPM_STAMP) $(ASSETS_STAMP)
 	$(BIN)/flowdesk db upgrade
 	$(BIN)/flowdesk seed-demo --if-empty
 	$(BIN)/flowdesk serve --host 127.0.0.1 --port 8000
@@ -53,7 +66,7 @@ lint: $(STAMP)
 
 # PostgreSQL tests run when CI=true (and must not skip there) or when a
 # server answers on 127.0.0.1:5432; otherwise they are skipped and said so.
-test: $(STAMP) $(NPM_STAMP) browser
+test: $(STAMP) $(NPM_STAMP) $(ASSETS_STAMP) browser
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint || exit $$?; \
 	if [ "$$CI" = "true" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
@@ -66,7 +79,7 @@ test: $(STAMP) $(NPM_STAMP) browser
 	echo "flowdesk: make test took $$(( $$(date +%s) - start )) s (lint and tests)"; \
 	exit $$status
 
-bench: $(STAMP) $(NPM_STAMP)
+bench: $(STAMP) $(NPM_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python -m bench.api_throughput
 	$(BIN)/python -m bench.workflow_size
 	$(BIN)/python -m bench.sla_sweep
@@ -74,4 +87,4 @@ bench: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m bench.audit_history
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache node_modules test-artifacts
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache node_modules api/static/dist test-artifacts
