@@ -296,6 +296,22 @@ def test_real_answers_match_the_document(api: Api, doc: Doc) -> None:
 # ---------------------------------------------------------------- the docs page
 
 
+def test_api_docs_page_references_flowdesk_only(db_url: str) -> None:
+    """Every script, style sheet and icon of /api/docs is a path of flowdesk, and each
+    one it names is served (Swagger UI from npm, the init file): no outside origin."""
+    import re
+
+    api = Api()
+    page = api.client.get("/api/docs")
+    assert page.status_code == 200
+    assert "swagger-ui-bundle.js" in page.text, "Swagger UI is not installed (npm ci)"
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert refs and all(ref.startswith("/") and not ref.startswith("//") for ref in refs), refs
+    assert "<script>" not in page.text  # no inline script: the CSP allows none
+    for ref in refs:
+        assert api.client.get(ref).status_code == 200, ref
+
+
 @pytest.mark.skipif(
     not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
     reason="browser tests need Debian's chromium at /usr/bin/chromium (make test installs it)",
