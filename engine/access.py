@@ -21,9 +21,14 @@ WORKER_ROLES = ("staff", "supervisor")
 AUDIT_ROLES = ("auditor", "admin")
 
 
+def can_design(actor: Actor) -> bool:
+    """Tell whether the actor validates and deploys process definitions (designers, admins)."""
+    return actor.has("designer", "admin", "system")
+
+
 def require_designer(actor: Actor) -> None:
     """Only designers (and admins) deploy process definitions."""
-    if not actor.has("designer", "admin", "system"):
+    if not can_design(actor):
         raise NotPermitted(key="error_designers_only")
 
 

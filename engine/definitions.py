@@ -457,3 +457,22 @@ class _SpecCache:
 
 
 SPEC_CACHE = _SpecCache()
+
+
+def check_files(
+    session: Session,
+    *,
+    files: list[tuple[str, bytes]],
+    actor: Actor,
+    uploaded_forms: Sequence[FormsFile] = (),
+) -> list[BpmnProblem]:
+    """Return every problem a deploy of `files` would refuse (the same checks: the
+    BPMN/DMN against what is deployed, and the forms each process deploys with);
+    writes nothing. Designers and admins only."""
+    access.require_designer(actor)
+    try:
+        parsed_files, _ = validate_files(session, files)
+        _forms_of(parsed_files, {}, uploaded_forms)
+    except InvalidBpmn as refused:
+        return list(refused.problems)
+    return []

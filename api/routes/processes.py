@@ -13,6 +13,7 @@ from api.schemas.processes import (
     ProcessSummary,
     ProcessVersionRead,
     StartForm,
+    ValidationResult,
 )
 from engine import definitions
 from engine.config import get_settings
@@ -50,15 +51,7 @@ async def deploy_process(
 ) -> DeployResult:
     """Deploy an uploaded .bpmn or .dmn file with its forms (the optional `forms` field,
     else the forms/ folder's file for each process); 422 lists every problem."""
-    limit = get_settings().max_bpmn_bytes
-    filename = file.filename or "upload.bpmn"
-    content = await _read_limited(file, filename, limit)
-    uploaded = []
-    if forms is not None:
-        forms_name = forms.filename or "forms.json"
-        uploaded.append(
-            definitions.FormsFile(forms_name, await _read_limited(forms, forms_name, limit))
-        )
+    filename, content, uploaded = await _read_upload(file, forms)
     with unit_of_work() as session:
         results = definitions.deploy_files(
             session, files=[(filename, content)], actor=actor, uploaded_forms=uploaded
@@ -69,6 +62,37 @@ async def deploy_process(
     if not results:
         return DeployResult(processes=processes)
     return DeployResult(processes=processes, key=results[0].key, version=results[0].version)
+
+
+@router.post("/processes/validate", responses=error_responses(403, 422))
+async def validate_process(
+    file: UploadFile, actor: CurrentActor, forms: UploadFile | None = None
+) -> ValidationResult:
+    """Check an uploaded .bpmn or .dmn file (and its optional `forms`) by the rules of a
+    deploy, without deploying: `ok` and every problem, located on its element; designers
+    and admins."""
+    filename, content, uploaded = await _read_upload(file, forms)
+    with unit_of_work(write=False) as session:
+        problems = definitions.check_files(
+            session, files=[(filename, content)], actor=actor, uploaded_forms=uploaded
+        )
+    return ValidationResult.from_problems(problems)
+
+
+async def _read_upload(
+    file: UploadFile, forms: UploadFile | None
+) -> tuple[str, bytes, list[definitions.FormsFile]]:
+    """Return an upload's file name and bytes, and its forms file when one came along."""
+    limit = get_settings().max_bpmn_bytes
+    filename = file.filename or "upload.bpmn"
+    content = await _read_limited(file, filename, limit)
+    uploaded = []
+    if forms is not None:
+        forms_name = forms.filename or "forms.json"
+        uploaded.append(
+            definitions.FormsFile(forms_name, await _read_limited(forms, forms_name, limit))
+        )
+    return filename, content, uploaded
 
 
 async def _read_limited(upload: UploadFile, filename: str, limit: int) -> bytes:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import Instant
 from api.schemas.forms import FormRead
 from engine.definitions import DeployedVersion
+from engine.errors import BpmnProblem
 from engine.models import ProcessVersion
 
 
@@ -73,6 +74,34 @@ class DeployResult(BaseModel):
     version: int | None = Field(
         default=None, description="the first process's version (absent when none)"
     )
+
+
+class ValidationProblem(BaseModel):
+    """One reason a deploy would refuse the file, located on its element when it has one."""
+
+    element_id: str | None
+    element_name: str | None
+    message: str
+
+
+class ValidationResult(BaseModel):
+    """`POST /processes/validate`: whether the file would deploy, and every problem."""
+
+    ok: bool
+    problems: list[ValidationProblem]
+
+    @classmethod
+    def from_problems(cls, problems: list[BpmnProblem]) -> ValidationResult:
+        """Show the problems `definitions.check_files` found (none: ok)."""
+        return cls(
+            ok=not problems,
+            problems=[
+                ValidationProblem(
+                    element_id=p.element_id, element_name=p.element_name, message=p.message
+                )
+                for p in problems
+            ],
+        )
 
 
 class StartForm(BaseModel):
