@@ -40,7 +40,7 @@ from api.schemas.errors import (
 )
 from api.schemas.ops import Health
 from api.security_headers import SecurityHeadersMiddleware
-from api.web import admin_calendars, case, inbox, kit, signin, task, task_sla_pages
+from api.web import admin_calendars, case, designer, inbox, kit, signin, task, task_sla_pages
 from api.web import audit as audit_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
@@ -67,6 +67,7 @@ PAGE_FAMILIES = (
     notification_pages,
     audit_pages,
     admin_calendars,
+    designer,
 )
 
 

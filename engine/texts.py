@@ -668,6 +668,95 @@ _ADMIN_CALENDARS: Catalogue = {
 }
 
 
+# The process designer's pages (api/web/designer.py) and its modeler's script.
+_DESIGNER: Catalogue = {
+    "designer": ("流程设计", "Process design"),
+    "designer_processes": ("流程与版本", "Processes and versions"),
+    "designer_intro": (
+        "每个已部署流程的各个版本：部署时间与部署人、各版本的案件、待办任务和超时情况。",
+        "Every deployed process by version: when and by whom it was deployed, its cases, "
+        "open tasks and breaches.",
+    ),
+    "designer_open_modeler": ("打开流程设计器", "Open in the modeler"),
+    "designer_running_total": ("运行中案件共 {n} 件", "{n} running cases in all"),
+    "designer_version": ("版本", "Version"),
+    "designer_version_n": ("第 {n} 版", "Version {n}"),
+    "designer_newest": ("最新", "newest"),
+    "designer_deployed_at": ("部署时间", "Deployed"),
+    "designer_deployed_by": ("部署人", "Deployed by"),
+    "designer_running": ("运行中", "Running"),
+    "designer_completed": ("已完成", "Completed"),
+    "designer_cancelled": ("已取消", "Cancelled"),
+    "designer_failed": ("出错", "Failed"),
+    "designer_open_tasks": ("待办任务", "Open tasks"),
+    "designer_breached_open": ("超时未办", "Breached, open"),
+    "designer_breached": ("累计超时", "Breached in all"),
+    "designer_no_processes": ("尚未部署任何流程", "No process is deployed yet"),
+    "designer_modeler": ("流程设计器", "Modeler"),
+    "designer_editing": (
+        "正在编辑第 {n} 版（最新版本）。修改会自动检查，部署后成为新版本。",
+        "Editing version {n} (the newest). Changes are checked as you go; deploying makes "
+        "them a new version.",
+    ),
+    "designer_problem_list": ("检查结果", "Check results"),
+    "designer_deploy": ("部署为新版本", "Deploy as a new version"),
+    "designer_discard": ("放弃草稿", "Discard the draft"),
+    "designer_back": ("返回流程列表", "Back to the processes"),
+    "designer_not_built": (
+        "设计器的前端文件尚未生成：请运行 make install（npm run build）后刷新。",
+        "The modeler's browser files are not built: run make install (npm run build) and reload.",
+    ),
+    "designer_no_diagram": ("没有收到流程图", "no diagram was sent"),
+    "designer_deployed": ("已部署为第 {version} 版", "Deployed as version {version}"),
+    "designer_unchanged": (
+        "流程图与第 {version} 版相同，未生成新版本",
+        "The diagram is the same as version {version}: no new version",
+    ),
+    "designer_checking": ("正在检查…", "Checking…"),
+    "designer_valid": ("检查通过，可以部署", "No problems: ready to deploy"),
+    "designer_problems": (
+        "发现 {n} 个问题，修正后才能部署",
+        "{n} problems to fix before deploying",
+    ),
+    "designer_problem_whole_file": ("整个文件", "the whole file"),
+    "designer_check_failed": ("检查未完成，请稍后重试", "The check did not finish; try again"),
+    "designer_deploying": ("正在部署…", "Deploying…"),
+    "designer_deploy_refused": ("未部署：请先修正问题", "Not deployed: fix the problems first"),
+    "designer_draft_restored": (
+        "已恢复上次未部署的草稿",
+        "Restored the draft you had not deployed",
+    ),
+    "designer_draft_saved": ("草稿已保存在本浏览器", "Draft kept in this browser"),
+    "designer_draft_discarded": ("草稿已放弃", "Draft discarded"),
+    "designer_group_flowdesk": ("flowdesk 属性", "flowdesk properties"),
+    "designer_lane_department": ("泳道所属部门", "Lane's department"),
+    "designer_lane_department_none": ("（未指定部门）", "(no department)"),
+    "designer_name_en": ("英文名称", "English name"),
+    "designer_sla_hours": ("时效（工作小时）", "SLA (working hours)"),
+    "designer_sla_hours_for": ("时效：{severity}（工作小时）", "SLA: {severity} (working hours)"),
+    "designer_sla_calendar": ("工作日历", "Working calendar"),
+    "designer_calendar_default": ("部门默认日历", "The department's calendar"),
+    "designer_escalation": ("升级规则", "Escalation ladder"),
+    "designer_escalation_default": ("（未设置）", "(none)"),
+    "designer_form": ("表单", "Form"),
+    "designer_form_none": ("此步骤没有表单", "This step has no form"),
+    "designer_due_from_variable": ("截止时间取自变量", "Due time from variable"),
+    "designer_department_property": ("由变量指定部门", "Department from variable"),
+    "designer_calendar_standard": ("标准工作日历", "Standard working calendar"),
+    "designer_calendar_round_the_clock": ("全天候", "Round the clock"),
+    "designer_calendar_sales_office": ("售楼处日历（周末上班）", "Sales office (weekends too)"),
+    "designer_ladder_complaint": (
+        "投诉：部门主管 → 客服主管 → 高管",
+        "Complaint: supervisors → customer service → executives",
+    ),
+    "designer_ladder_lead": ("线索：部门主管 → 高管", "Lead: supervisors → executives"),
+    "designer_ladder_default": ("默认：部门主管 → 高管", "Default: supervisors → executives"),
+    "designer_severity_urgent": ("紧急", "Urgent"),
+    "designer_severity_high": ("高", "High"),
+    "designer_severity_normal": ("一般", "Normal"),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -692,6 +781,7 @@ TEXTS: Catalogue = _merged(
     _DIAGRAM_AND_COMMENTS,
     _INPUT_PROBLEMS,
     _ADMIN_CALENDARS,
+    _DESIGNER,
 )
 
 
