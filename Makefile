@@ -15,7 +15,7 @@ TEST_WORKERS ?= auto
 NPM_STAMP := node_modules/.installed
 # The browser bundles flowdesk builds from npm packages (api/static/src/ -> api/static/dist/).
 ASSETS_STAMP := api/static/dist/.built
-ASSET_SOURCES := $(wildcard api/static/src/*.js api/static/src/*/*.js)
+ASSET_SOURCES := api/static/build.mjs $(wildcard api/static/src/*.js api/static/src/*/*.js)
 
 .PHONY: run test install assets lint bench clean browser
 

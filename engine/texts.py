@@ -735,6 +735,7 @@ _DESIGNER: Catalogue = {
     "designer_sla_hours": ("时效（工作小时）", "SLA (working hours)"),
     "designer_sla_hours_for": ("时效：{severity}（工作小时）", "SLA: {severity} (working hours)"),
     "designer_sla_calendar": ("工作日历", "Working calendar"),
+    "designer_sla_calendar_for": ("工作日历：{severity}", "Working calendar: {severity}"),
     "designer_calendar_default": ("部门默认日历", "The department's calendar"),
     "designer_escalation": ("升级规则", "Escalation ladder"),
     "designer_escalation_default": ("（未设置）", "(none)"),

@@ -20,6 +20,7 @@ from api.schemas.processes import ValidationResult
 from api.web.kit import Page, PostedFields, SignedInPage, WriterPage, page_router, render
 from engine import access, calendar, definitions, texts
 from engine.calendar import CALENDAR_NAMES
+from engine.departments import DEPARTMENTS
 from engine.errors import BpmnProblem
 from engine.process_overview import process_overview
 from engine.sla.ladder import LADDERS
@@ -93,6 +94,8 @@ def designer_process(key: str, page: DesignerPage) -> Response:
         "deploy_url": f"/designer/{key}/deploy",
         "csrf": page.csrf,
         "departments": [{"value": c, "label": n} for c, n in page.departments.items()],
+        # every name a lane may give a department (its code, zh-CN and English names)
+        "department_names": {d.code: [d.name_zh, d.name_en] for d in DEPARTMENTS},
         "calendars": [
             {"value": c, "label": page.t(f"designer_calendar_{c}")} for c in CALENDAR_NAMES
         ],
@@ -178,6 +181,7 @@ _SCRIPT_TEXTS = (
     "designer_sla_hours",
     "designer_sla_hours_for",
     "designer_sla_calendar",
+    "designer_sla_calendar_for",
     "designer_calendar_default",
     "designer_escalation",
     "designer_escalation_default",
