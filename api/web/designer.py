@@ -107,7 +107,8 @@ def designer_process(key: str, page: DesignerPage) -> Response:
             element_id: (form.get("title") or {}).get(page.language, "") or element_id
             for element_id, form in forms.items()
         },
-        "texts": {key: page.t(key) for key in _SCRIPT_TEXTS},
+        # unfilled: the script fills in {n}, {version} …
+        "texts": {key: texts.template(key, page.language) for key in _SCRIPT_TEXTS},
     }
     return render(
         page,
@@ -164,6 +165,7 @@ def _problems(page: Page, key: str, fields: dict[str, Any]) -> list[BpmnProblem]
 
 # The words the modeler's script shows (sent with the page, in its language).
 _SCRIPT_TEXTS = (
+    "designer_editing",
     "designer_checking",
     "designer_valid",
     "designer_problems",

@@ -267,6 +267,10 @@ const CHECK_DELAY_MS = 500;
         edited = false;
         say(result.message, "ok");
         container.dataset.deployed = String(result.version);
+        document.getElementById("designer-editing").textContent = t.designer_editing.replace(
+          "{n}",
+          String(result.version),
+        );
       } else {
         say(t.designer_check_failed, "bad");
       }

@@ -123,6 +123,7 @@ def test_designer_models_breaks_fixes_and_deploys(server, browser) -> None:  # t
     page.wait_for_selector("#modeler[data-deployed='2']")
     assert page.locator("#designer-status").inner_text() == "已部署为第 2 版"
     assert page.locator("#designer-discard").is_hidden()
+    assert "正在编辑第 2 版" in page.locator("#designer-editing").inner_text()
     shot(page, "16-designer-deployed-zh")
 
     with unit_of_work(write=False) as session:
