@@ -82,16 +82,16 @@ def designer_home(page: DesignerPage) -> Response:
     return render(page, "designer.html", processes=processes)
 
 
-@router.get("/designer/{key}", response_class=HTMLResponse)
-def designer_process(key: str, page: DesignerPage) -> Response:
-    version = definitions.get_version(page.session, key)
+@router.get("/designer/{process_key}", response_class=HTMLResponse)
+def designer_process(process_key: str, page: DesignerPage) -> Response:
+    version = definitions.get_version(page.session, process_key)
     forms = definitions.version_forms(page.session, version.id)
     modeler = {
-        "key": key,
+        "key": process_key,
         "version": version.version,
         "xml": definitions.version_content(page.session, version.id),
-        "validate_url": f"/designer/{key}/validate",
-        "deploy_url": f"/designer/{key}/deploy",
+        "validate_url": f"/designer/{process_key}/validate",
+        "deploy_url": f"/designer/{process_key}/deploy",
         "csrf": page.csrf,
         "departments": [{"value": c, "label": n} for c, n in page.departments.items()],
         # every name a lane may give a department (its code, zh-CN and English names)
@@ -108,38 +108,39 @@ def designer_process(key: str, page: DesignerPage) -> Response:
             for element_id, form in forms.items()
         },
         # unfilled: the script fills in {n}, {version} …
-        "texts": {key: texts.template(key, page.language) for key in _SCRIPT_TEXTS},
+        "texts": {name: texts.template(name, page.language) for name in _SCRIPT_TEXTS},
     }
     return render(
         page,
         "designer_process.html",
-        key=key,
-        title=_title(page, key, version.name),
+        key=process_key,
+        title=_title(page, process_key, version.name),
         version=version,
         modeler=modeler,
         built=BUNDLE.is_file(),
     )
 
 
-@router.post("/designer/{key}/validate")
-def validate_draft(key: str, page: DesignerForm, fields: PostedFields) -> JSONResponse:
+@router.post("/designer/{process_key}/validate")
+def validate_draft(process_key: str, page: DesignerForm, fields: PostedFields) -> JSONResponse:
     """Check the modeler's diagram by the rules of a deploy; nothing is written."""
-    problems = _problems(page, key, fields)
+    problems = _problems(page, process_key, fields)
     return JSONResponse(ValidationResult.from_problems(problems).model_dump())
 
 
-@router.post("/designer/{key}/deploy")
-def deploy_draft(key: str, page: DesignerForm, fields: PostedFields) -> JSONResponse:
+@router.post("/designer/{process_key}/deploy")
+def deploy_draft(process_key: str, page: DesignerForm, fields: PostedFields) -> JSONResponse:
     """Deploy the modeler's diagram: a new version, or none when it is unchanged; 422
     with the problems (nothing deployed) when a deploy would refuse it."""
-    problems = _problems(page, key, fields)
+    problems = _problems(page, process_key, fields)
     if problems:
         return JSONResponse(ValidationResult.from_problems(problems).model_dump(), 422)
-    filename = definitions.get_version(page.session, key).filename
+    filename = definitions.get_version(page.session, process_key).filename
     results = definitions.deploy_files(
         page.session, files=[(filename, _posted_xml(fields))], actor=page.actor
     )
-    mine = next((r for r in results if r.key == key), results[0])
+    # A file that passed the check defines a process ("the file defines no process").
+    mine = next((r for r in results if r.key == process_key), results[0])
     message = page.t(
         "designer_deployed" if mine.created else "designer_unchanged", version=mine.version
     )
