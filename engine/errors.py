@@ -108,10 +108,23 @@ class InvalidData(FlowdeskError):
 
 @dataclass(frozen=True)
 class BpmnProblem:
+    """What a deploy refuses, located on its element. `message` is English (the API's
+    and the command line's); a problem made from a catalogue key reads in any language."""
+
     element_id: str | None
     element_name: str | None
-    message: str
+    message: str = ""
     file: str | None = None
+    key: str | None = None
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.message and self.key:
+            object.__setattr__(self, "message", texts.english(self.key, **self.params))
+
+    def text_in(self, language: str) -> str:
+        """Return the problem in `language` (the English message when it has no key)."""
+        return texts.text(self.key, language, **self.params) if self.key else self.message
 
     def format(self) -> str:
         """Render as `FILE: element_id (element name): message` for the command line."""

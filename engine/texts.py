@@ -755,6 +755,26 @@ _DESIGNER: Catalogue = {
     "designer_severity_urgent": ("紧急", "Urgent"),
     "designer_severity_high": ("高", "High"),
     "designer_severity_normal": ("一般", "Normal"),
+    # the deploy checks a designer meets most (engine/bpmn/bpmn_checks.py); English as
+    # the API and the command line have always said them
+    "bpmn_lane_unnamed": (
+        "泳道没有名称：请以负责其任务的部门命名（销售部、客服部、物业部、工程部或成本合约部）",
+        "the lane has no name; name it after the department that owns its tasks: {hint}",
+    ),
+    "bpmn_lane_no_department": (
+        "泳道名称“{name}”不是部门：请改为销售部、客服部、物业部、工程部或成本合约部",
+        "the lane '{name}' does not name a department; use {hint}",
+    ),
+    "bpmn_node_no_department": (
+        "此步骤没有所属部门：请把它放进以部门命名的泳道，或设置“由变量指定部门”",
+        "the {label} has no department: put it in a lane named after a department "
+        "or give it a spiff property 'department'",
+    ),
+    "bpmn_node_lane_no_department": (
+        "此步骤所在的泳道“{lane}”不是部门：请把它放进部门的泳道，或设置“由变量指定部门”",
+        "the {label} is in the lane '{lane}', which does not name a department; put it in "
+        "a department's lane or give it a spiff property 'department'",
+    ),
 }
 
 

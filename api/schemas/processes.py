@@ -91,13 +91,16 @@ class ValidationResult(BaseModel):
     problems: list[ValidationProblem]
 
     @classmethod
-    def from_problems(cls, problems: list[BpmnProblem]) -> ValidationResult:
-        """Show the problems `definitions.check_files` found (none: ok)."""
+    def from_problems(cls, problems: list[BpmnProblem], language: str = "en") -> ValidationResult:
+        """Show the problems `definitions.check_files` found (none: ok), in `language`
+        where a problem has a catalogue text (the API's are English, as its deploy's)."""
         return cls(
             ok=not problems,
             problems=[
                 ValidationProblem(
-                    element_id=p.element_id, element_name=p.element_name, message=p.message
+                    element_id=p.element_id,
+                    element_name=p.element_name,
+                    message=p.text_in(language),
                 )
                 for p in problems
             ],

@@ -125,7 +125,7 @@ def designer_process(process_key: str, page: DesignerPage) -> Response:
 def validate_draft(process_key: str, page: DesignerForm, fields: PostedFields) -> JSONResponse:
     """Check the modeler's diagram by the rules of a deploy; nothing is written."""
     problems = _problems(page, process_key, fields)
-    return JSONResponse(ValidationResult.from_problems(problems).model_dump())
+    return JSONResponse(ValidationResult.from_problems(problems, page.language).model_dump())
 
 
 @router.post("/designer/{process_key}/deploy")
@@ -134,7 +134,9 @@ def deploy_draft(process_key: str, page: DesignerForm, fields: PostedFields) -> 
     with the problems (nothing deployed) when a deploy would refuse it."""
     problems = _problems(page, process_key, fields)
     if problems:
-        return JSONResponse(ValidationResult.from_problems(problems).model_dump(), 422)
+        return JSONResponse(
+            ValidationResult.from_problems(problems, page.language).model_dump(), 422
+        )
     filename = definitions.get_version(page.session, process_key).filename
     results = definitions.deploy_files(
         page.session, files=[(filename, _posted_xml(fields))], actor=page.actor

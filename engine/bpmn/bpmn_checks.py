@@ -179,16 +179,11 @@ class BpmnChecker:
                 continue
             name = clean(lane.get("name"))
             if name is None:
-                self.problems.add(
-                    lane,
-                    f"the lane has no name; name it after the department that owns its tasks: "
-                    f"{department_hint()}",
-                )
+                self.problems.add(lane, key="bpmn_lane_unnamed", hint=department_hint())
                 self.reported_lanes.add(lane)
             elif department_for_lane(name) is None:
                 self.problems.add(
-                    lane,
-                    f"the lane '{name}' does not name a department; use {department_hint()}",
+                    lane, key="bpmn_lane_no_department", name=name, hint=department_hint()
                 )
                 self.reported_lanes.add(lane)
 
@@ -395,18 +390,11 @@ class BpmnChecker:
         if lane is None or clean(lane.get("name")) is None:
             if lane is not None and lane in self.reported_lanes:
                 return
-            self.problems.add(
-                node,
-                f"the {label} has no department: put it in a lane named after a department "
-                f"or give it a spiff property 'department'",
-            )
+            self.problems.add(node, key="bpmn_node_no_department", label=label)
             return
         if department_for_lane(lane.get("name")) is None and lane not in self.reported_lanes:
             self.problems.add(
-                node,
-                f"the {label} is in the lane '{clean(lane.get('name'))}', which does not name "
-                f"a department; put it in a department's lane or give it a spiff property "
-                f"'department'",
+                node, key="bpmn_node_lane_no_department", label=label, lane=clean(lane.get("name"))
             )
 
     def _check_assignee_variable(self, node: etree._Element) -> None:

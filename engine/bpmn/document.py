@@ -7,6 +7,7 @@ import ast
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -232,10 +233,21 @@ class Problems:
         else:
             self.per_process[self.process] += 1
 
-    def add(self, element: etree._Element | None, message: str) -> None:
+    def add(
+        self,
+        element: etree._Element | None,
+        message: str = "",
+        *,
+        key: str | None = None,
+        **params: Any,
+    ) -> None:
+        """Add a problem of `element`: an English message, or a catalogue key (and its
+        parameters) that gives it in every language."""
         element_id = element.get("id") if element is not None else None
         name = clean(element.get("name")) if element is not None else None
-        self.items.append(BpmnProblem(element_id or None, name, message, self.filename))
+        self.items.append(
+            BpmnProblem(element_id or None, name, message, self.filename, key=key, params=params)
+        )
         self._count()
 
     def add_raw(self, element_id: str | None, name: str | None, message: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
@@ -290,7 +290,7 @@ def _build_specs(
 
 
 def _with_file(problem: BpmnProblem, filename: str) -> BpmnProblem:
-    return BpmnProblem(problem.element_id, problem.element_name, problem.message, filename)
+    return replace(problem, file=filename)
 
 
 def _dedupe(found: Iterable[BpmnProblem]) -> list[BpmnProblem]:

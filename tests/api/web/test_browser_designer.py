@@ -83,7 +83,7 @@ def test_designer_models_breaks_fixes_and_deploys(server, browser) -> None:  # t
     _checked(page, before)
     page.wait_for_selector(f"{LANE}.fd-problem")
     problems = page.locator("#problems li")
-    assert "维修组" in problems.first.inner_text()
+    assert problems.first.inner_text().startswith("维修组：泳道名称“维修组”不是部门")
     assert page.locator("#designer-status").inner_text().startswith("发现")
     assert department.input_value() == ""
     shot(page, "16-designer-lane-problem-zh")

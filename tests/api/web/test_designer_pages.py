@@ -125,7 +125,11 @@ def test_the_modeler_page_check_and_deploy(browsers) -> None:  # type: ignore[no
 
     checked = b.post("/designer/complaint_handling/validate", {"xml": BROKEN})
     assert checked.status_code == 200 and checked.json()["ok"] is False
-    assert any(p["element_id"] == "lane_engineering" for p in checked.json()["problems"])
+    [lane] = [p for p in checked.json()["problems"] if p["element_id"] == "lane_engineering"]
+    assert (
+        lane["message"]
+        == "泳道名称“维修组”不是部门：请改为销售部、客服部、物业部、工程部或成本合约部"
+    )
     assert (
         b.post("/designer/complaint_handling/validate", {"xml": BROKEN}, csrf=False).status_code
         == 403
