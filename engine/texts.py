@@ -743,9 +743,6 @@ _DESIGNER: Catalogue = {
     "designer_form_none": ("此步骤没有表单", "This step has no form"),
     "designer_due_from_variable": ("截止时间取自变量", "Due time from variable"),
     "designer_department_property": ("由变量指定部门", "Department from variable"),
-    "designer_calendar_standard": ("标准工作日历", "Standard working calendar"),
-    "designer_calendar_round_the_clock": ("全天候", "Round the clock"),
-    "designer_calendar_sales_office": ("售楼处日历（周末上班）", "Sales office (weekends too)"),
     "designer_ladder_complaint": (
         "投诉：部门主管 → 客服主管 → 高管",
         "Complaint: supervisors → customer service → executives",

@@ -96,9 +96,7 @@ def designer_process(process_key: str, page: DesignerPage) -> Response:
         "departments": [{"value": c, "label": n} for c, n in page.departments.items()],
         # every name a lane may give a department (its code, zh-CN and English names)
         "department_names": {d.code: [d.name_zh, d.name_en] for d in DEPARTMENTS},
-        "calendars": [
-            {"value": c, "label": page.t(f"designer_calendar_{c}")} for c in CALENDAR_NAMES
-        ],
+        "calendars": [{"value": c, "label": page.t(f"calendar_name_{c}")} for c in CALENDAR_NAMES],
         "ladders": [
             {"value": name, "label": page.t(f"designer_ladder_{name}")} for name in LADDERS
         ],

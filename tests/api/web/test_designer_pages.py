@@ -172,3 +172,23 @@ def test_the_modeler_page_check_and_deploy(browsers) -> None:  # type: ignore[no
         )["version"]
         == 2
     )
+
+
+def test_a_renamed_department_keeps_its_lane_names(browsers) -> None:  # type: ignore[no-untyped-def]
+    """The lane choice shows the department's display name but names the lane as
+    CONTRACT.md does (a renamed department's new name names no lane)."""
+    api, open_browser = browsers
+    renamed = api.client.patch(
+        "/api/v1/admin/departments/engineering",
+        json={"name_zh": "工程维修部"},
+        headers=api._headers("root"),
+    )
+    assert renamed.status_code == 200, renamed.text
+    page = open_browser("dora").get("/designer/complaint_handling")
+    data = json.loads(
+        re.search(
+            r'id="modeler-data" type="application/json">(.*?)</script>', page.text, re.S
+        ).group(1)
+    )
+    assert {"value": "engineering", "label": "工程维修部"} in data["departments"]
+    assert data["department_names"]["engineering"] == ["工程部", "Engineering"]

@@ -107,12 +107,13 @@ function SelectProperty(props) {
   });
 }
 
-// The department a lane's name stands for, as the server reads it (code or either name).
-function departmentOfLane(name, departments, codes) {
+// The department a lane's name stands for, as the server reads it: its code or its
+// CONTRACT.md name in either language (`names`), never a display name chosen since.
+function departmentOfLane(name, departments, names) {
   const wanted = (name || "").trim().replace(/\s+/g, " ").toLowerCase();
   if (!wanted) return "";
   for (const d of departments) {
-    const known = [d.value, d.label, ...(codes[d.value] || [])].map((n) => n.toLowerCase());
+    const known = [d.value, ...(names[d.value] || [])].map((n) => n.toLowerCase());
     if (known.includes(wanted)) return d.value;
   }
   return "";
@@ -126,10 +127,12 @@ function LaneDepartment(props) {
     element,
     id,
     label: t.designer_lane_department,
-    getValue: () => departmentOfLane(getBusinessObject(element).name, data.departments, data.department_names || {}),
+    getValue: () => departmentOfLane(getBusinessObject(element).name, data.departments, data.department_names),
+    // The lane is named by the department's Chinese name as CONTRACT.md has it (what the
+    // shipped diagrams say), which keeps naming it whatever an admin renames it to.
     setValue: (code) => {
-      const chosen = data.departments.find((d) => d.value === code);
-      if (chosen) modeling.updateProperties(element, { name: chosen.label });
+      const names = data.department_names[code];
+      if (names) modeling.updateProperties(element, { name: names[0] });
     },
     getOptions: () => [{ value: "", label: t.designer_lane_department_none }, ...data.departments],
   });
