@@ -76,14 +76,13 @@ class DuplicateCase(Conflict):
         self.details = dict(details)
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    """What is wrong with one field: the message, or a catalogue key that makes it."""
+class _Worded:
+    """A problem given as an English message, or by a catalogue key (and parameters)
+    that words it in every language; the message is then the key's English text."""
 
-    field: str
-    message: str = ""
-    key: str | None = None
-    params: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
+    message: str
+    key: str | None
+    params: Mapping[str, Any]
 
     def __post_init__(self) -> None:
         if not self.message and self.key:
@@ -92,6 +91,16 @@ class FieldProblem:
     def text_in(self, language: str) -> str:
         """Return the problem in `language` (the message as made without a key)."""
         return texts.text(self.key, language, **self.params) if self.key else self.message
+
+
+@dataclass(frozen=True)
+class FieldProblem(_Worded):
+    """What is wrong with one field: the message, or a catalogue key that makes it."""
+
+    field: str
+    message: str = ""
+    key: str | None = None
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
 
 
 class InvalidData(FlowdeskError):
@@ -107,7 +116,7 @@ class InvalidData(FlowdeskError):
 
 
 @dataclass(frozen=True)
-class BpmnProblem:
+class BpmnProblem(_Worded):
     """What a deploy refuses, located on its element. `message` is English (the API's
     and the command line's); a problem made from a catalogue key reads in any language."""
 
@@ -117,14 +126,6 @@ class BpmnProblem:
     file: str | None = None
     key: str | None = None
     params: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
-
-    def __post_init__(self) -> None:
-        if not self.message and self.key:
-            object.__setattr__(self, "message", texts.english(self.key, **self.params))
-
-    def text_in(self, language: str) -> str:
-        """Return the problem in `language` (the English message when it has no key)."""
-        return texts.text(self.key, language, **self.params) if self.key else self.message
 
     def format(self) -> str:
         """Render as `FILE: element_id (element name): message` for the command line."""

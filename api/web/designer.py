@@ -23,12 +23,12 @@ from engine.calendar import CALENDAR_NAMES
 from engine.departments import DEPARTMENTS
 from engine.errors import BpmnProblem
 from engine.process_overview import process_overview
+from engine.sla.declarations import SEVERITIES
 from engine.sla.ladder import LADDERS
 
 router = page_router()
 
 BUNDLE = Path(__file__).resolve().parents[1] / "static" / "dist" / "designer.js"
-SEVERITIES = ("urgent", "high", "normal")
 
 
 def _designer_page(page: SignedInPage) -> Page:

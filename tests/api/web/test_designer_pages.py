@@ -18,7 +18,7 @@ from engine.models import HistoryEvent, ProcessVersion
 from engine.rounds import run_round
 from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import PROCESSES, Case, setup_shipped
-from tests.fixtures.web_client import Browser
+from tests.fixtures.web_client import signed_in_browsers
 from tests.processes.test_complaint_handling import complaint
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -32,17 +32,8 @@ BROKEN = COMPLAINT.replace('name="工程部"', 'name="维修组"')
 def browsers(db_url: str):  # type: ignore[no-untyped-def]
     api = setup_shipped()
     make_user("root", "admin")
-    opened: list[Browser] = []
-
-    def open_browser(user: str) -> Browser:
-        b = Browser()
-        opened.append(b)
-        b.sign_in(user)
-        return b
-
-    yield api, open_browser
-    for b in opened:
-        b.close()
+    with signed_in_browsers() as open_browser:
+        yield api, open_browser
 
 
 def _versions() -> int:
