@@ -754,6 +754,35 @@ _DESIGNER: Catalogue = {
     "designer_severity_normal": ("一般", "Normal"),
     # the deploy checks a designer meets most (engine/bpmn/bpmn_checks.py); English as
     # the API and the command line have always said them
+    "bpmn_sla_unknown": (
+        "未知的时效属性 {name}",
+        "unknown SLA property '{name}'; known: {known}",
+    ),
+    "bpmn_sla_not_positive": (
+        "时效属性 {name} 的值 {value} 无效：请填写大于 0 的工作小时（天）数",
+        "the SLA property '{name}' is {value}; give a number of working hours (days) "
+        "greater than 0",
+    ),
+    "bpmn_sla_calendar_unknown": (
+        "时效属性 {name} 的工作日历 {value} 不存在：请从列表中选择",
+        "the SLA property '{name}' names the calendar {value}; known calendars: {known}",
+    ),
+    "bpmn_sla_ladder_unknown": (
+        "升级规则 {value} 不存在：请从列表中选择",
+        "the escalation ladder {value} does not exist; known: {known}",
+    ),
+    "bpmn_sla_not_a_variable": (
+        "时效属性 {name} 必须是一个变量名",
+        "the SLA property '{name}' must name a variable",
+    ),
+    "bpmn_sla_no_target": (
+        "设置了时效属性却没有时效：请填写“时效（工作小时）”，或紧急、高、一般三档时效",
+        "an SLA needs 'sla_hours' or all of {every}",
+    ),
+    "bpmn_sla_days_without_variable": (
+        "default_next_working_days 需要同时设置“截止时间取自变量”",
+        "'default_next_working_days' needs 'due_from_variable'",
+    ),
     "bpmn_lane_unnamed": (
         "泳道没有名称：请以负责其任务的部门命名（销售部、客服部、物业部、工程部或成本合约部）",
         "the lane has no name; name it after the department that owns its tasks: {hint}",

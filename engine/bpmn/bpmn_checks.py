@@ -350,8 +350,8 @@ class BpmnChecker:
         if local in HUMAN_TASKS:
             self._check_department(node)
             self._check_assignee_variable(node)
-            for message in sla_problems(self._spiff_properties(node)):
-                self.problems.add(node, message)
+            for key, params in sla_problems(self._spiff_properties(node)):
+                self.problems.add(node, key=key, **params)
         elif local == "scriptTask":
             self._check_script_task(node)
         elif local == "businessRuleTask":

@@ -57,45 +57,48 @@ def _positive(value: str) -> float | None:
     return number if math.isfinite(number) and 0 < number <= 10_000 else None
 
 
-def sla_problems(properties: dict[str, str]) -> list[str]:
-    """Return what is wrong with a task's SLA properties (deploy-time check)."""
-    problems: list[str] = []
+def sla_problems(properties: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """Return what is wrong with a task's SLA properties (deploy-time check), each as a
+    catalogue key of engine/texts.py and its parameters."""
+    problems: list[tuple[str, dict[str, Any]]] = []
     for name in sorted(properties):
         if name.startswith("sla_") and name not in SLA_PROPERTIES:
             problems.append(
-                f"unknown SLA property '{name}'; known: {', '.join(sorted(SLA_PROPERTIES))}"
+                ("bpmn_sla_unknown", {"name": name, "known": ", ".join(sorted(SLA_PROPERTIES))})
             )
     for name in ["sla_hours", "default_next_working_days"] + [f"sla_hours_{s}" for s in SEVERITIES]:
         if name in properties and _positive(properties[name]) is None:
             problems.append(
-                f"the SLA property '{name}' is {properties[name]!r}; give a number of working "
-                "hours (days) greater than 0"
+                ("bpmn_sla_not_positive", {"name": name, "value": repr(properties[name])})
             )
     for name in ["sla_calendar"] + [f"sla_calendar_{s}" for s in SEVERITIES]:
         if name in properties and properties[name] not in cal_mod.CALENDAR_NAMES:
+            known = ", ".join(cal_mod.CALENDAR_NAMES)
             problems.append(
-                f"the SLA property '{name}' names the calendar {properties[name]!r}; known "
-                f"calendars: {', '.join(cal_mod.CALENDAR_NAMES)}"
+                (
+                    "bpmn_sla_calendar_unknown",
+                    {"name": name, "value": repr(properties[name]), "known": known},
+                )
             )
     if "escalation" in properties and properties["escalation"] not in LADDERS:
         problems.append(
-            f"the escalation ladder {properties['escalation']!r} does not exist; known: "
-            f"{', '.join(LADDERS)}"
+            (
+                "bpmn_sla_ladder_unknown",
+                {"value": repr(properties["escalation"]), "known": ", ".join(LADDERS)},
+            )
         )
     for name in ("sla_severity_variable", "due_from_variable"):
         if name in properties and not _IDENTIFIER.match(properties[name]):
-            problems.append(f"the SLA property '{name}' must name a variable")
+            problems.append(("bpmn_sla_not_a_variable", {"name": name}))
     declared = set(properties) & SLA_PROPERTIES
     has_target = "sla_hours" in properties or all(
         f"sla_hours_{s}" in properties for s in SEVERITIES
     )
     if declared and not has_target:
-        problems.append(
-            "an SLA needs 'sla_hours' or all of "
-            + ", ".join(f"'sla_hours_{s}'" for s in SEVERITIES)
-        )
+        every = ", ".join(f"'sla_hours_{s}'" for s in SEVERITIES)
+        problems.append(("bpmn_sla_no_target", {"every": every}))
     if "default_next_working_days" in properties and "due_from_variable" not in properties:
-        problems.append("'default_next_working_days' needs 'due_from_variable'")
+        problems.append(("bpmn_sla_days_without_variable", {}))
     return problems
 
 

@@ -126,6 +126,15 @@ def test_the_modeler_page_check_and_deploy(browsers) -> None:  # type: ignore[no
         == 403
     )
     assert b.post("/designer/complaint_handling/validate", {"xml": ""}).json()["ok"] is False
+    bad_sla = COMPLAINT.replace(
+        'name="sla_hours_urgent" value="1"', 'name="sla_hours_urgent" value="abc"'
+    )
+    [sla] = b.post("/designer/complaint_handling/validate", {"xml": bad_sla}).json()["problems"]
+    assert sla["element_id"] == "acknowledge_complaint"
+    assert (
+        sla["message"]
+        == "时效属性 sla_hours_urgent 的值 'abc' 无效：请填写大于 0 的工作小时（天）数"
+    )
 
     before = _versions()
     refused = b.post("/designer/complaint_handling/deploy", {"xml": BROKEN})
