@@ -192,3 +192,15 @@ def test_a_renamed_department_keeps_its_lane_names(browsers) -> None:  # type: i
     )
     assert {"value": "engineering", "label": "工程维修部"} in data["departments"]
     assert data["department_names"]["engineering"] == ["工程部", "Engineering"]
+
+
+def test_the_modeler_page_says_when_its_bundle_is_not_built(
+    browsers, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from api.web import designer
+
+    _, open_browser = browsers
+    monkeypatch.setattr(designer, "BUNDLE", tmp_path / "designer.js")
+    page = open_browser("dora").get("/designer/complaint_handling")
+    assert page.status_code == 200
+    assert "设计器的前端文件尚未生成" in page.text and "/static/dist/designer.js" not in page.text
