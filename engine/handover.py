@@ -99,73 +99,94 @@ class HandoverResult:
 # ---------------------------------------------------------------- what a user holds
 
 
-def assignee_variables(session: Session, version_id: int) -> frozenset[str]:
-    """Return the case variables a version's user tasks take their assignee from."""
-    return frozenset(runtime.declared_properties(session, version_id, "assignee_variable").values())
-
-
-def _variables_by_version(session: Session) -> dict[int, frozenset[str]]:
+def _declared_by_version(session: Session) -> dict[int, dict[str, str]]:
+    """The assignee variable of each element that declares one, by running version."""
     versions = session.execute(
         select(Instance.version_id).where(Instance.status == "running").distinct()
     ).scalars()
-    found = {v: assignee_variables(session, v) for v in versions}
-    return {v: names for v, names in found.items() if names}
+    found = {v: runtime.declared_properties(session, v, "assignee_variable") for v in versions}
+    return {v: declared for v, declared in found.items() if declared}
+
+
+def _holding(by_version: dict[int, dict[str, str]]) -> list[tuple[int, str, list[str]]]:
+    """Each (version, variable, the elements taking their assignee from it)."""
+    pairs: dict[tuple[int, str], list[str]] = {}
+    for version_id, declared in by_version.items():
+        for element_id, name in declared.items():
+            pairs.setdefault((version_id, name), []).append(element_id)
+    return [(v, name, sorted(elements)) for (v, name), elements in sorted(pairs.items())]
+
+
+def _held_where(version_id: int, name: str, elements: list[str]) -> Any:
+    """A running case of the version with an open task of those elements (the variable
+    still gives work: a lead that is won or lost has no follow-up or contract task left)."""
+    return and_(
+        Instance.status == "running",
+        Instance.version_id == version_id,
+        Task.instance_id == Instance.id,
+        Task.state == "open",
+        Task.element_id.in_(elements),
+    )
 
 
 def held_cases(session: Session, username: str) -> list[HeldCase]:
-    """Return the running cases whose declared assignee variables name `username`,
-    by instance id (a JSON path on the case variables, SQLite and PostgreSQL alike)."""
-    by_version = _variables_by_version(session)
-    versions_of: dict[str, list[int]] = {}
-    for version_id, names in by_version.items():
-        for name in names:
-            versions_of.setdefault(name, []).append(version_id)
-    if not versions_of:
-        return []
-    rows = session.execute(
-        select(Instance)
-        .where(
-            Instance.status == "running",
-            or_(
-                *(
-                    and_(
-                        Instance.version_id.in_(ids),
-                        Instance.variables[name].as_string() == username,
-                    )
-                    for name, ids in versions_of.items()
-                )
-            ),
+    """Return the running cases `username` holds, by instance id: a declared assignee
+    variable names them (a JSON path on the case variables, SQLite and PostgreSQL
+    alike) while the case has an open task taking its assignee from that variable."""
+    by_version = _declared_by_version(session)
+    clauses = [
+        and_(
+            _held_where(version_id, name, elements),
+            Instance.variables[name].as_string() == username,
         )
-        .order_by(Instance.id)
-    ).scalars()
-    return [_held(row, by_version.get(row.version_id, frozenset()), username) for row in rows]
+        for version_id, name, elements in _holding(by_version)
+    ]
+    if not clauses:
+        return []
+    ids = select(Instance.id).join(Task, Task.instance_id == Instance.id).where(or_(*clauses))
+    rows = list(
+        session.execute(
+            select(Instance).where(Instance.id.in_(ids)).order_by(Instance.id)
+        ).scalars()
+    )
+    open_tasks: dict[str, list[Task]] = {}
+    for task in session.execute(
+        select(Task).where(Task.instance_id.in_([r.id for r in rows]), Task.state == "open")
+    ).scalars():
+        open_tasks.setdefault(task.instance_id, []).append(task)
+    found = [
+        _held(row, by_version[row.version_id], open_tasks.get(row.id, []), username) for row in rows
+    ]
+    return [case for case in found if case.variables]
 
 
 def held_case_counts(session: Session) -> dict[str, int]:
     """Return how many running cases each username holds (for a list of every user)."""
     counts: dict[str, set[str]] = {}
-    for version_id, names in _variables_by_version(session).items():
-        for name in names:
-            holder = Instance.variables[name].as_string()
-            rows = session.execute(
-                select(holder, Instance.id).where(
-                    Instance.status == "running",
-                    Instance.version_id == version_id,
-                    holder.is_not(None),
-                )
-            ).all()
-            for username, instance_id in rows:
-                counts.setdefault(username, set()).add(instance_id)
+    for version_id, name, elements in _holding(_declared_by_version(session)):
+        holder = Instance.variables[name].as_string()
+        rows = session.execute(
+            select(holder, Instance.id)
+            .join(Task, Task.instance_id == Instance.id)
+            .where(_held_where(version_id, name, elements), holder.is_not(None))
+        ).all()
+        for username, instance_id in rows:
+            counts.setdefault(username, set()).add(instance_id)
     return {username: len(ids) for username, ids in counts.items()}
 
 
-def _held(instance: Instance, names: frozenset[str], username: str) -> HeldCase:
+def _held(
+    instance: Instance, declared: dict[str, str], open_tasks: Sequence[Task], username: str
+) -> HeldCase:
+    """The case as held by `username`: the variables naming them that an open task takes
+    its assignee from (none: they do not hold it)."""
     variables = instance.variables or {}
+    live = {declared[t.element_id] for t in open_tasks if t.element_id in declared}
     return HeldCase(
         instance_id=instance.id,
         process_key=instance.process_key,
         business_key=instance.business_key,
-        variables=tuple(sorted(n for n in names if variables.get(n) == username)),
+        variables=tuple(sorted(n for n in live if variables.get(n) == username)),
     )
 
 
@@ -231,18 +252,23 @@ class _Plan:
 
 def _plan_case(
     instance: Instance,
-    names: frozenset[str],
+    declared: dict[str, str],
     tasks: Sequence[Task],
     username: str,
     turn: Iterator[str],
 ) -> _Plan:
-    mine = [t for t in tasks if t.state == "open" and t.assignee == username]
-    held = _held(instance, names, username) if instance.status == "running" else None
+    tasks = [t for t in tasks if t.state == "open"]
+    mine = [t for t in tasks if t.assignee == username]
+    held = _held(instance, declared, tasks, username) if instance.status == "running" else None
     if held is not None and held.variables:
         to = next(turn)  # the case and every task of the user in it go to one colleague
         case = CaseMove(held.instance_id, held.process_key, held.business_key, held.variables, to)
         return _Plan(case, [(t, to) for t in mine])
     return _Plan(None, [(t, next(turn)) for t in mine])
+
+
+def _declared(session: Session, instance: Instance) -> dict[str, str]:
+    return runtime.declared_properties(session, instance.version_id, "assignee_variable")
 
 
 def _task_move(task: Task, to: str) -> TaskMove:
@@ -281,7 +307,6 @@ def hand_over(
     access.require_hand_over(actor, user.department_code)
     recipients = _recipients(session, user, to)
     turn = itertools.cycle(recipients)
-    by_version = _variables_by_version(session)
     moved_tasks: list[TaskMove] = []
     moved_cases: list[CaseMove] = []
     record: Handover | None = None
@@ -300,12 +325,13 @@ def hand_over(
         if record is None:
             instance = session.get(Instance, instance_id)
             assert instance is not None
-            names = by_version.get(instance.version_id, frozenset())
-            plan = _plan_case(instance, names, _open_tasks(session, instance_id), username, turn)
+            declared = _declared(session, instance)
+            tasks = _open_tasks(session, instance_id)
+            plan = _plan_case(instance, declared, tasks, username, turn)
         else:
             with runtime.edit_case(session, instance_id=instance_id, actor=actor) as edit:
-                names = assignee_variables(session, edit.instance.version_id)
-                plan = _plan_case(edit.instance, names, edit.open_tasks(), username, turn)
+                declared = _declared(session, edit.instance)
+                plan = _plan_case(edit.instance, declared, edit.open_tasks(), username, turn)
                 marker = {"handover": record.id, "handover_from": username}
                 _apply(edit, plan, old=username, marker=marker)
         if plan.case is not None:
@@ -408,9 +434,7 @@ def return_handover(session: Session, *, handover_id: int, actor: Actor) -> Hand
                 names = [n for n in case["variables"] if _names(edit.instance, n, case["to"])]
                 if names:
                     moved_cases.append(_case_back(edit.instance, names, owner.username))
-                    elements = runtime.declared_properties(
-                        session, edit.instance.version_id, "assignee_variable"
-                    )
+                    elements = _declared(session, edit.instance)
                     back.update(
                         (t.id, t)
                         for t in edit.open_tasks()
