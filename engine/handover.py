@@ -2,8 +2,10 @@
 
 What a user holds, found generically: their open tasks, and the running cases whose
 declared assignee variables name them — a user task's `assignee_variable` property
-(the shipped `lead_follow_up` declares `consultant` on `follow_up` and
-`sign_contract`, so those cases are the consultant's leads). A handover moves both:
+(the shipped sales process declares `consultant` on `follow_up` and
+`sign_contract`, so those cases are the consultant's leads) — while the case has an
+open task taking its assignee from that variable (a won lead at its onboarding step is
+no longer its consultant's to hand over). A handover moves both:
 each open task is reassigned, and each held case's variable is set to the recipient
 on the workflow's unfinished tasks, so later tasks go to them too; the step hooks
 then let the vertical's records follow (crm: the lead's consultant).

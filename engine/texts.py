@@ -521,9 +521,9 @@ _USER_ADMIN: Catalogue = {
     "error_user_not_found": ("没有用户 {username}", "no user '{username}'"),
     "error_user_exists": ("用户名 {username} 已存在", "user '{username}' already exists"),
     "error_user_holds_work": (
-        "{username} 还有 {tasks} 个未完成的任务和 {cases} 个进行中的线索，请先移交",
-        "'{username}' still holds {tasks} open tasks and {cases} running leads; "
-        "hand them over first",
+        "{username} 还有 {tasks} 个未完成的任务和 {cases} 个由其负责的进行中案件，请先移交",
+        "'{username}' still holds {tasks} open tasks and {cases} running cases in their "
+        "charge; hand them over first",
     ),
     "error_handover_not_found": ("没有移交记录 {handover_id}", "no handover {handover_id}"),
     "error_handover_returned": ("这次移交已经交回", "this handover was already handed back"),
