@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from engine import access, clock, runtime
+from engine import access, clock, queries, runtime
 from engine.audit import PendingEvent, append_events
 from engine.db import is_sqlite
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound
@@ -76,13 +76,9 @@ class TaskMove:
 
 
 @dataclass(frozen=True)
-class CaseMove:
+class CaseMove(HeldCase):
     """One held case moved to `to` (its assignee variables `variables`)."""
 
-    instance_id: str
-    process_key: str
-    business_key: str | None
-    variables: tuple[str, ...]
     to: str
 
 
@@ -192,11 +188,11 @@ def _held(
     )
 
 
-def open_task_ids(session: Session, username: str) -> list[str]:
-    """Return the ids of the open tasks assigned to `username`, oldest first."""
+def open_tasks_held(session: Session, username: str) -> list[Task]:
+    """Return the open tasks assigned to `username`, oldest first."""
     return list(
         session.execute(
-            select(Task.id)
+            select(Task)
             .where(Task.assignee == username, Task.state == "open")
             .order_by(Task.created_at, Task.id)
         ).scalars()
@@ -205,7 +201,8 @@ def open_task_ids(session: Session, username: str) -> list[str]:
 
 def holdings(session: Session, username: str) -> Holdings:
     """Return what `username` holds now."""
-    return Holdings(open_task_ids(session, username), held_cases(session, username))
+    tasks = [t.id for t in open_tasks_held(session, username)]
+    return Holdings(tasks, held_cases(session, username))
 
 
 # ---------------------------------------------------------------- handing over
@@ -264,7 +261,7 @@ def _plan_case(
     held = _held(instance, declared, tasks, username) if instance.status == "running" else None
     if held is not None and held.variables:
         to = next(turn)  # the case and every task of the user in it go to one colleague
-        case = CaseMove(held.instance_id, held.process_key, held.business_key, held.variables, to)
+        case = CaseMove(**vars(held), to=to)
         return _Plan(case, [(t, to) for t in mine])
     return _Plan(None, [(t, next(turn)) for t in mine])
 
@@ -283,16 +280,6 @@ def _case_ids(session: Session, username: str) -> list[str]:
         select(Task.instance_id).where(Task.assignee == username, Task.state == "open").distinct()
     ).scalars()
     return sorted({*with_tasks, *(c.instance_id for c in held_cases(session, username))})
-
-
-def _open_tasks(session: Session, instance_id: str) -> list[Task]:
-    return list(
-        session.execute(
-            select(Task)
-            .where(Task.instance_id == instance_id, Task.state == "open")
-            .order_by(Task.created_at, Task.id)
-        ).scalars()
-    )
 
 
 def hand_over(
@@ -328,7 +315,7 @@ def hand_over(
             instance = session.get(Instance, instance_id)
             assert instance is not None
             declared = _declared(session, instance)
-            tasks = _open_tasks(session, instance_id)
+            tasks = queries.open_tasks_of(session, instance_id)
             plan = _plan_case(instance, declared, tasks, username, turn)
         else:
             with runtime.edit_case(session, instance_id=instance_id, actor=actor) as edit:
@@ -421,38 +408,20 @@ def return_handover(session: Session, *, handover_id: int, actor: Actor) -> Hand
     if not owner.is_active:
         raise Conflict(key="error_handover_owner_inactive", username=owner.username)
     cases = {c["instance_id"]: c for c in record.moves.get("cases", [])}
-    tasks: dict[str, list[dict[str, Any]]] = {}
+    tasks: dict[str, dict[str, str]] = {}
     for move in record.moves.get("tasks", []):
-        tasks.setdefault(move["instance_id"], []).append(move)
+        tasks.setdefault(move["instance_id"], {})[move["task_id"]] = move["to"]
     marker = {"handover": record.id, "handed_back": True}
     moved_tasks: list[TaskMove] = []
     moved_cases: list[CaseMove] = []
     for instance_id in sorted({*cases, *tasks}):
         with runtime.edit_case(session, instance_id=instance_id, actor=actor) as edit:
-            back: dict[str, Task] = {}
             case = cases.get(instance_id)
-            names: list[str] = []
-            if case is not None and edit.instance.status == "running":
-                names = [n for n in case["variables"] if _names(edit.instance, n, case["to"])]
-                if names:
-                    moved_cases.append(_case_back(edit.instance, names, owner.username))
-                    elements = _declared(session, edit.instance)
-                    back.update(
-                        (t.id, t)
-                        for t in edit.open_tasks()
-                        if t.assignee == case["to"] and elements.get(t.element_id) in names
-                    )
-                    for name in names:
-                        edit.replace_variable(name, case["to"], owner.username)
-            moves = {m["task_id"]: m["to"] for m in tasks.get(instance_id, [])}
-            back.update(
-                (t.id, t) for t in edit.open_tasks() if moves.get(t.id, object()) == t.assignee
-            )
-            if names and not back:
-                edit.note_variables({**marker, "variables": names})
-            for task in sorted(back.values(), key=lambda t: (t.created_at, t.id)):
-                moved_tasks.append(_task_move(task, owner.username))
-                edit.assign(task, owner.username, marker)
+            plan = _plan_return(session, edit, case, tasks.get(instance_id, {}), owner.username)
+            _apply(edit, plan, old=case["to"] if case else "", marker=marker)
+        if plan.case is not None:
+            moved_cases.append(plan.case)
+        moved_tasks.extend(_task_move(t, to_user) for t, to_user in plan.tasks)
     record.returned_at = clock.now()
     record.returned_by = actor.username
     result = HandoverResult(record.id, owner.username, [owner.username], moved_tasks, moved_cases)
@@ -460,9 +429,32 @@ def return_handover(session: Session, *, handover_id: int, actor: Actor) -> Hand
     return result
 
 
-def _names(instance: Instance, name: str, username: str) -> bool:
-    return (instance.variables or {}).get(name) == username
-
-
-def _case_back(instance: Instance, names: list[str], owner: str) -> CaseMove:
-    return CaseMove(instance.id, instance.process_key, instance.business_key, tuple(names), owner)
+def _plan_return(
+    session: Session,
+    edit: runtime.CaseEdit,
+    case: dict[str, Any] | None,
+    moved: dict[str, str],
+    owner: str,
+) -> _Plan:
+    """What goes back in one case: the case, if its variables still name the recipient
+    (with the recipient's open tasks taking their assignee from them), and each moved
+    task still open and held by the one it went to."""
+    back: dict[str, Task] = {}
+    returned = None
+    variables = edit.instance.variables or {}
+    if case is not None and edit.instance.status == "running":
+        names = tuple(n for n in case["variables"] if variables.get(n) == case["to"])
+        if names:
+            instance = edit.instance
+            returned = CaseMove(
+                instance.id, instance.process_key, instance.business_key, names, to=owner
+            )
+            declared = _declared(session, instance)
+            back.update(
+                (t.id, t)
+                for t in edit.open_tasks()
+                if t.assignee == case["to"] and declared.get(t.element_id) in names
+            )
+    back.update((t.id, t) for t in edit.open_tasks() if moved.get(t.id, "") == t.assignee)
+    ordered = sorted(back.values(), key=lambda t: (t.created_at, t.id))
+    return _Plan(returned, [(t, owner) for t in ordered])

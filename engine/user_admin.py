@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine import access
 from engine.audit import PendingEvent, append_events
 from engine.errors import FieldProblem, InvalidData, NotFound, UserHoldsWork
-from engine.handover import HeldCase, held_case_counts, held_cases, holdings
+from engine.handover import HeldCase, held_case_counts, held_cases, holdings, open_tasks_held
 from engine.identity import (
     Actor,
     create_user,
@@ -78,14 +78,7 @@ def user_detail(session: Session, *, username: str, actor: Actor) -> UserDetail:
     """Return one user with the open tasks assigned to them and the cases they hold."""
     access.require_admin(actor)
     user = _existing(session, username)
-    tasks = list(
-        session.execute(
-            select(Task)
-            .where(Task.assignee == username, Task.state == "open")
-            .order_by(Task.created_at, Task.id)
-        ).scalars()
-    )
-    return UserDetail(user, tasks, held_cases(session, username))
+    return UserDetail(user, open_tasks_held(session, username), held_cases(session, username))
 
 
 def add_user(

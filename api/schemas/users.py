@@ -167,11 +167,9 @@ class TaskMoveRead(BaseModel):
     to: str
 
 
-class LeadMoveRead(BaseModel):
-    instance_id: str
-    process_key: str
-    business_key: str | None
-    variables: list[str]
+class LeadMoveRead(HeldLead):
+    """A lead moved: its consultant (the variables) now `to`."""
+
     to: str
 
 
@@ -198,14 +196,7 @@ class HandoverRead(BaseModel):
             leads=len(result.cases),
             task_moves=[TaskMoveRead(**vars(m)) for m in result.tasks],
             lead_moves=[
-                LeadMoveRead(
-                    instance_id=c.instance_id,
-                    process_key=c.process_key,
-                    business_key=c.business_key,
-                    variables=list(c.variables),
-                    to=c.to,
-                )
-                for c in result.cases
+                LeadMoveRead(**HeldLead.from_case(c).model_dump(), to=c.to) for c in result.cases
             ],
         )
 

@@ -232,3 +232,25 @@ def test_a_won_lead_at_onboarding_is_no_longer_held(api: Api) -> None:
     assert (r.json()["tasks"], r.json()["leads"]) == (0, 0)
     assert api.patch("/admin/users/sales2", "root", json={"active": False}).status_code == 200
     assert _lead(api, won)["consultant"] == "sales2"  # the sale stays theirs
+
+
+def test_a_lead_whose_follow_up_waits_in_the_queue_moves_in_an_event_of_its_own(
+    api: Api,
+) -> None:
+    lead = assigned(api, consultant="sales2")
+    follow = lead.task("follow_up")
+    assert api.post(f"/tasks/{follow['id']}/unclaim", "sup_sales").status_code == 200
+    r = api.post("/admin/users/sales2/handover", "root", json={"to": "sales3"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["tasks"], r.json()["leads"]) == (0, 1)
+    assert lead.refresh()["variables"]["consultant"] == "sales3"
+    assert _lead(api, lead)["consultant"] == "sales3"
+    assert lead.task("follow_up")["assignee"] is None  # it stays in the queue
+    [change] = [e for e in lead.history() if e["type"] == "variables_changed"]
+    assert change["actor"] == "root" and change["data"]["handover"] == r.json()["handover_id"]
+    assert change["data"]["changes"] == [
+        {"name": "consultant", "before": "sales2", "after": "sales3"}
+    ]
+    # whoever completes it, the next follow-up goes to the new consultant
+    state = lead.do("follow_up", "sales1", {"stage": "prospect"})
+    assert [t["assignee"] for t in state["open_tasks"]] == ["sales3"]

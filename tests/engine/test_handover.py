@@ -13,12 +13,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from crm.models import Lead
-from engine import handover, runtime
+from engine import handover, queries, runtime
 from engine.audit import PendingEvent
 from engine.db import get_engine, unit_of_work
 from engine.errors import FlowdeskError, ProcessError, TaskHeldByOther
 from engine.hooks import register_step_hook, unregister_step_hook
-from engine.identity import SYSTEM, deactivate_user
+from engine.identity import SYSTEM, Actor, actor_for, deactivate_user, get_user
 from engine.models import Handover, HistoryEvent, Instance, Task
 from tests.crm.leads import assigned
 from tests.fixtures.factories import deploy_fixture, make_user
@@ -29,13 +29,7 @@ ADMIN = SYSTEM
 
 def _open_tasks(instance_id: str) -> list[Task]:
     with unit_of_work(write=False) as s:
-        return list(
-            s.scalars(
-                select(Task)
-                .where(Task.instance_id == instance_id, Task.state == "open")
-                .order_by(Task.created_at)
-            )
-        )
+        return queries.open_tasks_of(s, instance_id)
 
 
 def _variables(instance_id: str) -> dict:
@@ -151,18 +145,21 @@ def _until_a_transaction_waits_for_a_lock(db_url: str) -> None:
             time.sleep(0.005)
 
 
-def _race(db_url: str, first: str) -> tuple[dict[str, object], str, str]:
-    """Race sales2's completion of their follow-up against the handover of their work to
-    sales3, `first` ("complete" or "handover") taking the case's lock first."""
+def _a_lead_of_sales2() -> tuple[str, Task, Actor]:
+    """A lead of sales2's at its follow-up, sales3 their colleague; and sales2 as actor."""
     api = setup_shipped()
     make_user("sales3", "staff", department="sales")
     case = assigned(api, consultant="sales2")
     api.close()
     [follow] = _open_tasks(case.id)
     with unit_of_work(write=False) as s:
-        from engine.identity import actor_for, get_user
+        return case.id, follow, actor_for(get_user(s, "sales2"))
 
-        sales2 = actor_for(get_user(s, "sales2"))
+
+def _race(db_url: str, first: str) -> tuple[dict[str, object], str, str]:
+    """Race sales2's completion of their follow-up against the handover of their work to
+    sales3, `first` ("complete" or "handover") taking the case's lock first."""
+    instance_id, follow, sales2 = _a_lead_of_sales2()
     outcome: dict[str, object] = {}
 
     def complete() -> None:
@@ -196,7 +193,7 @@ def _race(db_url: str, first: str) -> tuple[dict[str, object], str, str]:
     finally:
         gate.release.set()
         unregister_step_hook(gate)
-    return outcome, case.id, follow.id
+    return outcome, instance_id, follow.id
 
 
 def _nothing_half_moved(instance_id: str) -> Task:
@@ -245,15 +242,7 @@ def test_the_handover_first_refuses_the_leavers_completion(db_url: str) -> None:
 
 def test_a_free_race_has_one_winner_and_nothing_half_moved(db_url: str) -> None:
     _pg_only(db_url)
-    api = setup_shipped()
-    make_user("sales3", "staff", department="sales")
-    case = assigned(api, consultant="sales2")
-    api.close()
-    [follow] = _open_tasks(case.id)
-    with unit_of_work(write=False) as s:
-        from engine.identity import actor_for, get_user
-
-        sales2 = actor_for(get_user(s, "sales2"))
+    instance_id, follow, sales2 = _a_lead_of_sales2()
     barrier = threading.Barrier(2)
     errors: list[FlowdeskError] = []
 
@@ -277,5 +266,5 @@ def test_a_free_race_has_one_winner_and_nothing_half_moved(db_url: str) -> None:
         t.start()
     for t in threads:
         t.join(60)
-    task = _nothing_half_moved(case.id)
+    task = _nothing_half_moved(instance_id)
     assert (task.id == follow.id) == bool(errors)  # refused, or completed and the next moved
