@@ -122,7 +122,12 @@ def _signed_in(client, username: str) -> None:  # type: ignore[no-untyped-def]
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     r = client.post(
         "/login",
-        data={"username": username, "password": "bench-pass", "csrf_token": token, "next": "/inbox"},
+        data={
+            "username": username,
+            "password": "bench-pass",
+            "csrf_token": token,
+            "next": "/inbox",
+        },
     )
     assert r.status_code == 303, r.text
 

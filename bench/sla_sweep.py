@@ -57,7 +57,11 @@ def _populate(size: int, due_percent: float) -> None:
         for dept in department_codes():
             for i in range(5):
                 create_user(
-                    s, username=f"{dept}_{i}", password="bench-pass", roles=["staff"], department=dept
+                    s,
+                    username=f"{dept}_{i}",
+                    password="bench-pass",
+                    roles=["staff"],
+                    department=dept,
                 )
             create_user(
                 s,
