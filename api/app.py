@@ -104,8 +104,6 @@ def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
             "message": exc.message,
             "open_tasks": len(exc.task_ids),
             "leads": len(exc.instance_ids),
-            "task_ids": exc.task_ids,
-            "instance_ids": exc.instance_ids,
         }
     return JSONResponse(
         ErrorResponse(detail=detail).model_dump(), status_code=status, headers=headers

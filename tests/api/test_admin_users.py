@@ -210,7 +210,7 @@ def test_a_user_holding_work_cannot_be_deactivated(api: Api) -> None:
     r = api.patch("/admin/users/sales2", "root", json={"active": False, "display_name": "张三"})
     assert r.status_code == 409, r.text
     detail = r.json()["detail"]
-    assert {"message", "open_tasks", "leads"} <= set(detail)
+    assert set(detail) == {"message", "open_tasks", "leads"}
     assert (detail["open_tasks"], detail["leads"]) == (2, 2)
     assert "sales2" in detail["message"]
     # nothing changed: still active, same name, their token still works, no event
