@@ -298,6 +298,7 @@ def hand_over(
     turn = itertools.cycle(recipients)
     moved_tasks: list[TaskMove] = []
     moved_cases: list[CaseMove] = []
+    events: list[PendingEvent] = []  # appended at the end: the history's lock last
     record: Handover | None = None
     if not dry_run:
         record = Handover(
@@ -318,7 +319,9 @@ def hand_over(
             tasks = queries.open_tasks_of(session, instance_id)
             plan = _plan_case(instance, declared, tasks, username, turn)
         else:
-            with runtime.edit_case(session, instance_id=instance_id, actor=actor) as edit:
+            with runtime.edit_case(
+                session, instance_id=instance_id, actor=actor, pending=events
+            ) as edit:
                 declared = _declared(session, edit.instance)
                 plan = _plan_case(edit.instance, declared, edit.open_tasks(), username, turn)
                 marker = {"handover": record.id, "handover_from": username}
@@ -331,7 +334,7 @@ def hand_over(
     )
     if record is not None:
         record.moves = _moves_json(result)
-        append_events(session, [_summary("user_handed_over", result, actor)])
+        append_events(session, [*events, _summary("user_handed_over", result, actor)])
     return result
 
 
@@ -414,8 +417,11 @@ def return_handover(session: Session, *, handover_id: int, actor: Actor) -> Hand
     marker = {"handover": record.id, "handed_back": True}
     moved_tasks: list[TaskMove] = []
     moved_cases: list[CaseMove] = []
+    events: list[PendingEvent] = []  # appended at the end: the history's lock last
     for instance_id in sorted({*cases, *tasks}):
-        with runtime.edit_case(session, instance_id=instance_id, actor=actor) as edit:
+        with runtime.edit_case(
+            session, instance_id=instance_id, actor=actor, pending=events
+        ) as edit:
             case = cases.get(instance_id)
             plan = _plan_return(session, edit, case, tasks.get(instance_id, {}), owner.username)
             _apply(edit, plan, old=case["to"] if case else "", marker=marker)
@@ -425,7 +431,7 @@ def return_handover(session: Session, *, handover_id: int, actor: Actor) -> Hand
     record.returned_at = clock.now()
     record.returned_by = actor.username
     result = HandoverResult(record.id, owner.username, [owner.username], moved_tasks, moved_cases)
-    append_events(session, [_summary("handover_returned", result, actor)])
+    append_events(session, [*events, _summary("handover_returned", result, actor)])
     return result
 
 

@@ -345,8 +345,16 @@ def _record_changes(
     )
 
 
-def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None:
-    """Project tasks, store the workflow state and variables, and append the events."""
+def _save(
+    session: Session,
+    step: _Step,
+    *,
+    actor: Actor,
+    now: datetime,
+    pending: list[PendingEvent] | None = None,
+) -> None:
+    """Project tasks, store the workflow state and variables, and append the events (or
+    add them to `pending`, for a caller that appends them at its end)."""
     _project_tasks(session, step, actor=actor, now=now)
     instance = step.instance
     try:
@@ -376,7 +384,10 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
     except StaleDataError as exc:
         raise ConcurrentUpdate(key="error_concurrent_update") from exc
     run_step_hooks(session, instance=instance, events=step.events)
-    append_events(session, step.events)
+    if pending is not None:
+        pending.extend(step.events)
+    else:
+        append_events(session, step.events)
 
 
 # ---------------------------------------------------------------- operations
@@ -677,16 +688,22 @@ class CaseEdit:
 
 
 @contextmanager
-def edit_case(session: Session, *, instance_id: str, actor: Actor) -> Iterator[CaseEdit]:
+def edit_case(
+    session: Session, *, instance_id: str, actor: Actor, pending: list[PendingEvent]
+) -> Iterator[CaseEdit]:
     """Lock a case (as completing does) and load it for a `CaseEdit`; on leaving the block
-    save what changed as one step (variable changes on its first event, step hooks)."""
+    save what changed as one step (variable changes on its first event, step hooks).
+
+    Its events go to `pending`, for the caller to append once every case is saved: the
+    history's lock is taken last, as by a completion, so an operation over many cases
+    never holds it while it waits for a case's lock (no deadlock with a completion)."""
     instance = _lock_instance(session, instance_id)
     if instance is None:
         raise NotFound(key="error_instance_not_found", instance_id=instance_id)
     edit = CaseEdit(_load(session, instance), actor, clock.now())
     yield edit
     if edit.changed:
-        _save(session, edit.step, actor=actor, now=edit.now)
+        _save(session, edit.step, actor=actor, now=edit.now, pending=pending)
 
 
 def declared_properties(session: Session, version_id: int, name: str) -> dict[str, str]:

@@ -268,3 +268,49 @@ def test_a_free_race_has_one_winner_and_nothing_half_moved(db_url: str) -> None:
         t.join(60)
     task = _nothing_half_moved(instance_id)
     assert (task.id == follow.id) == bool(errors)  # refused, or completed and the next moved
+
+
+def test_a_handover_of_many_cases_does_not_deadlock_with_a_completion(db_url: str) -> None:
+    """The handover holds case A (saved) and waits for case B, whose completion holds B
+    and then needs the history's lock: the handover must not hold that lock yet."""
+    _pg_only(db_url)
+    api = setup_shipped()
+    make_user("sales3", "staff", department="sales")
+    cases = sorted(assigned(api, consultant="sales2", phone=f"1390013900{n}").id for n in range(2))
+    api.close()
+    [follow_b] = _open_tasks(cases[1])
+    with unit_of_work(write=False) as s:
+        sales2 = actor_for(get_user(s, "sales2"))
+    outcome: dict[str, object] = {}
+
+    def complete() -> None:
+        with unit_of_work() as s:
+            runtime.complete_task(
+                s, task_id=follow_b.id, variables={"stage": "prospect"}, actor=sales2
+            )
+        outcome["complete"] = "completed"
+
+    def hand_over() -> None:
+        with unit_of_work() as s:
+            outcome["handover"] = handover.hand_over(s, username="sales2", to="sales3", actor=ADMIN)
+
+    gate = _Gate("complete")
+    register_step_hook(gate)
+    try:
+        completing = threading.Thread(target=complete, name="complete")
+        completing.start()
+        assert gate.entered.wait(30)
+        handing = threading.Thread(target=hand_over, name="handover")
+        handing.start()
+        _until_a_transaction_waits_for_a_lock(db_url)  # the handover, at case B
+        gate.release.set()
+        completing.join(30)
+        handing.join(30)
+    finally:
+        gate.release.set()
+        unregister_step_hook(gate)
+    assert outcome["complete"] == "completed"
+    result = outcome["handover"]
+    assert isinstance(result, handover.HandoverResult) and len(result.cases) == 2
+    for instance_id in cases:
+        _nothing_half_moved(instance_id)
