@@ -13,8 +13,9 @@ then let the vertical's records follow (crm: the lead's consultant).
 Lock order as completing: case by case in sorted instance ids, each case locked
 (`runtime.edit_case`) before its open tasks are read again, so a completion racing
 the handover either commits first (its new task is then moved too) or waits and is
-refused (the task is held by another). The whole handover is one transaction; a dry
-run plans the same moves from the same reads and writes nothing.
+refused (the task is held by another). The whole handover is one transaction, its
+events appended after the last case (the history's lock is taken last, as by a
+completion); a dry run plans the same moves from the same reads and writes nothing.
 
 `to` may name several colleagues: held cases go round-robin (each with its tasks),
 the other tasks too. A handover is kept (`handover` row) so that a supervisor's
