@@ -30,6 +30,7 @@ from api.routes import (
     reports,
     task_sla,
     tasks,
+    users,
 )
 from api.schemas.errors import (
     BpmnProblemRead,
@@ -46,12 +47,13 @@ from api.web import notifications as notification_pages
 from crm import routes as crm_routes
 from crm.web import customer, start
 from engine.errors import (
-    DuplicateCase,
+    DetailedConflict,
     FlowdeskError,
     InvalidBpmn,
     InvalidData,
     ProcessError,
     TooManyAttempts,
+    UserHoldsWork,
 )
 
 log = logging.getLogger("flowdesk.api")
@@ -96,8 +98,14 @@ def _error_response(request: Request, exc: FlowdeskError) -> JSONResponse:
     if isinstance(exc, TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after)}
     detail: str | dict[str, object] = exc.message
-    if isinstance(exc, DuplicateCase):
+    if isinstance(exc, DetailedConflict):
         detail = {"message": exc.message, **exc.details}
+    if isinstance(exc, UserHoldsWork):  # the cases a user holds are leads, to the API
+        detail = {
+            "message": exc.message,
+            "open_tasks": len(exc.task_ids),
+            "leads": len(exc.instance_ids),
+        }
     return JSONResponse(
         ErrorResponse(detail=detail).model_dump(), status_code=status, headers=headers
     )
@@ -181,6 +189,7 @@ def create_app() -> FastAPI:
         reports,
         calendar,
         admin_departments,
+        users,
     ):
         app.include_router(module.router, prefix="/api/v1")
 

@@ -217,7 +217,7 @@ def main() -> None:
     from engine.identity import create_user
 
     with unit_of_work() as s:
-        create_user(s, username="auditor", password="bench-pw", roles=["auditor"])
+        create_user(s, username="auditor", password="bench-pass", roles=["auditor"])
     t0 = time.perf_counter()
     _populate(url, args.events)
     print(
@@ -230,7 +230,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}/api/v1"
     try:
         token = httpx.post(
-            f"{base}/auth/token", data={"username": "auditor", "password": "bench-pw"}
+            f"{base}/auth/token", data={"username": "auditor", "password": "bench-pass"}
         ).json()["access_token"]
         client = httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600

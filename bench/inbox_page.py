@@ -36,12 +36,12 @@ def _populate(n: int) -> None:
         deploy_folder(s, folder=ROOT / "processes", actor=SYSTEM)
         for dept in department_codes():
             create_user(
-                s, username=f"{dept}_1", password="bench-pw", roles=["staff"], department=dept
+                s, username=f"{dept}_1", password="bench-pass", roles=["staff"], department=dept
             )
             create_user(
                 s,
                 username=f"{dept}_sup",
-                password="bench-pw",
+                password="bench-pass",
                 roles=["supervisor"],
                 department=dept,
             )
@@ -122,7 +122,12 @@ def _signed_in(client, username: str) -> None:  # type: ignore[no-untyped-def]
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     r = client.post(
         "/login",
-        data={"username": username, "password": "bench-pw", "csrf_token": token, "next": "/inbox"},
+        data={
+            "username": username,
+            "password": "bench-pass",
+            "csrf_token": token,
+            "next": "/inbox",
+        },
     )
     assert r.status_code == 303, r.text
 

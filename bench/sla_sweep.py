@@ -57,16 +57,20 @@ def _populate(size: int, due_percent: float) -> None:
         for dept in department_codes():
             for i in range(5):
                 create_user(
-                    s, username=f"{dept}_{i}", password="bench-pw", roles=["staff"], department=dept
+                    s,
+                    username=f"{dept}_{i}",
+                    password="bench-pass",
+                    roles=["staff"],
+                    department=dept,
                 )
             create_user(
                 s,
                 username=f"{dept}_sup",
-                password="bench-pw",
+                password="bench-pass",
                 roles=["supervisor"],
                 department=dept,
             )
-        create_user(s, username="gm", password="bench-pw", roles=["executive"])
+        create_user(s, username="gm", password="bench-pass", roles=["executive"])
     every = max(1, round(100 / due_percent))
     with get_engine().begin() as conn:
         version_id = conn.execute(

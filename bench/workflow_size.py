@@ -36,7 +36,7 @@ def main() -> None:
         actors = {
             d: actor_for(
                 create_user(
-                    s, username=f"u_{d}", password="bench-pw", roles=["staff"], department=d
+                    s, username=f"u_{d}", password="bench-pass", roles=["staff"], department=d
                 )
             )
             for d in ("customer_service", "engineering", "property", "sales")

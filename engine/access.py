@@ -260,3 +260,17 @@ def require_admin(actor: Actor) -> None:
     """Only admins change the calendars, the departments and the users."""
     if not can_administer(actor):
         raise NotPermitted(key="error_admins_only")
+
+
+def can_hand_over(actor: Actor, department: str | None) -> bool:
+    """Tell whether the actor hands over (and back) the work of a member of `department`:
+    admins anyone's, a supervisor their own department's (holiday cover)."""
+    if actor.has("admin", "system"):
+        return True
+    return actor.has("supervisor") and department is not None and actor.department == department
+
+
+def require_hand_over(actor: Actor, department: str | None) -> None:
+    """Admins, and supervisors of the user's department, hand over a user's work."""
+    if not can_hand_over(actor, department):
+        raise NotPermitted(key="error_handover_not_allowed")

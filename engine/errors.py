@@ -67,13 +67,32 @@ class ConcurrentUpdate(Conflict):
     """Another operation changed the instance first."""
 
 
-class DuplicateCase(Conflict):
-    """Starting would repeat a case that is still open; `details` names it (the 409's
-    body is `{"message", **details}`)."""
+class DetailedConflict(Conflict):
+    """A conflict that names what it is about: the 409's body is `{"message", **details}`."""
 
     def __init__(self, *, key: str, details: Mapping[str, Any], **params: Any) -> None:
         super().__init__(key=key, **params)
         self.details = dict(details)
+
+
+class DuplicateCase(DetailedConflict):
+    """Starting would repeat a case that is still open; `details` names it."""
+
+
+class UserHoldsWork(Conflict):
+    """The user still holds open tasks or cases (through an assignee variable), so they
+    cannot be deactivated; hand their work over first. The API names the held cases
+    `leads` (the only ones the shipped processes have)."""
+
+    def __init__(self, *, username: str, task_ids: list[str], instance_ids: list[str]) -> None:
+        super().__init__(
+            key="error_user_holds_work",
+            username=username,
+            tasks=len(task_ids),
+            cases=len(instance_ids),
+        )
+        self.task_ids = task_ids
+        self.instance_ids = instance_ids
 
 
 class _Worded:

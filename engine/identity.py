@@ -60,6 +60,56 @@ def actor_for(user: User) -> Actor:
     return Actor(user.username, frozenset(user.role_names), user.department_code, user.display_name)
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+def password_problems(password: object) -> list[FieldProblem]:
+    """Return what is wrong with a new password (at least MIN_PASSWORD_LENGTH characters)."""
+    if isinstance(password, str) and len(password) >= MIN_PASSWORD_LENGTH:
+        return []
+    return [
+        FieldProblem("password", key="problem_password_short", params={"n": MIN_PASSWORD_LENGTH})
+    ]
+
+
+def profile_problems(
+    *,
+    roles: list[str],
+    department: str | None,
+    email: str | None = None,
+    display_name: str | None = None,
+) -> list[FieldProblem]:
+    """Return what is wrong with a user's roles, department, e-mail and display name."""
+    problems = []
+    if not roles:
+        problems.append(FieldProblem("roles", key="problem_roles_missing"))
+    for role in roles:
+        if role not in ROLES:
+            problems.append(
+                FieldProblem(
+                    "roles",
+                    key="problem_unknown_role",
+                    params={"role": role, "values": ", ".join(ROLES)},
+                )
+            )
+    codes = department_codes()
+    if department is not None and department not in codes:
+        problems.append(
+            FieldProblem(
+                "department",
+                key="problem_unknown_department",
+                params={"department": department, "values": ", ".join(codes)},
+            )
+        )
+    if email is not None and (len(email) > 200 or "@" not in email or " " in email.strip()):
+        problems.append(FieldProblem("email", key="problem_email"))
+    if display_name is not None and not 0 < len(display_name.strip()) <= 120:
+        problems.append(FieldProblem("display_name", key="problem_display_name"))
+    if department is None and set(roles) & {"staff", "supervisor"}:
+        problems.append(FieldProblem("department", key="problem_department_needed"))
+    return problems
+
+
 def create_user(
     session: Session,
     *,
@@ -77,35 +127,19 @@ def create_user(
         or len(username) > 80
         or not username.replace("_", "").replace(".", "").replace("-", "").isalnum()
     ):
-        problems.append(FieldProblem("username", "use 1-80 letters, digits, '.', '_' or '-'"))
-    if len(password) < 6:
-        problems.append(FieldProblem("password", "at least 6 characters"))
-    if not roles:
-        problems.append(FieldProblem("role", "give at least one role"))
-    for role in roles:
-        if role not in ROLES:
-            problems.append(
-                FieldProblem("role", f"unknown role '{role}'; one of {', '.join(ROLES)}")
-            )
-    if department is not None and department not in department_codes():
-        problems.append(
-            FieldProblem(
-                "department",
-                f"unknown department '{department}'; one of {', '.join(department_codes())}",
-            )
-        )
-    if email is not None and (len(email) > 200 or "@" not in email or " " in email.strip()):
-        problems.append(FieldProblem("email", "not an e-mail address"))
-    if department is None and set(roles) & {"staff", "supervisor"}:
-        problems.append(FieldProblem("department", "staff and supervisors belong to a department"))
+        problems.append(FieldProblem("username", key="problem_username_format"))
+    problems += password_problems(password)
+    problems += profile_problems(
+        roles=roles, department=department, email=email, display_name=display_name
+    )
     if problems:
         raise InvalidData(problems)
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise Conflict(f"user '{username}' already exists")
+        raise Conflict(key="error_user_exists", username=username)
     user = User(
         username=username,
         password_hash=_hasher.hash(password),
-        display_name=display_name or username,
+        display_name=(display_name or "").strip() or username,
         department_code=department,
         created_at=clock.now(),
         language="zh-CN",
@@ -198,14 +232,15 @@ def end_user_sessions(session: Session, user_id: int) -> int:
 def _existing(session: Session, username: str) -> User:
     user = get_user(session, username)
     if user is None:
-        raise NotFound(f"no user '{username}'")
+        raise NotFound(key="error_user_not_found", username=username)
     return user
 
 
 def set_password(session: Session, *, username: str, password: str, actor: Actor) -> None:
     """Give a user a new password; their sessions and tokens end (`user_password_changed`)."""
-    if len(password) < 6:
-        raise InvalidData([FieldProblem("password", "at least 6 characters")])
+    problems = password_problems(password)
+    if problems:
+        raise InvalidData(problems)
     user = _existing(session, username)
     user.password_hash = _hasher.hash(password)
     session.flush()

@@ -10,7 +10,8 @@ in the same transaction, before its events are appended.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +45,7 @@ from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
 from engine.sla import pauses
 from engine.sla.planning import department_calendar, first_sla_step, plan_task
-from engine.task_events import append_task_event, lock_task_row
+from engine.task_events import append_task_event, lock_task_row, task_event
 from forms.registry import validate_submission
 
 clock.install_spiff_clock()
@@ -211,6 +212,8 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
         spec = spiff_task.task_spec
         department = _department_of(step.workflow, spiff_task)
         assignee = _evaluate_property(step.workflow, spiff_task, "assignee") or None
+        if assignee and _deactivated(session, str(assignee)):
+            assignee = None  # a deactivated user's work lands in the department queue
         plan = plan_task(
             properties=(spec.extensions or {}).get("properties", {}),
             data=spiff_task.data,
@@ -254,6 +257,11 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
                 at=now,
             )
         )
+
+
+def _deactivated(session: Session, username: str) -> bool:
+    user = get_user(session, username)
+    return user is not None and not user.is_active
 
 
 def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -337,8 +345,16 @@ def _record_changes(
     )
 
 
-def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None:
-    """Project tasks, store the workflow state and variables, and append the events."""
+def _save(
+    session: Session,
+    step: _Step,
+    *,
+    actor: Actor,
+    now: datetime,
+    pending: list[PendingEvent] | None = None,
+) -> None:
+    """Project tasks, store the workflow state and variables, and append the events (or
+    add them to `pending`, for a caller that appends them at its end)."""
     _project_tasks(session, step, actor=actor, now=now)
     instance = step.instance
     try:
@@ -368,7 +384,10 @@ def _save(session: Session, step: _Step, *, actor: Actor, now: datetime) -> None
     except StaleDataError as exc:
         raise ConcurrentUpdate(key="error_concurrent_update") from exc
     run_step_hooks(session, instance=instance, events=step.events)
-    append_events(session, step.events)
+    if pending is not None:
+        pending.extend(step.events)
+    else:
+        append_events(session, step.events)
 
 
 # ---------------------------------------------------------------- operations
@@ -608,6 +627,95 @@ def assign_task(session: Session, *, task_id: str, username: Any, actor: Actor) 
     )
     _save(session, step, actor=actor, now=now)
     return task
+
+
+@dataclass
+class CaseEdit:
+    """One locked and loaded case whose open tasks' assignees and case variables a caller
+    changes (a handover); `edit_case` saves it as one step when anything changed."""
+
+    step: _Step
+    actor: Actor
+    now: datetime
+    changed: bool = False
+
+    @property
+    def instance(self) -> Instance:
+        return self.step.instance
+
+    def open_tasks(self) -> list[Task]:
+        """The case's open tasks as read under the lock, oldest first."""
+        return self.step.case_state().open_tasks
+
+    def assign(self, task: Task, username: str, data: dict[str, Any]) -> None:
+        """Give an open task of the case to `username` (`task_assigned` with `data`)."""
+        previous, task.assignee = task.assignee, username
+        self.changed = True
+        self.step.events.append(
+            task_event(
+                task,
+                "task_assigned",
+                self.actor,
+                {"assignee": username, "previous_assignee": previous, **data},
+                self.now,
+            )
+        )
+
+    def note_variables(self, data: dict[str, Any]) -> None:
+        """Open the step with a `variables_changed` event carrying `data` (the change of
+        the case variables is put on it), for a change that moves no task."""
+        self.step.events.insert(
+            0,
+            PendingEvent(
+                type="variables_changed",
+                actor=self.actor.username,
+                instance_id=self.instance.id,
+                at=self.now,
+                data=dict(data),
+            ),
+        )
+
+    def replace_variable(self, name: str, old: str, new: str) -> bool:
+        """Set the case variable `name` from `old` to `new` on every unfinished task of the
+        workflow (what later tasks inherit); tell whether any held it."""
+        found = False
+        for spiff_task in self.step.workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+            if spiff_task.data.get(name) == old:
+                spiff_task.data[name] = new
+                found = True
+        self.changed = self.changed or found
+        return found
+
+
+@contextmanager
+def edit_case(
+    session: Session, *, instance_id: str, actor: Actor, pending: list[PendingEvent]
+) -> Iterator[CaseEdit]:
+    """Lock a case (as completing does) and load it for a `CaseEdit`; on leaving the block
+    save what changed as one step (variable changes on its first event, step hooks).
+
+    Its events go to `pending`, for the caller to append once every case is saved: the
+    history's lock is taken last, as by a completion, so an operation over many cases
+    never holds it while it waits for a case's lock (no deadlock with a completion)."""
+    instance = _lock_instance(session, instance_id)
+    if instance is None:
+        raise NotFound(key="error_instance_not_found", instance_id=instance_id)
+    edit = CaseEdit(_load(session, instance), actor, clock.now())
+    yield edit
+    if edit.changed:
+        _save(session, edit.step, actor=actor, now=edit.now, pending=pending)
+
+
+def declared_properties(session: Session, version_id: int, name: str) -> dict[str, str]:
+    """Return the literal extension property `name` of every task of a version, by element."""
+    spec, subprocess_specs = SPEC_CACHE.get(session, version_id)
+    found: dict[str, str] = {}
+    for process in (spec, *subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            value = (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get(name)
+            if value and str(value).strip():
+                found[task_spec.bpmn_id] = str(value).strip()
+    return found
 
 
 def _declared_property(session: Session, task: Task, name: str) -> str | None:

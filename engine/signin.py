@@ -106,8 +106,8 @@ def sign_in(
 
     `channel` is `api` or `page`, kept in the events; `page` also opens a page
     session. The password is checked in a read transaction (argon2 takes its time,
-    and SQLite's write lock must not wait for it); a write follows only for a
-    failure, a page session, or a success that clears earlier failures.
+    and SQLite's write lock must not wait for it); a write follows: the failure, or
+    the success (the user's `last_signin_at`, a page session, clearing earlier failures).
     """
     name, where = _name(username), _address(address)
     if not _storable(username) or not _storable(where):
@@ -124,9 +124,10 @@ def sign_in(
     if found is None:
         _record_failure(name, where, channel)
         return SigninResult(None)
-    if not failures and not page:
-        return SigninResult(found)
     with unit_of_work() as session:
+        session.execute(
+            update(User).where(User.id == found.user_id).values(last_signin_at=clock.now())
+        )
         if failures:  # a success clears this address's count (only this one's)
             session.execute(
                 delete(SigninAttempt).where(

@@ -209,6 +209,12 @@ _EVENT_TYPES: Catalogue = {
     "ev_user_deactivated": ("停用用户", "User deactivated"),
     "ev_department_renamed": ("部门更名", "Department renamed"),
     "ev_demo_seeded": ("创建演示数据", "Demo data created"),
+    # User administration and handovers (engine/user_admin.py, engine/handover.py).
+    "ev_user_created": ("新建用户", "User created"),
+    "ev_user_updated": ("修改用户", "User updated"),
+    "ev_user_reactivated": ("重新启用用户", "User reactivated"),
+    "ev_user_handed_over": ("移交工作", "Work handed over"),
+    "ev_handover_returned": ("交回工作", "Handover returned"),
 }
 
 # One line of the case page's history per event type (`case_event_<type>`).
@@ -504,6 +510,54 @@ _PAUSES_AND_REMINDERS: Catalogue = {
         "executives and those it escalated to may chase a task",
     ),
     "problem_reminder_empty": ("请填写催办内容", "the reminder is empty"),
+}
+
+# User administration and handovers (engine/user_admin.py, engine/handover.py).
+_USER_ADMIN: Catalogue = {
+    "error_handover_not_allowed": (
+        "只有管理员和该员工所在部门的主管可以移交其工作",
+        "only admins and supervisors of the user's department may hand over their work",
+    ),
+    "error_user_not_found": ("没有用户 {username}", "no user '{username}'"),
+    "error_user_exists": ("用户名 {username} 已存在", "user '{username}' already exists"),
+    "error_user_holds_work": (
+        "{username} 还有 {tasks} 个未完成的任务和 {cases} 个由其负责的进行中案件，请先移交",
+        "'{username}' still holds {tasks} open tasks and {cases} running cases in their "
+        "charge; hand them over first",
+    ),
+    "error_handover_not_found": ("没有移交记录 {handover_id}", "no handover {handover_id}"),
+    "error_handover_returned": ("这次移交已经交回", "this handover was already handed back"),
+    "error_handover_owner_inactive": (
+        "{username} 已停用，工作不能交回",
+        "'{username}' is deactivated; the work cannot go back",
+    ),
+    "problem_password_short": ("密码至少 {n} 个字符", "at least {n} characters"),
+    "problem_username_format": (
+        "用户名为 1-80 个字母、数字或 . _ -",
+        "use 1-80 letters, digits, '.', '_' or '-'",
+    ),
+    "problem_roles_missing": ("至少选择一个角色", "give at least one role"),
+    "problem_unknown_role": (
+        "未知角色 {role}，可选：{values}",
+        "unknown role '{role}'; one of {values}",
+    ),
+    "problem_unknown_department": (
+        "未知部门 {department}，可选：{values}",
+        "unknown department '{department}'; one of {values}",
+    ),
+    "problem_department_needed": (
+        "员工和主管必须属于一个部门",
+        "staff and supervisors belong to a department",
+    ),
+    "problem_email": ("不是有效的电子邮件地址", "not an e-mail address"),
+    "problem_display_name": ("显示名称为 1-120 个字符", "use 1-120 characters"),
+    "problem_cannot_deactivate_self": ("不能停用自己的账号", "you cannot deactivate yourself"),
+    "problem_handover_to_missing": ("请指定接手人", "give the username(s) to hand over to"),
+    "problem_handover_to_self": ("不能移交给本人", "cannot hand over to the same user"),
+    "problem_handover_recipient": (
+        "{username} 不是{department}的在职员工",
+        "'{username}' is not an active staff member of {department}",
+    ),
 }
 
 # Input no field can hold, refused before any route runs (api/input_guard.py).
@@ -829,6 +883,7 @@ TEXTS: Catalogue = _merged(
     _INPUT_PROBLEMS,
     _ADMIN_CALENDARS,
     _DESIGNER,
+    _USER_ADMIN,
 )
 
 

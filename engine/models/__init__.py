@@ -6,6 +6,7 @@ from engine.models.base import Base
 from engine.models.calendar import CalendarDay, CalendarYear
 from engine.models.case_facts import CaseFact
 from engine.models.definitions import ProcessDefinition, ProcessVersion
+from engine.models.handovers import Handover
 from engine.models.history import AuditCheck, HistoryEvent, HistoryHead
 from engine.models.instances import Instance
 from engine.models.notifications import EmailOutbox, Notification, NotificationRead
@@ -23,6 +24,7 @@ __all__ = [
     "Notification",
     "NotificationRead",
     "Department",
+    "Handover",
     "HistoryEvent",
     "HistoryHead",
     "Instance",

@@ -39,6 +39,8 @@ class User(Base):
     # Raised by a new password: bearer tokens carry the epoch they were issued in,
     # and one from an older epoch is refused.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The last successful sign-in (a page session or a bearer token issued).
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

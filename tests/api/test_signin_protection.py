@@ -59,21 +59,21 @@ def test_five_failures_throttle_the_api_for_that_address_only(people: None) -> N
     try:
         for _ in range(5):
             assert _token(here, "cs1", "wrong-pw").status_code == 401
-        refused = _token(here, "cs1", "secret-pw")  # the right password, too late
+        refused = _token(here, "cs1", "secret-pass")  # the right password, too late
         assert refused.status_code == 429
         assert 890 <= int(refused.headers["Retry-After"]) <= 900
         assert "Too many failed sign-ins" in refused.json()["detail"]
         same_place = _client("10.0.0.1")  # another API process (app) agrees: the rows are shared
-        assert _token(same_place, "cs1", "secret-pw").status_code == 429
+        assert _token(same_place, "cs1", "secret-pass").status_code == 429
         same_place.__exit__(None, None, None)
-        assert _token(there, "cs1", "secret-pw").status_code == 200  # another address
-        assert _token(here, "cs2", "secret-pw").status_code == 200  # another username
+        assert _token(there, "cs1", "secret-pass").status_code == 200  # another address
+        assert _token(here, "cs2", "secret-pass").status_code == 200  # another username
 
         _move_clock(timedelta(minutes=14))
-        later = _token(here, "cs1", "secret-pw")
+        later = _token(here, "cs1", "secret-pass")
         assert later.status_code == 429 and 1 <= int(later.headers["Retry-After"]) <= 60
         _move_clock(timedelta(minutes=1, seconds=1))
-        assert _token(here, "cs1", "secret-pw").status_code == 200
+        assert _token(here, "cs1", "secret-pass").status_code == 200
     finally:
         here.__exit__(None, None, None)
         there.__exit__(None, None, None)
@@ -93,12 +93,12 @@ def test_a_success_resets_only_its_own_address(people: None) -> None:
         for _ in range(4):
             assert _token(here, "cs1", "wrong-pw").status_code == 401
             assert _token(there, "cs1", "wrong-pw").status_code == 401
-        assert _token(there, "cs1", "secret-pw").status_code == 200
+        assert _token(there, "cs1", "secret-pass").status_code == 200
         assert _token(here, "cs1", "wrong-pw").status_code == 401  # the fifth from here
-        assert _token(here, "cs1", "secret-pw").status_code == 429
+        assert _token(here, "cs1", "secret-pass").status_code == 429
         for _ in range(4):  # the success from there started its count again
             assert _token(there, "cs1", "wrong-pw").status_code == 401
-        assert _token(there, "cs1", "secret-pw").status_code == 200
+        assert _token(there, "cs1", "secret-pass").status_code == 200
     finally:
         here.__exit__(None, None, None)
         there.__exit__(None, None, None)
@@ -111,7 +111,7 @@ def test_old_failures_fall_out_of_the_window(people: None) -> None:
             assert _token(here, "cs1", "wrong-pw").status_code == 401
         _move_clock(timedelta(minutes=15, seconds=1))
         assert _token(here, "cs1", "wrong-pw").status_code == 401  # one within the window
-        assert _token(here, "cs1", "secret-pw").status_code == 200
+        assert _token(here, "cs1", "secret-pass").status_code == 200
     finally:
         here.__exit__(None, None, None)
 
@@ -127,18 +127,18 @@ def test_the_page_throttles_with_a_chinese_message_and_stays_usable(people: None
         for _ in range(5):
             r = _page_sign_in(b, "cs1", "wrong-pw")
             assert r.status_code == 401 and "用户名或密码不正确" in r.text
-        refused = _page_sign_in(b, "cs1", "secret-pw")
+        refused = _page_sign_in(b, "cs1", "secret-pass")
         assert refused.status_code == 429
         assert 890 <= int(refused.headers["Retry-After"]) <= 900
         assert "登录失败次数过多，请 15 分钟后再试" in refused.text
         assert 'name="csrf_token"' in refused.text and 'name="password"' in refused.text
         assert "flowdesk_session" not in b.client.cookies
         # The API counts the same attempts: the username is throttled there too.
-        assert _token(b.client, "cs1", "secret-pw").status_code == 429
+        assert _token(b.client, "cs1", "secret-pass").status_code == 429
 
         _move_clock(timedelta(minutes=15))
         b.get("/login")
-        assert _page_sign_in(b, "cs1", "secret-pw").status_code == 303
+        assert _page_sign_in(b, "cs1", "secret-pass").status_code == 303
         assert b.get("/inbox").status_code == 200
     finally:
         b.close()
@@ -184,7 +184,7 @@ def test_deactivation_ends_tokens_and_sessions_at_once(people: None) -> None:
         with unit_of_work() as session:
             deactivate_user(session, username="cs1", actor=SYSTEM)
         _signed_out(api, b, "cs1")
-        assert _token(api.client, "cs1", "secret-pw").status_code == 401
+        assert _token(api.client, "cs1", "secret-pass").status_code == 401
         assert other_api.get("/tasks", "cs2").status_code == 200  # others keep theirs
         assert other.get("/inbox").status_code == 200
     finally:
@@ -200,7 +200,7 @@ def test_a_new_password_ends_old_tokens_and_sessions(people: None) -> None:
         with unit_of_work() as session:
             set_password(session, username="cs1", password="new-secret", actor=SYSTEM)
         _signed_out(api, b, "cs1")
-        assert _token(api.client, "cs1", "secret-pw").status_code == 401
+        assert _token(api.client, "cs1", "secret-pass").status_code == 401
         api.login("cs1", "new-secret")
         assert api.get("/tasks", "cs1").status_code == 200
         b.sign_in("cs1", "new-secret")
@@ -229,8 +229,8 @@ def test_unusable_names_and_passwords_are_refused_not_500(people: None) -> None:
     """The edge may refuse NUL first (422); if it lets one through, a plain 401."""
     here = _client("10.0.0.1")
     try:
-        assert _token(here, "cs1\x00", "secret-pw").status_code in (401, 422)
-        assert _token(here, "cs1", "secret-pw\x00").status_code in (401, 422)
+        assert _token(here, "cs1\x00", "secret-pass").status_code in (401, 422)
+        assert _token(here, "cs1", "secret-pass\x00").status_code in (401, 422)
         here.get("/login")
         csrf = here.cookies.get("flowdesk_login_csrf")
         r = here.post("/login", data={"username": "a\x00b", "password": "x", "csrf_token": csrf})
@@ -244,7 +244,7 @@ def test_the_engine_takes_an_unusable_name_as_a_plain_failure(people: None) -> N
     from engine import signin
 
     assert signin.sign_in(
-        username="cs1\x00", password="secret-pw", address="10.0.0.1", channel="api"
+        username="cs1\x00", password="secret-pass", address="10.0.0.1", channel="api"
     ) == signin.SigninResult(None)
     wrong = signin.sign_in(username="cs1", password="\ud800", address="10.0.0.1", channel="api")
     assert wrong == signin.SigninResult(None)

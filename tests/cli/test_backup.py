@@ -84,7 +84,7 @@ class Server:
 
     def call(self, method: str, path: str, user: str, body: Any = None) -> Any:
         if user not in self.tokens:
-            form = urllib.parse.urlencode({"username": user, "password": "secret-pw"}).encode()
+            form = urllib.parse.urlencode({"username": user, "password": "secret-pass"}).encode()
             with urllib.request.urlopen(self.base + "/api/v1/auth/token", form, timeout=30) as r:
                 self.tokens[user] = json.load(r)["access_token"]
         request = urllib.request.Request(

@@ -43,7 +43,7 @@ def test_upgrade_users_validate_deploy(tmp_path: Path) -> None:
         "add",
         "wang",
         "--password",
-        "pw123456",
+        "pw12345678",
         "--role",
         "staff",
         "--department",
@@ -58,7 +58,7 @@ def test_upgrade_users_validate_deploy(tmp_path: Path) -> None:
         "add",
         "wang",
         "--password",
-        "pw123456",
+        "pw12345678",
         "--role",
         "staff",
         "--department",
@@ -71,7 +71,7 @@ def test_upgrade_users_validate_deploy(tmp_path: Path) -> None:
         "add",
         "li",
         "--password",
-        "pw123456",
+        "pw12345678",
         "--role",
         "staff",
         "--department",
@@ -151,11 +151,11 @@ def test_serve_migrates_deploys_the_folder_and_answers(tmp_path: Path) -> None:
                 time.sleep(0.3)
         assert (
             _run(
-                tmp_path, "user", "add", "dora", "--password", "pw123456", "--role", "designer"
+                tmp_path, "user", "add", "dora", "--password", "pw12345678", "--role", "designer"
             ).returncode
             == 0
         )
-        data = b"username=dora&password=pw123456"
+        data = b"username=dora&password=pw12345678"
         req = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/auth/token",
             data=data,

@@ -32,7 +32,7 @@ def sales_staff(username: str, display_name: str, *roles: str) -> None:
         create_user(
             session,
             username=username,
-            password="secret-pw",
+            password="secret-pass",
             roles=list(roles) or ["staff"],
             department="sales",
             display_name=display_name,

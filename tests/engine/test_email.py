@@ -60,7 +60,7 @@ def _breached_ack(api) -> None:  # type: ignore[no-untyped-def]
         create_user(
             s,
             username="cs_mail",
-            password="secret-pw",
+            password="secret-pass",
             roles=["staff"],
             department="customer_service",
             email="cs_mail@example.com",

@@ -32,7 +32,7 @@ def api(db_url: str) -> Api:
         create_user(
             session,
             username="cs_head",
-            password="secret-pw",
+            password="secret-pass",
             roles=["supervisor"],
             department="customer_service",
             display_name="王芳",

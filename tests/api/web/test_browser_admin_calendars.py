@@ -68,10 +68,10 @@ def test_admin_loads_a_year_from_the_notification_and_demo_accounts_show(  # typ
     make_user("zhao", "supervisor", department="customer_service", display_name="赵主管")
     with unit_of_work() as session:
         users = ["li_na", "wang_fang", "zhao", "root"]
-        record_demo_seeded(session, usernames=users, password="secret-pw")
+        record_demo_seeded(session, usernames=users, password="secret-pass")
     login = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     login.goto(base + "/login")
     demo = login.get_by_role("region", name="演示账号")
-    assert "以下账号的密码都是： secret-pw" in demo.inner_text()
+    assert "以下账号的密码都是： secret-pass" in demo.inner_text()
     assert "客服部" in demo.inner_text() and "customer_service" not in demo.inner_text()
     shot(login, "login_demo_accounts")

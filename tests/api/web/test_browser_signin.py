@@ -32,7 +32,7 @@ def test_the_sign_in_page_throttles_and_sign_out_ends_the_session(server, browse
             response = r
 
     page.on("response", remember)
-    _try(page, "cs1", "secret-pw")
+    _try(page, "cs1", "secret-pass")
     assert response is not None and response.status == 429
     assert 0 < int(response.headers["retry-after"]) <= 900
     message = page.locator("p.error").inner_text()

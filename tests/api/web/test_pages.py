@@ -54,10 +54,10 @@ def test_sign_in_session_cookie_and_csrf(browsers) -> None:  # type: ignore[no-u
     assert "登录" in page.text
     wrong = b.post("/login", {"username": "cs1", "password": "nope", "next": "/inbox"})
     assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
-    forged = b.post("/login", {"username": "cs1", "password": "secret-pw"}, csrf=False)
+    forged = b.post("/login", {"username": "cs1", "password": "secret-pass"}, csrf=False)
     assert forged.status_code == 403
     b.get("/login")
-    ok = b.post("/login", {"username": "cs1", "password": "secret-pw", "next": "/inbox"})
+    ok = b.post("/login", {"username": "cs1", "password": "secret-pass", "next": "/inbox"})
     assert ok.status_code == 303 and ok.headers["location"] == "/inbox"
     cookie = next(
         v

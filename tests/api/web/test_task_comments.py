@@ -31,7 +31,7 @@ def survey(db_url: str):  # type: ignore[no-untyped-def]
         create_user(
             session,
             username="wang",
-            password="secret-pw",
+            password="secret-pass",
             roles=["staff"],
             department="engineering",
             display_name="王工",

@@ -200,7 +200,7 @@ def test_the_server_answers_while_a_runaway_script_runs(
         env["FLOWDESK_SECRET_KEY"] = os.environ["FLOWDESK_SECRET_KEY"]
     server = _Server(env, tmp_path / "serve.log")
     try:
-        token = server.token("eng", "secret-pw")
+        token = server.token("eng", "secret-pass")
         outcome: dict[str, Any] = {}
 
         def complete() -> None:
