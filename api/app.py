@@ -42,6 +42,7 @@ from api.schemas.errors import (
 from api.schemas.ops import Health
 from api.security_headers import SecurityHeadersMiddleware
 from api.web import admin_calendars, case, inbox, kit, signin, task, task_sla_pages
+from api.web import admin_users as user_admin_pages
 from api.web import audit as audit_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
@@ -69,6 +70,7 @@ PAGE_FAMILIES = (
     notification_pages,
     audit_pages,
     admin_calendars,
+    user_admin_pages,
 )
 
 
