@@ -68,6 +68,18 @@ def _roles_text(page: Page, roles: Any) -> str:
     return "、".join(page.t(f"role_name_{role}") for role in ordered)
 
 
+# The fields the user forms show a problem beside; any other problem goes in the notice.
+PLACED = frozenset({"username", "display_name", "email", "roles", "role", "department", "password"})
+
+
+def _notice(refusal: Refusal | None, placed: frozenset[str] = PLACED) -> str:
+    """The refusal's words above the form: the problems no field shows, else its notice."""
+    if refusal is None:
+        return ""
+    unplaced = [text for name, text in refusal.errors.items() if name not in placed]
+    return "；".join(unplaced) or refusal.notice
+
+
 def _local(page: Page, value: Any) -> str:
     return texts.local_time(value, calendar.timezone(), page.language)
 
@@ -134,7 +146,7 @@ def _users_page(
         new=True,
         values=_form_values(refusal.values) if refusal else {"roles": ["staff"]},
         errors=refusal.errors if refusal else {},
-        notice=refusal.notice if refusal else "",
+        notice=_notice(refusal),
         done=page.t("users_added", name=added) if added else "",
     )
 
@@ -203,7 +215,7 @@ def _user_page(page: Page, username: str, refusal: Refusal | None = None) -> HTM
         },
         errors={name: text for name, text in errors.items() if name != "password"},
         password_error=errors.get("password", ""),
-        notice=refusal.notice if refusal and not errors else "",
+        notice=_notice(refusal),
         done=page.t(done, name=user["display_name"]) if done else "",
         is_self=username == page.actor.username,
         covers=_covers(page, detail.user),
@@ -362,7 +374,7 @@ def _handover_page(
         colleagues=_colleagues(page, user),
         chosen=chosen or [],
         plan=plan,
-        notice=refusal.notice if refusal else "",
+        notice=_notice(refusal, frozenset()),
         back=f"/admin/users/{quote(username)}" if access.can_administer(page.actor) else "",
     )
 

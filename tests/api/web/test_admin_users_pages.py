@@ -245,3 +245,32 @@ def test_supervisors_hand_over_their_own_department_only(site) -> None:  # type:
     assert "已交回 1 个任务、1 条线索" in _text(again.text) and "交回本人" not in again.text
     assert lead.task("follow_up")["assignee"] == "sales2"
     assert lead.refresh()["variables"]["consultant"] == "sales2"
+
+
+def test_round_robin_over_two_colleagues_and_a_refused_colleague(site) -> None:  # type: ignore[no-untyped-def]
+    api, open_browser = site
+    sales_staff("sales_li", "李明")
+    first = assigned(api, consultant="sales_li", phone="13900139001")
+    second = assigned(api, consultant="sales_li", phone="13900139002")
+    admin = open_browser("admin1")
+    preview = admin.get("/admin/users/sales_li/handover")
+    assert "轮流分给几位同事" in preview.text
+    assert "13900139001" in preview.text  # admins read phones whole (sees_case_phones)
+    before = _history_size()
+    r = admin.post("/admin/users/sales_li/handover", {"to": "eng1"})
+    assert r.status_code == 422
+    assert "eng1 不是" in r.text and "在职员工" in r.text  # the engine's words, in Chinese
+    assert _history_size() == before
+    plan = _text(admin.get("/admin/users/sales_li/handover?to=sales1&to=sales2").text)
+    assert "sales1：1 个任务、1 条线索" in plan and "sales2：1 个任务、1 条线索" in plan
+    r = admin.post("/admin/users/sales_li/handover", {"to": ["sales1", "sales2"]})
+    assert r.status_code == 303
+    done = _text(admin.get(r.headers["location"]).text)
+    assert "已把 2 个任务、2 条线索移交出去" in done
+    owners = {
+        first.refresh()["variables"]["consultant"],
+        second.refresh()["variables"]["consultant"],
+    }
+    assert owners == {"sales1", "sales2"}
+    r = admin.post("/admin/users/admin1/deactivate")  # not offered on one's own page either
+    assert r.status_code == 422 and "不能停用自己的账号" in r.text
