@@ -817,6 +817,12 @@ _USER_ADMIN_PAGES: Catalogue = {
         "{at} to {to}: {tasks} tasks, {leads} leads",
     ),
     "handover_hand_back": ("交回本人", "Hand back"),
+    "handover_team": ("休假代管", "Holiday cover"),
+    "handover_team_hint": (
+        "同事休假时，可把其进行中的任务和线索移交给本部门其他同事，回来后再交回。",
+        "While a colleague is away, hand their open tasks and leads to others of the "
+        "department, and back on return.",
+    ),
     "handover_hand_back_hint": (
         "休假代管结束时，可把同事仍未办完的这些工作交回本人。",
         "When the absence ends, what colleagues have not finished can go back.",

@@ -375,8 +375,16 @@ def _handover_page(
         chosen=chosen or [],
         plan=plan,
         notice=_notice(refusal, frozenset()),
-        back=f"/admin/users/{quote(username)}" if access.can_administer(page.actor) else "",
+        back=_back_link(page, user),
     )
+
+
+def _back_link(page: Page, user: User) -> tuple[str, str]:
+    """Where the handover pages lead back to: the user's page (admins), the team (supervisors)."""
+    if access.can_admin_users(page.actor):
+        name = user.display_name
+        return f"/admin/users/{quote(user.username)}", page.t("users_to_user", name=name)
+    return "/handovers", page.t("handover_team")
 
 
 def _handover_page_again(page: Page, refusal: Refusal) -> Response:
@@ -435,6 +443,7 @@ def handover_result(page: SignedInPage, username: str, handover_id: int) -> Resp
         ),
         lines=_shares(page, moves),
         returned=returned if record.returned_at is not None and query.get("back") else "",
+        back=_back_link(page, user),
         can_hand_back=record.returned_at is None and user.is_active,
         can_deactivate=free
         and user.is_active
@@ -472,3 +481,22 @@ def _covers(page: Page, user: User) -> list[dict[str, Any]]:
         for record in handover.list_handovers(page.session, username=user.username)
         if record.returned_at is None
     ]
+
+
+# ---------------------------------------------------------------- a supervisor's team
+
+
+@router.get("/handovers", response_class=HTMLResponse)
+def team_page(page: SignedInPage) -> Response:
+    """A supervisor's department for holiday cover: each colleague with the work they
+    hold and a handover link, and the handovers not handed back yet (admins: the users)."""
+    if access.can_admin_users(page.actor):
+        return RedirectResponse("/admin/users", status_code=303)
+    department = page.actor.department
+    access.require_hand_over(page.actor, department)
+    members = []
+    for user in identity.active_users(page.session, department=department):
+        held = handover.holdings(page.session, user.username)
+        view = _user_view(page, user, open_tasks=len(held.task_ids), leads=len(held.cases))
+        members.append({**view, "covers": _covers(page, user)})
+    return render(page, "team_handovers.html", members=members)

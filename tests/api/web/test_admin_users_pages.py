@@ -227,8 +227,14 @@ def test_supervisors_hand_over_their_own_department_only(site) -> None:  # type:
     other = open_browser("sup_engineering")
     assert other.get("/admin/users/sales2/handover").status_code == 403
     assert other.post("/admin/users/sales2/handover", {"to": "sales1"}).status_code == 403
+    assert open_browser("sales1").get("/handovers").status_code == 403
     sup = open_browser("sup_sales")
     assert sup.get("/admin/users/sales2").status_code == 403  # the edit page stays the admins'
+    team = sup.get("/handovers")
+    assert 'href="/handovers"' in team.text and 'href="/admin/users"' not in team.text  # nav
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", team.text, re.S) if ">sales2<" in r)
+    assert "sales2 员工 1 1" in _text(row) and 'href="/admin/users/sales2/handover"' in row
+    assert 'href="/admin/users/sales1/handover"' not in team.text  # sales1 holds nothing
     page = sup.get("/admin/users/sales2/handover?to=sales1")
     assert page.status_code == 200 and "sales1：1 个任务、1 条线索" in _text(page.text)
     assert "休假代管" in page.text
@@ -237,6 +243,7 @@ def test_supervisors_hand_over_their_own_department_only(site) -> None:  # type:
     done = sup.get(r.headers["location"])
     assert "交回本人" in done.text and "停用该用户" not in done.text  # admins deactivate
     assert lead.task("follow_up")["assignee"] == "sales1"
+    assert "移交给 sales1：1 个任务、1 条线索" in _text(sup.get("/handovers").text)
     back = re.search(r'action="([^"]+/return)"', done.text)
     assert back is not None
     r = sup.post(back.group(1))
@@ -245,6 +252,7 @@ def test_supervisors_hand_over_their_own_department_only(site) -> None:  # type:
     assert "已交回 1 个任务、1 条线索" in _text(again.text) and "交回本人" not in again.text
     assert lead.task("follow_up")["assignee"] == "sales2"
     assert lead.refresh()["variables"]["consultant"] == "sales2"
+    assert "移交给 sales1" not in _text(sup.get("/handovers").text)
 
 
 def test_round_robin_over_two_colleagues_and_a_refused_colleague(site) -> None:  # type: ignore[no-untyped-def]

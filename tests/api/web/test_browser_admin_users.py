@@ -83,6 +83,13 @@ def test_admin_adds_a_consultant_hands_over_and_deactivates(server, browser) -> 
     colleague.goto(base + "/inbox?tab=mine")
     assert "李娜" in colleague.locator("table.inbox").inner_text()
     shot(colleague, "15-colleague-inbox-zh")
+    # The sales supervisor's holiday-cover page lists the department with what each holds.
+    sup = sign_in(browser, base, "sup_sales")
+    sup.get_by_role("link", name="休假代管").click()
+    sup.wait_for_url("**/handovers")
+    assert "李明" not in sup.locator("table.users").inner_text()  # deactivated: not listed
+    assert sup.locator("tr", has_text="sales2").get_by_role("link", name="移交工作").count() == 1
+    shot(sup, "15-supervisor-cover-zh")
     li.reload()
     assert li.url.startswith(base + "/login"), li.url  # signed out: the sign-in form
     assert li.get_by_role("button", name="登录").is_visible()
