@@ -381,7 +381,7 @@ def _handover_page(
 
 def _back_link(page: Page, user: User) -> tuple[str, str]:
     """Where the handover pages lead back to: the user's page (admins), the team (supervisors)."""
-    if access.can_admin_users(page.actor):
+    if access.can_administer(page.actor):
         name = user.display_name
         return f"/admin/users/{quote(user.username)}", page.t("users_to_user", name=name)
     return "/handovers", page.t("handover_team")
@@ -490,7 +490,7 @@ def _covers(page: Page, user: User) -> list[dict[str, Any]]:
 def team_page(page: SignedInPage) -> Response:
     """A supervisor's department for holiday cover: each colleague with the work they
     hold and a handover link, and the handovers not handed back yet (admins: the users)."""
-    if access.can_admin_users(page.actor):
+    if access.can_administer(page.actor):
         return RedirectResponse("/admin/users", status_code=303)
     department = page.actor.department
     access.require_hand_over(page.actor, department)

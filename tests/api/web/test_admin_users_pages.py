@@ -19,7 +19,7 @@ from tests.crm.leads import assigned, sales_staff
 from tests.fixtures.api_client import Api
 from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import setup_shipped
-from tests.fixtures.web_client import Browser
+from tests.fixtures.web_client import Browser, signed_in_browsers
 
 Open = Callable[[str], Browser]
 
@@ -28,17 +28,8 @@ Open = Callable[[str], Browser]
 def site(db_url: str) -> Iterator[tuple[Api, Open]]:
     api = setup_shipped()
     make_user("admin1", "admin", display_name="王管理")
-    opened: list[Browser] = []
-
-    def open_browser(user: str) -> Browser:
-        b = Browser()
-        opened.append(b)
-        b.sign_in(user)
-        return b
-
-    yield api, open_browser
-    for b in opened:
-        b.close()
+    with signed_in_browsers() as open_browser:
+        yield api, open_browser
 
 
 def _history_size() -> int:
