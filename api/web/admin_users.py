@@ -28,6 +28,7 @@ from api.web.kit import (
 )
 from api.web.task_rows import remember_phone_visibility, shown_phone, task_row
 from engine import access, calendar, handover, identity, queries, texts, user_admin
+from engine.bounds import ROW_ID_MAX
 from engine.errors import NotFound
 from engine.models import ROLES, Handover, Task, User
 
@@ -411,25 +412,33 @@ def hand_over(username: str, page: WriterPage, form: HandoverForm) -> RedirectRe
     )
 
 
-def _handover_of(page: Page, username: str, handover_id: int) -> tuple[User, Handover, bool]:
+def _whole(text: str | None) -> int:
+    """A count or an id as written in a path or query (0 when it is not one)."""
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 16 else 0
+
+
+def _handover_of(page: Page, username: str, handover_id: str) -> tuple[User, Handover, bool]:
     """A handover of the user's work (NotFound for another user's), the user, and whether
     they hold nothing now."""
     user, held = _holder(page, username)
-    record = handover.get_handover(page.session, handover_id)
+    number = _whole(handover_id)
+    if not 0 < number <= ROW_ID_MAX:
+        raise NotFound(key="error_handover_not_found", handover_id=handover_id)
+    record = handover.get_handover(page.session, number)
     if record.from_user != user.username:
         raise NotFound(key="error_handover_not_found", handover_id=handover_id)
     return user, record, held.empty
 
 
 @router.get("/admin/users/{username}/handovers/{handover_id}", response_class=HTMLResponse)
-def handover_result(page: SignedInPage, username: str, handover_id: int) -> Response:
+def handover_result(page: SignedInPage, username: str, handover_id: str) -> Response:
     """What a handover moved, and what comes next: deactivate the user (admins), or hand
     the work back (holiday cover)."""
     user, record, free = _handover_of(page, username, handover_id)
     moves = record.moves or {}
     query = page.request.query_params
     returned = page.t(
-        "handover_handed_back", tasks=query.get("tasks", "0"), leads=query.get("leads", "0")
+        "handover_handed_back", tasks=_whole(query.get("tasks")), leads=_whole(query.get("leads"))
     )
     return render(
         page,
@@ -453,10 +462,10 @@ def handover_result(page: SignedInPage, username: str, handover_id: int) -> Resp
 
 
 @router.post("/admin/users/{username}/handovers/{handover_id}/return")
-def hand_back(username: str, handover_id: int, page: WriterPage) -> RedirectResponse:
+def hand_back(username: str, handover_id: str, page: WriterPage) -> RedirectResponse:
     """Give the user back what the handover moved and their colleagues still hold."""
-    _handover_of(page, username, handover_id)
-    back = handover.return_handover(page.session, handover_id=handover_id, actor=page.actor)
+    _, record, _ = _handover_of(page, username, handover_id)
+    back = handover.return_handover(page.session, handover_id=record.id, actor=page.actor)
     query = urlencode({"back": 1, "tasks": len(back.tasks), "leads": len(back.cases)})
     return RedirectResponse(
         f"/admin/users/{quote(username)}/handovers/{handover_id}?{query}", status_code=303

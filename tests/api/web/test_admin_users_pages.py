@@ -200,6 +200,9 @@ def test_handover_preview_confirm_then_deactivate(site) -> None:  # type: ignore
     done = admin.get(r.headers["location"])
     assert "已把 1 个任务、1 条线索移交出去" in _text(done.text)
     assert 'action="/admin/users/sales_li/deactivate"' in done.text
+    for other in ("/admin/users/sales2/handovers/1", "/admin/users/sales_li/handovers/x1"):
+        assert admin.get(other).status_code == 404  # another user's, or not a handover
+    assert admin.get("/admin/users/sales_li/handovers/99999999999999999999").status_code == 404
     assert lead.task("follow_up")["assignee"] == "sales2"
     assert lead.refresh()["variables"]["consultant"] == "sales2"
     r = admin.post("/admin/users/sales_li/deactivate")
