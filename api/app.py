@@ -42,6 +42,7 @@ from api.schemas.errors import (
 from api.schemas.ops import Health
 from api.security_headers import SecurityHeadersMiddleware
 from api.web import admin_calendars, case, designer, inbox, kit, signin, task, task_sla_pages
+from api.web import admin_users as user_admin_pages
 from api.web import audit as audit_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
@@ -70,6 +71,7 @@ PAGE_FAMILIES = (
     audit_pages,
     admin_calendars,
     designer,
+    user_admin_pages,
 )
 
 

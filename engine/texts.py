@@ -858,6 +858,118 @@ _DESIGNER: Catalogue = {
 }
 
 
+# The user administration pages (/admin/users) and the handover flow.
+_USER_ADMIN_PAGES: Catalogue = {
+    "users_admin": ("用户管理", "Users"),
+    "users_display_name": ("姓名", "Name"),
+    "users_username": ("用户名", "Username"),
+    "users_email": ("电子邮箱", "E-mail"),
+    "users_roles": ("角色", "Roles"),
+    "users_department": ("部门", "Department"),
+    "users_no_department": ("无部门", "No department"),
+    "users_state": ("状态", "Status"),
+    "users_active": ("在职", "Active"),
+    "users_inactive": ("停用", "Inactive"),
+    "users_last_sign_in": ("最近登录", "Last sign-in"),
+    "users_never_signed_in": ("从未登录", "Never"),
+    "users_open_tasks": ("进行中任务", "Open tasks"),
+    "users_leads": ("跟进中线索", "Leads held"),
+    "users_none": ("没有符合条件的用户", "No users match"),
+    "users_add": ("新增用户", "Add user"),
+    "users_add_button": ("新增用户", "Add user"),
+    "users_password": ("初始密码", "Password"),
+    "users_password_rule": ("至少 10 个字符", "At least 10 characters"),
+    "users_added": ("已新增用户：{name}", "User added: {name}"),
+    "users_edit": ("编辑", "Edit"),
+    "users_saved": ("已保存", "Saved"),
+    "users_save": ("保存", "Save"),
+    "users_back": ("返回用户列表", "Back to the users"),
+    "users_to_user": ("返回 {name} 的账号", "Back to {name}'s account"),
+    "users_profile": ("基本信息", "Profile"),
+    "users_reset_password": ("重设密码", "Reset password"),
+    "users_new_password": ("新密码", "New password"),
+    "users_password_reset": (
+        "密码已重设，该用户需重新登录",
+        "Password reset; the user signs in again",
+    ),
+    "users_deactivate": ("停用该用户", "Deactivate"),
+    "users_deactivate_hint": (
+        "停用后该用户立即退出登录，不能再登录，也不再出现在处理人选项中；办理记录保留。",
+        "Deactivated users are signed out at once, cannot sign in and are no longer offered "
+        "as assignees; their history stays.",
+    ),
+    "users_deactivated": ("已停用：{name}", "Deactivated: {name}"),
+    "users_reactivate": ("重新启用", "Reactivate"),
+    "users_reactivated": ("已重新启用：{name}", "Reactivated: {name}"),
+    "users_holds_work": (
+        "{name} 还有 {tasks} 个进行中的任务、{leads} 条跟进中的线索，需先移交才能停用。",
+        "{name} still holds {tasks} open tasks and {leads} running leads; hand them over "
+        "before deactivating.",
+    ),
+    "users_hand_over_first": ("先移交工作", "Hand over first"),
+    "users_self": ("这是您自己的账号", "This is your own account"),
+    # The role names (role_name_*) are the sign-in page's, in _ADMIN_CALENDARS.
+    "handover": ("移交工作", "Hand over work"),
+    "handover_of": ("移交 {name} 的工作", "Hand over the work of {name}"),
+    "handover_holds": (
+        "{name} 有 {tasks} 个进行中的任务、{leads} 条跟进中的线索。",
+        "{name} holds {tasks} open tasks and {leads} running leads.",
+    ),
+    "handover_nothing": ("{name} 没有需要移交的工作。", "{name} holds no work to hand over."),
+    "handover_tasks": ("进行中的任务", "Open tasks"),
+    "handover_leads": ("跟进中的线索", "Running leads"),
+    "handover_to_one": ("全部移交给一位同事", "All to one colleague"),
+    "handover_to_several": ("轮流分给几位同事", "Round-robin over several colleagues"),
+    "handover_colleague": ("接手同事", "Colleague"),
+    "handover_colleagues": ("接手同事（可多选，轮流分配）", "Colleagues (round-robin)"),
+    "handover_no_colleague": (
+        "本部门没有其他在职同事可以接手。",
+        "No other active colleague in the department to take over.",
+    ),
+    "handover_review": ("预览移交", "Preview the handover"),
+    "handover_plan": ("移交计划", "What will move"),
+    "handover_plan_line": (
+        "{name}：{tasks} 个任务、{leads} 条线索",
+        "{name}: {tasks} tasks, {leads} leads",
+    ),
+    "handover_confirm": ("确认移交", "Confirm the handover"),
+    "handover_change": ("重新选择", "Choose again"),
+    "handover_done": ("移交完成", "Handover done"),
+    "handover_moved": (
+        "已把 {tasks} 个任务、{leads} 条线索移交出去。",
+        "Moved {tasks} tasks and {leads} leads.",
+    ),
+    "handover_now_free": (
+        "{name} 已不再持有任何工作，现在可以停用。",
+        "{name} now holds no work and can be deactivated.",
+    ),
+    "handover_covered": ("已移交、可交回的工作", "Work handed over that can come back"),
+    "handover_cover_hint": (
+        "休假代管：移交后可在结果页把仍未完成的工作交回本人。",
+        "Holiday cover: what is still open can be handed back from the result page.",
+    ),
+    "handover_cover_line": (
+        "{at} 移交给 {to}：{tasks} 个任务、{leads} 条线索",
+        "{at} to {to}: {tasks} tasks, {leads} leads",
+    ),
+    "handover_hand_back": ("交回本人", "Hand back"),
+    "handover_team": ("休假代管", "Holiday cover"),
+    "handover_team_hint": (
+        "同事休假时，可把其进行中的任务和线索移交给本部门其他同事，回来后再交回。",
+        "While a colleague is away, hand their open tasks and leads to others of the "
+        "department, and back on return.",
+    ),
+    "handover_hand_back_hint": (
+        "休假代管结束时，可把同事仍未办完的这些工作交回本人。",
+        "When the absence ends, what colleagues have not finished can go back.",
+    ),
+    "handover_handed_back": (
+        "已交回 {tasks} 个任务、{leads} 条线索。",
+        "Handed back {tasks} tasks and {leads} leads.",
+    ),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -884,6 +996,7 @@ TEXTS: Catalogue = _merged(
     _ADMIN_CALENDARS,
     _DESIGNER,
     _USER_ADMIN,
+    _USER_ADMIN_PAGES,
 )
 
 

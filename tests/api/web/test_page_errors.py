@@ -177,6 +177,7 @@ def test_every_page_form_checks_the_csrf_token(world: World) -> None:
     samples = {"task_id": case.task("acknowledge_complaint")["id"]}
     samples["process_key"] = "complaint_handling"
     samples["code"] = "sales"  # a department (/admin/departments/{code})
+    samples |= {"username": "cs2", "handover_id": "1"}  # the user administration forms
     agent = signed_in("cs1")
     before = _snapshot()
     forms = _page_forms()
