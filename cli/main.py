@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -61,10 +62,14 @@ def cmd_user_password(args: argparse.Namespace) -> int:
 
 def cmd_user_deactivate(args: argparse.Namespace) -> int:
     from engine.db import unit_of_work
-    from engine.identity import SYSTEM, deactivate_user
+    from engine.identity import SYSTEM
+    from engine.user_admin import update_user
 
+    # The operator at the server's console administers it: the same rule as the admin
+    # API (refused while the user holds work), recorded as done by `system`.
+    console = dataclasses.replace(SYSTEM, roles=SYSTEM.roles | {"admin"})
     with unit_of_work() as session:
-        deactivate_user(session, username=args.name, actor=SYSTEM)
+        update_user(session, username=args.name, changes={"active": False}, actor=console)
     print(f"deactivated {args.name}; their sessions and tokens have ended")
     return 0
 

@@ -21,6 +21,18 @@ WORKER_ROLES = ("staff", "supervisor")
 AUDIT_ROLES = ("auditor", "admin")
 
 
+def landing_page(roles: frozenset[str]) -> str:
+    """Where a user lands after signing in: staff and supervisors (and executives, whose
+    escalations are an inbox tab) on their inbox; designers on their processes; admins
+    on the users; auditors on the history."""
+    if roles & {*WORKER_ROLES, "executive"}:
+        return "/inbox"
+    for role, page in (("designer", "/designer"), ("admin", "/admin/users"), ("auditor", "/audit")):
+        if role in roles:
+            return page
+    return "/inbox"
+
+
 def can_design(actor: Actor) -> bool:
     """Tell whether the actor validates and deploys process definitions (designers, admins)."""
     return actor.has("designer", "admin", "system")

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from engine import access, clock, queries, runtime
 from engine.audit import PendingEvent, append_events
 from engine.db import is_sqlite
+from engine.departments import department_names
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound
 from engine.identity import Actor, get_user
 from engine.models import Handover, Instance, Task, User
@@ -216,6 +217,7 @@ def _recipients(session: Session, user: User, to: Any) -> list[str]:
         raise InvalidData([FieldProblem("to", key="problem_handover_to_missing")])
     names = list(dict.fromkeys(names))
     problems = []
+    code = user.department_code or "-"
     for name in names:
         if name == user.username:
             problems.append(FieldProblem("to", key="problem_handover_to_self"))
@@ -228,7 +230,11 @@ def _recipients(session: Session, user: User, to: Any) -> list[str]:
             or other.department_code != user.department_code
             or not other.role_names & WORKER_ROLES
         ):
-            params = {"username": name, "department": user.department_code or "-"}
+            params = {
+                "username": name,
+                "department_zh": department_names(session, "zh-CN").get(code, code),
+                "department_en": department_names(session, "en").get(code, code),
+            }
             problems.append(FieldProblem("to", key="problem_handover_recipient", params=params))
     if problems:
         raise InvalidData(problems)

@@ -45,6 +45,7 @@ class SignedIn:
     username: str
     epoch: int
     session_id: str | None = None
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,11 @@ def sign_in(
         if wait is not None:
             return SigninResult(None, wait)
         user = check_credentials(session, username=username, password=password)
-        found = SignedIn(user.id, user.username, user.session_epoch) if user else None
+        found = (
+            SignedIn(user.id, user.username, user.session_epoch, roles=frozenset(user.role_names))
+            if user
+            else None
+        )
     if found is None:
         _record_failure(name, where, channel)
         return SigninResult(None)

@@ -555,8 +555,8 @@ _USER_ADMIN: Catalogue = {
     "problem_handover_to_missing": ("请指定接手人", "give the username(s) to hand over to"),
     "problem_handover_to_self": ("不能移交给本人", "cannot hand over to the same user"),
     "problem_handover_recipient": (
-        "{username} 不是{department}的在职员工",
-        "'{username}' is not an active staff member of {department}",
+        "{username} 不是{department_zh}的在职员工",
+        "'{username}' is not an active staff member of {department_en}",
     ),
 }
 

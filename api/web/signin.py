@@ -64,7 +64,7 @@ def _sign_in_page(request: Request, *, status_code: int = 200, **context: object
 
 
 @router.get(SIGN_IN, response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/inbox") -> Response:
+def login_form(request: Request, next: str = "") -> Response:
     return _sign_in_page(request, next=next, error=None)
 
 
@@ -74,7 +74,7 @@ def login(request: Request, fields: PostedFields) -> Response:
     form's CSRF token, 429 (with `Retry-After`) while the username is throttled from
     this address."""
     language = request.cookies.get("lang") or texts.DEFAULT_LANGUAGE
-    target = local_path(fields.get("next"), "/inbox")
+    target = local_path(fields.get("next"), "")
     token = fields.get("csrf_token")
     if not login_csrf_ok(request, token if isinstance(token, str) else None):
         return _sign_in_page(
@@ -102,7 +102,7 @@ def login(request: Request, fields: PostedFields) -> Response:
         return _sign_in_page(
             request, status_code=401, next=target, error=texts.text("bad_credentials", language)
         )
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target or access.landing_page(who.roles), status_code=303)
     start_session(request, response, who.user_id, who.session_id)
     return response
 

@@ -12,6 +12,7 @@ import pytest
 
 from engine import clock
 from engine.rounds import run_round
+from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import Case, setup_shipped
 from tests.fixtures.web_client import Browser
 
@@ -261,3 +262,29 @@ def test_a_task_someone_else_holds_says_so(browsers) -> None:  # type: ignore[no
     second.get(f"/tasks/{ack['id']}")
     late = second.post(f"/tasks/{ack['id']}/complete", {"contacted": "true"})
     assert late.status_code == 409 and "该任务已被他人认领" in late.text
+
+
+def test_each_role_lands_on_its_own_work(browsers) -> None:  # type: ignore[no-untyped-def]
+    """Signing in from /login itself (no page asked for) opens the role's own work."""
+    _, open_browser = browsers
+    make_user("root1", "admin")
+    landing = {
+        "cs1": "/inbox",
+        "sup_customer_service": "/inbox",
+        "gm": "/inbox",
+        "dora": "/designer",
+        "root1": "/admin/users",
+        "audit": "/audit",
+    }
+    for user, page in landing.items():
+        b = open_browser()
+        form = b.get("/login")
+        assert 'name="next" value=""' in form.text
+        r = b.post("/login", {"username": user, "password": "secret-pass", "next": ""})
+        assert (r.status_code, r.headers["location"]) == (303, page), user
+        assert b.get(page).status_code == 200, user
+    # A page asked for still wins over the landing page.
+    b = open_browser()
+    b.get("/login")
+    r = b.post("/login", {"username": "dora", "password": "secret-pass", "next": "/inbox"})
+    assert r.headers["location"] == "/inbox"
