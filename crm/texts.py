@@ -11,6 +11,12 @@ TEXTS: Catalogue = {
     "process_complaint_handling": ("投诉处理", "Complaint handling"),
     "process_lead_follow_up": ("客户跟进", "Lead follow-up"),
     "process_complaint_routing": ("投诉分派规则", "Complaint routing"),
+    # The escalation ladders of the shipped processes, as the designer's panel offers them.
+    "designer_ladder_complaint": (
+        "投诉：部门主管 → 客服主管 → 高管",
+        "Complaint: supervisors → customer service → executives",
+    ),
+    "designer_ladder_lead": ("线索：部门主管 → 高管", "Lead: supervisors → executives"),
     "owner": ("业主", "Owner"),
     "leads": ("来访/商机", "Leads"),
     "complaints": ("投诉", "Complaints"),

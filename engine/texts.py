@@ -797,11 +797,6 @@ _DESIGNER: Catalogue = {
     "designer_form_none": ("此步骤没有表单", "This step has no form"),
     "designer_due_from_variable": ("截止时间取自变量", "Due time from variable"),
     "designer_department_property": ("由变量指定部门", "Department from variable"),
-    "designer_ladder_complaint": (
-        "投诉：部门主管 → 客服主管 → 高管",
-        "Complaint: supervisors → customer service → executives",
-    ),
-    "designer_ladder_lead": ("线索：部门主管 → 高管", "Lead: supervisors → executives"),
     "designer_ladder_default": ("默认：部门主管 → 高管", "Default: supervisors → executives"),
     "designer_severity_urgent": ("紧急", "Urgent"),
     "designer_severity_high": ("高", "High"),
