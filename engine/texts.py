@@ -985,7 +985,10 @@ _DESIGNER_INSIGHT: Catalogue = {
     "designer_heat_by_share": ("超时占比", "Share breached"),
     "designer_heat_by_volume": ("办理量", "Volume"),
     "designer_heat_loading": ("正在读取统计…", "Reading the figures…"),
-    "designer_heat_failed": ("统计读取失败，请稍后重试", "The figures could not be read; try again"),
+    "designer_heat_failed": (
+        "统计读取失败，请稍后重试",
+        "The figures could not be read; try again",
+    ),
     "designer_heat_instances": (
         "第 {version} 版的案件：运行中 {running} 件，已完成 {completed} 件，已取消 {cancelled} 件",
         "Cases on version {version}: {running} running, {completed} completed, "
@@ -1012,9 +1015,9 @@ _DESIGNER_INSIGHT: Catalogue = {
     "designer_heat_table_element": ("步骤", "Step"),
     "designer_compare_title": ("版本比较", "Compare versions"),
     "designer_compare_intro": (
-        "左边是旧版本，右边是新版本；变更的步骤在图上着色，并在下方列出。",
-        "The older version on the left, the newer on the right; changed elements are "
-        "coloured on the diagrams and listed below.",
+        "上图是旧版本，下图是新版本，两图一起拖动和缩放；变更的元素在图上着色，并在下方列出。",
+        "The older version above, the newer below, dragged and zoomed together; changed "
+        "elements are coloured on the diagrams and listed below.",
     ),
     "designer_compare_old": ("旧版本", "Older version"),
     "designer_compare_new": ("新版本", "Newer version"),

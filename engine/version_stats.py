@@ -117,6 +117,8 @@ def _median_working_seconds(session: Session, version_id: int) -> dict[str, int]
         )
         return {element_id: round(value) for element_id, value in rows}
     seconds: dict[str, list[int]] = defaultdict(list)
-    for element_id, value in session.execute(joined.add_columns(Task.working_seconds).where(*measured)):
+    for element_id, value in session.execute(
+        joined.add_columns(Task.working_seconds).where(*measured)
+    ):
         seconds[element_id].append(value)
     return {element_id: round(statistics.median(values)) for element_id, values in seconds.items()}
