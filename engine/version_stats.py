@@ -6,7 +6,8 @@ Everything is counted over the instances that are on the version now (`instance.
 so a case migrated to another version counts, with all its tasks, on the version it
 moved to. Figures come from the task rows the inbox reads: grouped aggregates over the
 indexed `instance.version_id` and `task(instance_id, state)`; the median is
-PostgreSQL's `percentile_cont`, elsewhere computed here over the one column it needs.
+PostgreSQL's `percentile_cont` in the same query, elsewhere computed here over the one
+column it needs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -66,59 +68,69 @@ def version_stats(session: Session, *, actor: Actor, key: str, version: int) -> 
     ):
         if status in instances:
             instances[status] = count
-    counted = Task.state.in_(("open", "completed"))
-    counts = {
-        element_id: (completed, open_, breached)
-        for element_id, completed, open_, breached in session.execute(
-            select(
-                Task.element_id,
-                func.count(case((Task.state == "completed", 1))),
-                func.count(case((Task.state == "open", 1))),
-                func.count(case((counted & (Task.sla_status == "breached"), 1))),
-            )
-            .join(Instance, Instance.id == Task.instance_id)
-            .where(on_version)
-            .group_by(Task.element_id)
-        )
-    }
-    medians = _median_working_seconds(session, row.id)
+    figures = element_figures(
+        session, row.id, median_in_database=session.get_bind().dialect.name == "postgresql"
+    )
     # The version's user tasks in diagram order, then any element only older tasks name.
     element_ids = list(definitions.user_task_labels(session, row.id))
-    element_ids += sorted(set(counts) - set(element_ids))
+    element_ids += sorted(set(figures) - set(element_ids))
     return VersionStats(
         key=key,
         version=row.version,
         instances=instances,
         elements=[
-            ElementStats(
-                element_id=element_id,
-                completed=counts.get(element_id, (0, 0, 0))[0],
-                open=counts.get(element_id, (0, 0, 0))[1],
-                median_working_seconds=medians.get(element_id),
-                breached=counts.get(element_id, (0, 0, 0))[2],
-            )
+            figures.get(element_id) or ElementStats(element_id, 0, 0, None, 0)
             for element_id in element_ids
         ],
     )
 
 
-def _median_working_seconds(session: Session, version_id: int) -> dict[str, int]:
-    """Return the median working seconds of each element's completed tasks on a version."""
-    measured = (
-        Task.state == "completed",
-        Task.working_seconds.is_not(None),
-        Instance.version_id == version_id,
-    )
-    joined = select(Task.element_id).join(Instance, Instance.id == Task.instance_id)
-    if session.get_bind().dialect.name == "postgresql":
-        median = func.percentile_cont(0.5).within_group(Task.working_seconds)
-        rows = session.execute(
-            joined.add_columns(median).where(*measured).group_by(Task.element_id)
+def element_figures(
+    session: Session, version_id: int, *, median_in_database: bool
+) -> dict[str, ElementStats]:
+    """Return the figures of each element that has tasks on the version: one grouped
+    query, whose median is PostgreSQL's `percentile_cont` with `median_in_database`,
+    else computed here over a second query of the one column it needs."""
+    counted = Task.state.in_(("open", "completed"))
+    is_completed = Task.state == "completed"
+    columns: list[Any] = [
+        Task.element_id,
+        func.count(case((is_completed, 1))),
+        func.count(case((Task.state == "open", 1))),
+        func.count(case((counted & (Task.sla_status == "breached"), 1))),
+    ]
+    if median_in_database:  # NULLs (no SLA, so no working time measured) are left out
+        columns.append(
+            func.percentile_cont(0.5).within_group(Task.working_seconds).filter(is_completed)
         )
-        return {element_id: round(value) for element_id, value in rows}
+    rows = session.execute(
+        select(*columns)
+        .join(Instance, Instance.id == Task.instance_id)
+        .where(Instance.version_id == version_id)
+        .group_by(Task.element_id)
+    ).all()
+    medians = (
+        {row[0]: None if row[4] is None else round(row[4]) for row in rows}
+        if median_in_database
+        else _medians_in_python(session, version_id)
+    )
+    return {
+        element_id: ElementStats(element_id, completed, open_, medians.get(element_id), breached)
+        for element_id, completed, open_, breached, *_ in rows
+    }
+
+
+def _medians_in_python(session: Session, version_id: int) -> dict[str, int | None]:
+    """Return the median working seconds of each element's completed tasks on a version."""
     seconds: dict[str, list[int]] = defaultdict(list)
     for element_id, value in session.execute(
-        joined.add_columns(Task.working_seconds).where(*measured)
+        select(Task.element_id, Task.working_seconds)
+        .join(Instance, Instance.id == Task.instance_id)
+        .where(
+            Instance.version_id == version_id,
+            Task.state == "completed",
+            Task.working_seconds.is_not(None),
+        )
     ):
-        seconds[element_id].append(value)
+        seconds[element_id].append(value or 0)  # never None: selected not null
     return {element_id: round(statistics.median(values)) for element_id, values in seconds.items()}
