@@ -17,10 +17,10 @@ from api.schemas.processes import (
     VersionStatsRead,
 )
 from engine import definitions
-from engine.version_stats import version_stats
 from engine.config import get_settings
 from engine.db import unit_of_work
 from engine.errors import BpmnProblem, InvalidBpmn
+from engine.version_stats import version_stats
 
 router = APIRouter(tags=["processes"], responses=error_responses(401))
 
