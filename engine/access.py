@@ -225,6 +225,13 @@ def require_report_reader(actor: Actor) -> None:
         raise NotPermitted(key="error_report_readers_only")
 
 
+def require_stats_reader(actor: Actor) -> None:
+    """A version's figures (the heat map) are for designers and for those who read the
+    SLA reports: supervisors, executives, auditors and admins; not for staff."""
+    if not (can_design(actor) or actor.has(*SCOPE_ALL_ROLES)):
+        raise NotPermitted(key="error_stats_readers_only")
+
+
 def reads_every_case(actor: Actor) -> bool:
     """Tell whether the actor may open any case (supervisors, executives, auditors,
     admins, designers); others see the cases they started or that have their work."""

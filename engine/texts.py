@@ -965,6 +965,86 @@ _USER_ADMIN_PAGES: Catalogue = {
 }
 
 
+# The designer's heat map and version compare (engine/version_stats.py,
+# api/web/designer_insight.py, api/static/src/designer/heatmap.js and compare.js).
+_DESIGNER_INSIGHT: Catalogue = {
+    "error_stats_readers_only": (
+        "版本统计仅供流程设计人员、主管、高管、审计人员和管理员查看",
+        "version figures are for designers, supervisors, executives, auditors and admins",
+    ),
+    "designer_mode_model": ("建模", "Model"),
+    "designer_mode_heatmap": ("热力图", "Heat map"),
+    "designer_compare_link": ("版本比较", "Compare versions"),
+    "designer_heat_version": ("查看版本", "Version shown"),
+    "designer_heat_colour": ("着色依据", "Colour by"),
+    "designer_heat_by_share": ("超时占比", "Share breached"),
+    "designer_heat_by_volume": ("办理量", "Volume"),
+    "designer_heat_loading": ("正在读取统计…", "Reading the figures…"),
+    "designer_heat_failed": (
+        "统计读取失败，请稍后重试",
+        "The figures could not be read; try again",
+    ),
+    "designer_heat_instances": (
+        "第 {version} 版的案件：运行中 {running} 件，已完成 {completed} 件，已取消 {cancelled} 件",
+        "Cases on version {version}: {running} running, {completed} completed, "
+        "{cancelled} cancelled",
+    ),
+    "designer_heat_passed": ("已办 {n}", "{n} done"),
+    "designer_heat_open": ("在办 {n}", "{n} open"),
+    "designer_heat_median": ("中位用时 {time}", "median {time}"),
+    "designer_heat_no_median": ("中位用时 —", "median —"),
+    "designer_heat_breached": ("超时 {n}（{share}）", "{n} breached ({share})"),
+    "designer_heat_legend": ("图例", "Legend"),
+    "designer_heat_none": ("尚无任务", "No tasks yet"),
+    "designer_heat_share_0": ("无超时", "None breached"),
+    "designer_heat_share_low": ("超时不到 20%", "Under 20% breached"),
+    "designer_heat_share_mid": ("超时 20%–50%", "20%–50% breached"),
+    "designer_heat_share_high": ("超时 50% 以上", "Over 50% breached"),
+    "designer_heat_volume_low": ("办理量少", "Few tasks"),
+    "designer_heat_volume_mid": ("办理量中等", "Some tasks"),
+    "designer_heat_volume_high": ("办理量多", "Most tasks"),
+    "designer_heat_badges": (
+        "标记：已办 · 在办 · 中位用时（工作时间） · 超时",
+        "Badges: done · open · median working time · breached",
+    ),
+    "designer_heat_table_element": ("步骤", "Step"),
+    "designer_compare_title": ("版本比较", "Compare versions"),
+    "designer_compare_intro": (
+        "上图是旧版本，下图是新版本，两图一起拖动和缩放；变更的元素在图上着色，并在下方列出。",
+        "The older version above, the newer below, dragged and zoomed together; changed "
+        "elements are coloured on the diagrams and listed below.",
+    ),
+    "designer_compare_old": ("旧版本", "Older version"),
+    "designer_compare_new": ("新版本", "Newer version"),
+    "designer_compare_go": ("比较", "Compare"),
+    "designer_compare_back": ("返回流程设计器", "Back to the modeler"),
+    "designer_compare_same": ("请选择两个不同的版本", "Choose two different versions"),
+    "designer_compare_none": ("两个版本的流程没有差别", "The two versions do not differ"),
+    "designer_compare_count": ("共 {n} 处变更", "{n} changes"),
+    "designer_compare_working": ("正在比较…", "Comparing…"),
+    "designer_compare_failed": ("比较失败：{error}", "The comparison failed: {error}"),
+    "designer_compare_element": ("元素", "Element"),
+    "designer_compare_kind": ("变更", "Change"),
+    "designer_compare_properties": ("变更的属性", "Changed properties"),
+    "designer_change_added": ("新增", "Added"),
+    "designer_change_removed": ("删除", "Removed"),
+    "designer_change_changed": ("修改", "Changed"),
+    "designer_change_moved": ("移动", "Moved"),
+    "designer_change_values": ("{name}：{old} → {new}", "{name}: {old} → {new}"),
+    "designer_change_empty": ("（空）", "(empty)"),
+    "designer_prop_name": ("名称", "Name"),
+    "designer_prop_script": ("脚本", "Script"),
+    "designer_prop_condition": ("条件", "Condition"),
+    "designer_prop_decision": ("决策表", "Decision table"),
+    "designer_prop_other": ("其他属性 {name}", "Property {name}"),
+    "designer_prop_flow": ("连线", "Connections"),
+    "designer_type_userTask": ("用户任务", "User task"),
+    "designer_type_sequenceFlow": ("连线", "Sequence flow"),
+    "designer_type_lane": ("泳道", "Lane"),
+    "designer_type_other": ("元素", "Element"),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -992,6 +1072,7 @@ TEXTS: Catalogue = _merged(
     _DESIGNER,
     _USER_ADMIN,
     _USER_ADMIN_PAGES,
+    _DESIGNER_INSIGHT,
 )
 
 

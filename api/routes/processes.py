@@ -14,11 +14,13 @@ from api.schemas.processes import (
     ProcessVersionRead,
     StartForm,
     ValidationResult,
+    VersionStatsRead,
 )
 from engine import definitions
 from engine.config import get_settings
 from engine.db import unit_of_work
 from engine.errors import BpmnProblem, InvalidBpmn
+from engine.version_stats import version_stats
 
 router = APIRouter(tags=["processes"], responses=error_responses(401))
 
@@ -148,3 +150,14 @@ def version_source(key: str, number: int, actor: CurrentActor) -> Response:
     with unit_of_work(write=False) as session:
         version = definitions.get_version(session, key, number)
         return Response(version.content, media_type="application/xml")
+
+
+@router.get("/processes/{key}/versions/{number}/stats", responses=error_responses(403, 404, 422))
+def version_figures(key: str, number: int, actor: CurrentActor) -> VersionStatsRead:
+    """Return a version's heat map figures: its instances by status and, per user task,
+    completed, open now, median working seconds and breached (designers, supervisors,
+    executives, auditors, admins)."""
+    with unit_of_work(write=False) as session:
+        return VersionStatsRead.from_stats(
+            version_stats(session, actor=actor, key=key, version=number)
+        )

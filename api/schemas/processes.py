@@ -9,6 +9,7 @@ from api.schemas.forms import FormRead
 from engine.definitions import DeployedVersion
 from engine.errors import BpmnProblem
 from engine.models import ProcessVersion
+from engine.version_stats import VersionStats
 
 
 class ProcessSummary(BaseModel):
@@ -113,3 +114,56 @@ class StartForm(BaseModel):
     key: str
     version: int
     form: FormRead | None = Field(description="null when the start event has no form")
+
+
+class VersionInstances(BaseModel):
+    """How many instances on the version now are running, completed or cancelled."""
+
+    running: int
+    completed: int
+    cancelled: int
+
+
+class ElementStatsRead(BaseModel):
+    """One user task of a version: its figures over the instances on the version."""
+
+    element_id: str
+    completed: int = Field(description="tasks of the element completed")
+    open: int = Field(description="tasks of the element open now")
+    median_working_seconds: int | None = Field(
+        description="median working time of the completed tasks with an SLA (paused time "
+        "left out); null when none"
+    )
+    breached: int = Field(description="completed or open tasks whose SLA breached")
+    breached_share: float | None = Field(
+        description="breached / (completed + open), 0..1; null when there are none"
+    )
+
+
+class VersionStatsRead(BaseModel):
+    """`GET /processes/{key}/versions/{n}/stats`: the heat map's figures of a version."""
+
+    key: str
+    version: int
+    instances: VersionInstances
+    elements: list[ElementStatsRead]
+
+    @classmethod
+    def from_stats(cls, stats: VersionStats) -> VersionStatsRead:
+        """Show `engine.version_stats.version_stats`'s answer."""
+        return cls(
+            key=stats.key,
+            version=stats.version,
+            instances=VersionInstances(**stats.instances),
+            elements=[
+                ElementStatsRead(
+                    element_id=e.element_id,
+                    completed=e.completed,
+                    open=e.open,
+                    median_working_seconds=e.median_working_seconds,
+                    breached=e.breached,
+                    breached_share=e.breached_share,
+                )
+                for e in stats.elements
+            ],
+        )

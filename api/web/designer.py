@@ -17,6 +17,7 @@ from fastapi import Depends
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.schemas.processes import ValidationResult
+from api.web.designer_heatmap import heatmap_data
 from api.web.kit import Page, PostedFields, SignedInPage, WriterPage, page_router, render
 from engine import access, calendar, definitions, texts
 from engine.calendar import CALENDAR_NAMES
@@ -51,6 +52,9 @@ def _title(page: Page, key: str, name: str) -> str:
     """Return a process's name in the page's language (the catalogue's, else its own)."""
     catalogued = f"process_{key}"
     return page.t(catalogued) if texts.has_text(catalogued) else name
+
+
+title_of = _title  # the heading of the designer's other pages (designer_insight.py)
 
 
 @router.get("/designer", response_class=HTMLResponse)
@@ -115,6 +119,7 @@ def designer_process(process_key: str, page: DesignerPage) -> Response:
         title=_title(page, process_key, version.name),
         version=version,
         modeler=modeler,
+        heatmap=heatmap_data(page, process_key),
         built=BUNDLE.is_file(),
     )
 

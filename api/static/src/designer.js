@@ -14,8 +14,14 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js
 
 import FlowdeskPropertiesModule from "./designer/properties.js";
 import translator from "./designer/translate.js";
+import { setUpCompare } from "./designer/compare.js";
+import { setUpHeatmap } from "./designer/heatmap.js";
 
 const CHECK_DELAY_MS = 500;
+
+// The heat map mode of this page and the version compare page (each only where it is).
+setUpHeatmap();
+setUpCompare();
 
 (async function () {
   const holder = document.getElementById("modeler-data");
