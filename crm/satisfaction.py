@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from crm.models import Complaint, SurveyLink
 from crm.records import COMPLAINT_PROCESS
 from crm.surveys import LOW_SCORES
-from engine import access, clock
+from engine import clock
 from engine.errors import FieldProblem, InvalidData, NotPermitted
 from engine.identity import Actor
 from engine.models import Task
@@ -99,8 +99,8 @@ def satisfaction_report(
         .join(Complaint, Complaint.instance_id == SurveyLink.instance_id)
         .where(SurveyLink.score.is_not(None), *conditions)
     ):
-        if instance_id in complaints:
-            answers[complaints[instance_id][0]].append(int(score))
+        if instance_id in complaints and score is not None:
+            answers[complaints[instance_id][0]].append(score)
     items = [
         {
             "key": key,

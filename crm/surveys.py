@@ -13,6 +13,7 @@ customer-service supervisors.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,11 +24,11 @@ from sqlalchemy.orm import Session
 
 from crm.models import SurveyLink
 from crm.records import COMPLAINT_PROCESS
-from engine import access, clock
+from engine import access, clock, signin
 from engine.audit import PendingEvent, append_events
 from engine.errors import Conflict, FieldProblem, FlowdeskError, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor, active_users
-from engine.models import Instance
+from engine.models import Instance, SigninAttempt
 from engine.notifications import Recipient, notify
 
 LINK_DAYS = 14
@@ -40,6 +41,10 @@ SCORES = (1, 2, 3, 4, 5)
 MAX_COMMENT = 1000
 # A token is 43 URL-safe characters; anything much longer names no link.
 MAX_TOKEN = 100
+# Unknown tokens from one address within the sign-in throttle's window before it waits;
+# counted as sign-in attempts of a name no account can have.
+MAX_GUESSES = 20
+GUESSES = "~survey-link"
 
 
 class SurveyLinkGone(FlowdeskError):
@@ -113,6 +118,40 @@ def create_survey_link(session: Session, *, actor: Actor, instance_id: str) -> N
     return NewSurveyLink(token=token, expires_at=link.expires_at, link=link)
 
 
+def guessing_wait(session: Session, address: str | None) -> int | None:
+    """Return the seconds an address must wait after `MAX_GUESSES` unknown tokens within
+    the sign-in throttle's window (engine/signin.py), or None when it may go on.
+
+    A token has 256 random bits, so guessing is hopeless anyway; the throttle keeps a
+    scanner from filling the logs and the database's time."""
+    now = clock.now()
+    guesses = list(
+        session.execute(
+            select(SigninAttempt.at)
+            .where(
+                SigninAttempt.username == GUESSES,
+                SigninAttempt.address == _address(address),
+                SigninAttempt.at > now - signin.WINDOW,
+            )
+            .order_by(SigninAttempt.at.desc())
+            .limit(MAX_GUESSES)
+        ).scalars()
+    )
+    if len(guesses) < MAX_GUESSES:
+        return None
+    free_at = clock.to_utc(guesses[-1]) + signin.WINDOW
+    return max(1, math.ceil((free_at - now).total_seconds()))
+
+
+def record_guess(session: Session, address: str | None) -> None:
+    """Count an unknown token against the address (rows pruned by the sign-in throttle)."""
+    session.add(SigninAttempt(username=GUESSES, address=_address(address), at=clock.now()))
+
+
+def _address(address: str | None) -> str:
+    return (address or "unknown")[:64]
+
+
 def open_survey_link(session: Session, token: str) -> SurveyLink:
     """Return the link of a token while it can be answered; NotFound for an unknown
     token, SurveyLinkGone for one answered or expired."""
@@ -139,7 +178,9 @@ def _answer_problems(score: Any, comment: Any) -> tuple[int, str]:
     if comment is not None and not isinstance(comment, str):
         problems.append(FieldProblem("comment", key="survey_comment_invalid"))
     elif comment and len(comment) > MAX_COMMENT:
-        problems.append(FieldProblem("comment", key="survey_comment_too_long", params={"n": MAX_COMMENT}))
+        problems.append(
+            FieldProblem("comment", key="survey_comment_too_long", params={"n": MAX_COMMENT})
+        )
     if problems:
         raise InvalidData(problems)
     return number, (comment or "").strip()
@@ -157,7 +198,7 @@ def answer_survey(session: Session, *, token: str, score: Any, comment: Any) -> 
         .values(answered_at=now, score=number, comment=text or None)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # answered meanwhile by another request
+    if getattr(claimed, "rowcount", 0) != 1:  # answered meanwhile by another request
         raise SurveyLinkGone(key="survey_link_used")
     session.refresh(link)
     instance = session.get(Instance, link.instance_id)

@@ -89,6 +89,10 @@ TEXTS: Catalogue = {
         "这个调查链接已过期。如需评价，请联系客服获取新的链接。",
         "This survey link has expired; contact customer service for a new one.",
     ),
+    "survey_too_many_guesses": (
+        "尝试的链接过多，请 {minutes} 分钟后再试。",
+        "Too many links tried; try again in {minutes} minutes.",
+    ),
     "survey_score_invalid": ("请选择 1 到 5 分", "choose a score from 1 to 5"),
     "survey_comment_invalid": ("意见只能是一段文字", "the comment must be one text"),
     "survey_comment_too_long": ("意见最多 {n} 个字", "at most {n} characters"),

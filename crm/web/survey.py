@@ -78,6 +78,32 @@ def _refused(visitor: Visitor, exc: FlowdeskError) -> HTMLResponse:
     )
 
 
+def _guessing(visitor: Visitor) -> HTMLResponse | None:
+    """The answer to an address that tried too many unknown links (429), or None."""
+    client = visitor.request.client
+    with unit_of_work(write=False) as session:
+        wait = surveys.guessing_wait(session, client.host if client else None)
+    if wait is None:
+        return None
+    minutes = max(1, -(-wait // 60))
+    response = _survey_page(
+        visitor,
+        status_code=429,
+        state="survey_unknown_title",
+        message=visitor.t("survey_too_many_guesses", minutes=minutes),
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _unknown(visitor: Visitor, exc: FlowdeskError) -> HTMLResponse:
+    if isinstance(exc, NotFound):
+        client = visitor.request.client
+        with unit_of_work() as session:
+            surveys.record_guess(session, client.host if client else None)
+    return _refused(visitor, exc)
+
+
 def _case_of(instance: Instance | None, visitor: Visitor) -> str:
     return case_number(visitor, instance.business_key, instance.id) if instance else ""
 
@@ -85,12 +111,15 @@ def _case_of(instance: Instance | None, visitor: Visitor) -> str:
 @router.get("/survey/{token}", response_class=HTMLResponse)
 def survey_form(request: Request, token: str) -> Response:
     visitor = _visitor(request)
+    refused = _guessing(visitor)
+    if refused is not None:
+        return refused
     try:
         with unit_of_work(write=False) as session:
             link = surveys.open_survey_link(session, token)
             case = _case_of(session.get(Instance, link.instance_id), visitor)
     except (NotFound, surveys.SurveyLinkGone) as exc:
-        return _refused(visitor, exc)
+        return _unknown(visitor, exc)
     return _survey_page(visitor, case=case)
 
 
@@ -118,12 +147,15 @@ def survey_answer(
             state="invalid",
             message=visitor.t("survey_comment_too_long", n=surveys.MAX_COMMENT),
         )
+    refused = _guessing(visitor)
+    if refused is not None:
+        return refused
     score, comment = fields.get("score"), fields.get("comment")
     try:
         with unit_of_work() as session:
             surveys.answer_survey(session, token=token, score=score, comment=comment)
     except (NotFound, surveys.SurveyLinkGone) as exc:
-        return _refused(visitor, exc)
+        return _unknown(visitor, exc)
     except InvalidData as exc:  # nothing written: the link stays usable
         try:
             with unit_of_work(write=False) as session:

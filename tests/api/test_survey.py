@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crm.models import SurveyLink
-from crm.surveys import token_hash
+from crm.surveys import MAX_GUESSES, token_hash
 from engine import clock
 from engine.db import unit_of_work
 from tests.crm.complaints import complaint_data, visited_complaint
@@ -133,7 +133,8 @@ def test_the_case_page_makes_the_link_with_its_qr_code_and_shows_the_answer(api:
     running = Case(api, "cs1", "complaint_handling", complaint_data("other", "滨江壹号"))
     with signed_in_browsers() as open_browser:
         cs = open_browser("cs1")
-        assert "生成调查链接（二维码）" not in cs.get(f"/cases/{running.id}").text  # not yet visited
+        # not yet visited: no button
+        assert "生成调查链接（二维码）" not in cs.get(f"/cases/{running.id}").text
         assert "生成调查链接（二维码）" in cs.get(f"/cases/{case.id}").text
         made = cs.post(f"/cases/{case.id}/survey")
         assert made.status_code == 200, made.text
@@ -171,3 +172,18 @@ def test_who_may_make_a_link_and_for_which_case(api: Api) -> None:
         assert len(s.execute(select(SurveyLink)).scalars().all()) == 1
     made = [e for e in running.history() if e["type"] == "survey_link_created"]
     assert len(made) == 1 and made[0]["actor"] == "cs2"
+
+
+def test_guessing_links_is_throttled_per_address(api: Api) -> None:
+    case = visited_complaint(api, category="other", project="滨江壹号", scores=[5])
+    link = _link(api, case.id)
+    phone = _customer(api)
+    start = clock.now()
+    clock.set_global_time(start)
+    for n in range(MAX_GUESSES):
+        assert phone.get(f"/survey/guess-{n}").status_code == 404
+    for refused in (phone.get(link["url"]), phone.post(link["url"], data={"score": "5"})):
+        assert refused.status_code == 429 and "分钟后再试" in refused.text
+        assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+    clock.set_global_time(start + timedelta(minutes=15, seconds=1))
+    assert phone.post(link["url"], data={"score": "5"}).status_code == 200

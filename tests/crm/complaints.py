@@ -40,9 +40,7 @@ def _fix_round(case: Case, category: str) -> None:
     case.do("confirm_resolution", "cs2", {"resolved": True})
 
 
-def visited_complaint(
-    api: Api, *, category: str, project: str | None, scores: list[int]
-) -> Case:
+def visited_complaint(api: Api, *, category: str, project: str | None, scores: list[int]) -> Case:
     """Start a complaint and take it through one return visit per score (a score of 1–2
     reopens it and the next round is fixed and visited again)."""
     case = Case(api, "cs1", "complaint_handling", complaint_data(category, project))
