@@ -109,6 +109,8 @@ TEXTS: Catalogue = {
         "生成了客户满意度调查链接",
         "made a satisfaction survey link for the customer",
     ),
+    "ev_survey_link_created": ("生成满意度调查链接", "Survey link made"),
+    "ev_survey_answered": ("客户满意度调查", "Customer survey answered"),
     "case_event_survey_answered": ("提交了满意度调查", "answered the satisfaction survey"),
     "survey_title": ("满意度调查", "Satisfaction survey"),
     "survey_intro": (

@@ -187,3 +187,15 @@ def test_guessing_links_is_throttled_per_address(api: Api) -> None:
         assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
     clock.set_global_time(start + timedelta(minutes=15, seconds=1))
     assert phone.post(link["url"], data={"score": "5"}).status_code == 200
+
+
+def test_the_auditor_reads_the_survey_events_in_words(api: Api) -> None:
+    case = visited_complaint(api, category="other", project="滨江壹号", scores=[5])
+    link = _link(api, case.id)
+    _customer(api).post(link["url"], data={"score": "4", "comment": "好"})
+    with signed_in_browsers() as open_browser:
+        page = open_browser("audit").get(f"/audit/cases/{case.id}")
+    assert page.status_code == 200, page.text
+    words = re.sub(r"<[^>]+>", " ", page.text)
+    assert "客户满意度调查" in words and "生成满意度调查链接" in words
+    assert "survey_answered" not in words and "ev_survey" not in words
