@@ -47,7 +47,8 @@ from api.web import audit as audit_pages
 from api.web import designer_insight as designer_insight_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
-from crm.web import customer, start
+from crm import survey_routes
+from crm.web import customer, start, survey, survey_link
 from engine.errors import (
     DetailedConflict,
     FlowdeskError,
@@ -68,6 +69,8 @@ PAGE_FAMILIES = (
     case,
     start,
     customer,
+    survey,
+    survey_link,
     notification_pages,
     audit_pages,
     admin_calendars,
@@ -188,6 +191,7 @@ def create_app() -> FastAPI:
         tasks,
         task_sla,
         crm_routes,
+        survey_routes,
         audit,
         notifications,
         reports,

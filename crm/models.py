@@ -92,3 +92,21 @@ class UnitOwnership(Base):
     amount: Mapped[float | None] = mapped_column(nullable=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), nullable=True)
     since: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SurveyLink(Base):
+    """A one-time link for the customer's own satisfaction answer on a complaint.
+
+    Only the SHA-256 of the token is kept: the link is shown once, when it is made."""
+
+    __tablename__ = "survey_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)

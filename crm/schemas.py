@@ -113,3 +113,31 @@ class FunnelReport(BaseModel):
     reached: dict[str, int] = Field(description="leads that ever reached each funnel stage")
     conversion: list[FunnelStep]
     lost_reasons: dict[str, int]
+
+
+class SurveyLinkCreated(BaseModel):
+    """A one-time link for the customer's own satisfaction answer (shown only now)."""
+
+    url: str = Field(description="the page the customer opens without signing in")
+    expires_at: Instant
+
+
+class SatisfactionRow(BaseModel):
+    """Satisfaction of one project, responsible department or category."""
+
+    key: str | None = Field(description="project name, department code or category code")
+    returned: int = Field(description="return visits done (a reopened complaint may have two)")
+    average: float | None = Field(description="mean score of those visits (1–5)")
+    low: int = Field(description="visits scored 1–2")
+    reopened: int = Field(description="complaints reopened at least once")
+    customer_answered: int = Field(description="the customers' own survey answers")
+    customer_average: float | None = Field(description="mean score of those answers")
+
+
+class SatisfactionReport(BaseModel):
+    """Per group, over the complaints registered in [since, until)."""
+
+    group_by: str
+    since: Instant | None
+    until: Instant | None
+    items: list[SatisfactionRow]

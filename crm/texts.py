@@ -68,4 +68,100 @@ TEXTS: Catalogue = {
         "同一项目不能再次登记，请联系该置业顾问。",
         "The same project cannot be registered again; contact the consultant.",
     ),
+    # The customer's satisfaction survey (crm/surveys.py, crm/web/survey.py) and the
+    # satisfaction report (crm/satisfaction.py).
+    "actor_customer": ("客户", "customer"),
+    "survey_customer_service_only": (
+        "只有客服部的员工和主管可以生成满意度调查链接",
+        "Only customer service staff and supervisors make survey links",
+    ),
+    "survey_complaints_only": (
+        "只有投诉案件可以生成满意度调查链接",
+        "Survey links are made for complaints only",
+    ),
+    "survey_case_cancelled": (
+        "该投诉已取消，不能生成满意度调查链接",
+        "The complaint was cancelled; no survey link can be made",
+    ),
+    "survey_link_unknown": (
+        "找不到这个调查链接，请核对链接地址或联系客服。",
+        "This survey link does not exist; check the address or contact customer service.",
+    ),
+    "survey_link_used": (
+        "这个调查链接已经提交过评价，不能再次使用。感谢您的反馈！",
+        "This survey was answered already and cannot be used again. Thank you!",
+    ),
+    "survey_link_expired": (
+        "这个调查链接已过期。如需评价，请联系客服获取新的链接。",
+        "This survey link has expired; contact customer service for a new one.",
+    ),
+    "survey_too_many_guesses": (
+        "尝试的链接过多，请 {minutes} 分钟后再试。",
+        "Too many links tried; try again in {minutes} minutes.",
+    ),
+    "survey_score_invalid": ("请选择 1 到 5 分", "choose a score from 1 to 5"),
+    "survey_comment_invalid": ("意见只能是一段文字", "the comment must be one text"),
+    "survey_comment_too_long": ("意见最多 {n} 个字", "at most {n} characters"),
+    "error_satisfaction_readers_only": (
+        "满意度报表仅供主管、高管和管理员查看",
+        "The satisfaction report is for supervisors, executives and admins",
+    ),
+    "report_until_before_since": ("结束时间必须晚于开始时间", "must be after since"),
+    "notification_survey_low_score": (
+        "投诉 {case} 的客户在满意度调查中只打了 {score} 分，请跟进",
+        "The customer of complaint {case} scored only {score} in the survey; please follow up",
+    ),
+    "case_event_survey_link_created": (
+        "生成了客户满意度调查链接",
+        "made a satisfaction survey link for the customer",
+    ),
+    "ev_survey_link_created": ("生成满意度调查链接", "Survey link made"),
+    "ev_survey_answered": ("客户满意度调查", "Customer survey answered"),
+    "case_event_survey_answered": ("提交了满意度调查", "answered the satisfaction survey"),
+    "survey_title": ("满意度调查", "Satisfaction survey"),
+    "survey_intro": (
+        "感谢您对我们工作的支持！请为本次投诉的处理打分。",
+        "Thank you! Please rate how we handled your complaint.",
+    ),
+    "survey_case": ("投诉编号：{case}", "Complaint: {case}"),
+    "survey_score": ("您的满意度", "Your satisfaction"),
+    "survey_score_5": ("非常满意", "Very satisfied"),
+    "survey_score_4": ("满意", "Satisfied"),
+    "survey_score_3": ("一般", "Neutral"),
+    "survey_score_2": ("不满意", "Dissatisfied"),
+    "survey_score_1": ("非常不满意", "Very dissatisfied"),
+    "survey_comment": ("意见或建议（选填）", "Comments or suggestions (optional)"),
+    "survey_submit": ("提交评价", "Submit"),
+    "survey_fix": ("请修改后再提交：", "Please correct and submit again:"),
+    "survey_thanks_title": ("感谢您的评价", "Thank you for your answer"),
+    "survey_thanks": (
+        "您的评价已收到，我们会持续改进服务。",
+        "We received your answer and will keep improving our service.",
+    ),
+    "survey_gone_title": ("链接已失效", "Link no longer valid"),
+    "survey_unknown_title": ("链接无效", "Unknown link"),
+    "survey_section": ("客户满意度调查", "Customer satisfaction survey"),
+    "survey_make_link": ("生成调查链接（二维码）", "Make a survey link (QR code)"),
+    "survey_make_hint": (
+        "生成一次性链接和二维码，发给客户或请客户现场扫码评价。",
+        "Makes a one-time link and QR code to send the customer or show on site.",
+    ),
+    "survey_link_made": (
+        "调查链接已生成：请发给客户，或请客户扫描二维码",
+        "Survey link made: send it to the customer, or let them scan the QR code",
+    ),
+    "survey_link_once": (
+        "此链接只显示这一次，客户可使用一次，{expires} 前有效。",
+        "This link is shown only now; the customer may use it once, until {expires}.",
+    ),
+    "survey_qr": ("调查链接二维码", "QR code of the survey link"),
+    "survey_back_to_case": ("返回案件", "Back to the case"),
+    "survey_links_none": ("尚未生成调查链接", "No survey link yet"),
+    "survey_link_row": ("{at} {who} 生成", "made {at} by {who}"),
+    "survey_link_pending": ("待客户评价，{expires} 前有效", "awaiting the answer, until {expires}"),
+    "survey_link_expired_row": ("已过期（{expires}）", "expired ({expires})"),
+    "survey_link_answered": (
+        "客户已评价：{score} 分（{label}）",
+        "answered: {score} ({label})",
+    ),
 }

@@ -113,6 +113,7 @@ class Page(Visitor):
         """Return display names by username (the platform's own steps: 系统)."""
         return {
             identity.SYSTEM.username: self.t("actor_system"),
+            "customer": self.t("actor_customer"),  # the customer's own survey answer
             **identity.display_names(self.session),
         }
 

@@ -28,6 +28,7 @@ EXEMPT = {
     ("POST", "/login"): "signing in: there is no actor yet",
     ("POST", "/logout"): "ends the browser session (a cookie)",
     ("POST", "/language"): "an auditor's page language lives in a cookie",
+    ("POST", "/survey/{token}"): "the customer's own answer: the link's token authorises it",
 }
 
 # Whatever a route's body needs: the refusal must come before it is even read.
@@ -99,6 +100,7 @@ def world(db_url: str) -> dict[str, str]:
         )
     with unit_of_work(write=False) as s:
         note_id = s.execute(select(Notification.id)).scalar_one()
+    survey = api.post(f"/instances/{case.id}/survey", "cs1").json()["url"]
     return {
         "key": "complaint_handling",
         "process_key": "complaint_handling",
@@ -109,6 +111,7 @@ def world(db_url: str) -> dict[str, str]:
         "code": "customer_service",
         "username": "cs1",
         "handover_id": "1",
+        "token": survey.rsplit("/", 1)[1],  # the customer's survey link (no sign-in)
     }
 
 
