@@ -9,6 +9,7 @@ a form deploys a new version; every read of a form goes through the version.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -137,7 +138,9 @@ def deploy_files(
     """Validate and deploy files with their processes' forms (`find_forms`; a file's
     folder from `forms_folders` by filename); a new version only for what changed."""
     access.require_designer(actor)
-    parsed_files, processes = validate_files(session, files)
+    parsed_files, processes, uploaded_forms = _validate_with_callers(
+        session, files, uploaded_forms
+    )
     forms_of = _forms_of(parsed_files, forms_folders or {}, uploaded_forms)
     now = clock.now()
     results: list[DeployedVersion] = []
@@ -186,6 +189,47 @@ def deploy_files(
     session.flush()
     append_events(session, events)
     return results
+
+
+def _validate_with_callers(
+    session: Session, files: list[tuple[str, bytes]], uploaded_forms: Sequence[FormsFile]
+) -> tuple[list[ParsedFile], list, list[FormsFile]]:
+    """Validate files with the deployed processes that call a decision of their DMN files.
+
+    A process's specs hold the decision tables it calls as they were at its deploy, so a
+    new table reaches new cases only through a new version of each calling process: the
+    deploy rebuilds them (their newest file and forms) with the new table, by the same
+    checks, and `_add_version` adds a version for each whose specs changed."""
+    parsed_files, processes = validate_files(session, files)
+    decisions = {d for parsed in parsed_files if parsed.kind == "dmn" for d in parsed.decision_ids}
+    callers = _callers(session, decisions, exclude={name for name, _ in files})
+    if not callers:
+        return parsed_files, processes, list(uploaded_forms)
+    caller_files = [(v.filename, v.content.encode("utf-8")) for v in callers]
+    stored_forms = [
+        FormsFile(v.filename, v.forms_json.encode("utf-8")) for v in callers if v.forms_json
+    ]
+    parsed_files, processes = validate_files(session, files + caller_files)
+    return parsed_files, processes, [*uploaded_forms, *stored_forms]
+
+
+def _callers(session: Session, decisions: set[str], exclude: set[str]) -> list[ProcessVersion]:
+    """Return the newest versions of the deployed processes calling one of `decisions`
+    (one per file), but for those whose file is among `exclude`."""
+    if not decisions:
+        return []
+    calls = re.compile(
+        r"calledDecisionId>\s*(?:" + "|".join(re.escape(d) for d in sorted(decisions)) + r")\s*<"
+    )
+    seen: set[str] = set()
+    found = []
+    for _, version in latest_versions(session, kind="bpmn"):
+        if version.filename in exclude or version.content in seen:
+            continue
+        seen.add(version.content)
+        if calls.search(version.content):
+            found.append(version)
+    return found
 
 
 def _forms_of(
@@ -253,7 +297,14 @@ def _add_version(
         .order_by(ProcessVersion.version.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if newest is not None and newest.content_hash == digest:
+    # Same file and forms, and (a process) same specs: a decision or process it calls
+    # may have changed since, and its specs hold them (rows from before specs were kept
+    # compare by the file and forms alone).
+    if (
+        newest is not None
+        and newest.content_hash == digest
+        and (specs_json is None or newest.specs_json in (None, specs_json))
+    ):
         return DeployedVersion(key, newest.version, newest.name, newest.deployed_at, False), False
     version = ProcessVersion(
         definition_id=definition.id,
@@ -471,7 +522,7 @@ def check_files(
     writes nothing. Designers and admins only."""
     access.require_designer(actor)
     try:
-        parsed_files, _ = validate_files(session, files)
+        parsed_files, _, uploaded_forms = _validate_with_callers(session, files, uploaded_forms)
         _forms_of(parsed_files, {}, uploaded_forms)
     except InvalidBpmn as refused:
         return list(refused.problems)
