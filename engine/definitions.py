@@ -138,9 +138,7 @@ def deploy_files(
     """Validate and deploy files with their processes' forms (`find_forms`; a file's
     folder from `forms_folders` by filename); a new version only for what changed."""
     access.require_designer(actor)
-    parsed_files, processes, uploaded_forms = _validate_with_callers(
-        session, files, uploaded_forms
-    )
+    parsed_files, processes, uploaded_forms = _validate_with_callers(session, files, uploaded_forms)
     forms_of = _forms_of(parsed_files, forms_folders or {}, uploaded_forms)
     now = clock.now()
     results: list[DeployedVersion] = []

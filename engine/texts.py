@@ -880,16 +880,18 @@ _DECISIONS: Catalogue = {
     ),
     "decisions_deployed": ("已部署为第 {version} 版", "Deployed as version {version}"),
     "decisions_deployed_callers": (
-        "已部署为第 {version} 版；{callers} 随之更新，新受理的案件按新规则判断",
-        "Deployed as version {version}; {callers} updated with it: new cases follow "
-        "the new rules",
+        "已部署为第 {version} 版；{callers}随之更新，新受理的案件按新规则判断",
+        "Deployed as version {version}; {callers} updated with it: new cases follow the new rules",
     ),
     "decisions_caller_version": ("“{name}”第 {version} 版", "'{name}' version {version}"),
     "decisions_unchanged": (
         "决策表与第 {version} 版相同，未生成新版本",
         "The table is the same as version {version}: no new version",
     ),
-    "decisions_rule_n": ("第 {n} 条规则", "Rule {n}"),
+    "error_decision_not_deployed": (
+        "决策表 {decision} 尚未部署",
+        "decision '{decision}' is not deployed",
+    ),
     "decisions_no_table": ("没有收到决策表", "no decision table was sent"),
     "decisions_wrong_decision": (
         "文件中的决策编号应为 {decision}",
@@ -901,12 +903,12 @@ _DECISIONS: Catalogue = {
     ),
     "dmn_rule_input_invalid": (
         "第 {number} 条规则，“{column}”列的条件写法有误：文字须加英文双引号，"
-        "如 \"quality\"；任意值填 -",
+        '如 "quality"；任意值填 -',
         "{where}, input '{column}': {detail}",
     ),
     "dmn_rule_output_invalid": (
-        "第 {number} 条规则，“{column}”列的结果写法有误：文字须加英文双引号，"
-        "如 \"engineering\"；是/否填 True 或 False",
+        "第 {number} 条规则，“{heading}”列的结果写法有误：文字须加英文双引号，"
+        '如 "engineering"；是/否填 True 或 False',
         "{where}, output '{column}': the value is not valid: {detail}",
     ),
 }

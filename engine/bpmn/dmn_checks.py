@@ -159,6 +159,7 @@ def _check_rule(
                 where=where,
                 number=number,
                 column=label,
+                heading=column.get("label") or label,  # what the table's editor shows
                 detail=message,
             )
 
