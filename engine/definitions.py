@@ -322,16 +322,54 @@ def _add_version(
 
 
 def deploy_folder(session: Session, *, folder: Path, actor: Actor) -> list[DeployedVersion]:
-    """Deploy every .bpmn/.dmn file of a folder whose content or forms changed (DMN first)."""
+    """Deploy every .bpmn/.dmn file of a folder whose content or forms changed (DMN first),
+    but none that a later deploy replaced (`_superseded`)."""
     paths = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
-    if not paths:
-        return []
-    return deploy_files(
+    kept: list[Path] = []
+    results: list[DeployedVersion] = []
+    for path in paths:
+        newest = _superseded(session, path, folder)
+        if newest:
+            results += newest
+        else:
+            kept.append(path)
+    if not kept:
+        return results
+    return results + deploy_files(
         session,
-        files=[(p.name, p.read_bytes()) for p in paths],
+        files=[(p.name, p.read_bytes()) for p in kept],
         actor=actor,
-        forms_folders={p.name: folder for p in paths},
+        forms_folders={p.name: folder for p in kept},
     )
+
+
+def _superseded(session: Session, path: Path, folder: Path) -> list[DeployedVersion]:
+    """Return the newest versions of the processes or decisions of a folder's file when
+    that file was deployed before and a later version replaced it (a table or diagram
+    deployed from the browser, say), else []: deploying it again at start-up would undo
+    that deploy. (`flowdesk deploy FILE` deploys it all the same.)"""
+    content = path.read_bytes()
+    from_this_file = select(ProcessVersion.definition_id).where(
+        ProcessVersion.filename == path.name
+    )
+    rows = session.execute(
+        select(ProcessDefinition, ProcessVersion)
+        .join(ProcessVersion, ProcessVersion.definition_id == ProcessDefinition.id)
+        .where(ProcessDefinition.id.in_(from_this_file))
+        .order_by(ProcessDefinition.key, ProcessVersion.version)
+    ).all()
+    versions: dict[str, list[ProcessVersion]] = {}
+    for definition, version in rows:
+        versions.setdefault(definition.key, []).append(version)
+    newest: list[DeployedVersion] = []
+    for key, deployed in versions.items():
+        forms = find_forms(key, beside=folder) if path.suffix == ".bpmn" else None
+        digest = content_hash(content, forms.content if forms else None)
+        last = deployed[-1]
+        if last.content_hash == digest or digest not in {v.content_hash for v in deployed}:
+            return []
+        newest.append(DeployedVersion(key, last.version, last.name, last.deployed_at, False))
+    return newest
 
 
 def list_versions(session: Session, key: str) -> list[ProcessVersion]:

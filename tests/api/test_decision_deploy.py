@@ -8,6 +8,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.db import unit_of_work
+from engine.definitions import deploy_folder
+from engine.identity import SYSTEM
 from engine.models import HistoryEvent, ProcessVersion
 from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import PROCESSES, Case, setup_shipped
@@ -98,3 +100,21 @@ def test_a_deployed_table_routes_new_complaints_and_running_ones_keep_theirs(
             ["complaint_routing", "complaint_handling", "lead_follow_up"] * 1
             + ["complaint_routing", "complaint_handling"]
         )
+
+
+def test_a_start_up_keeps_a_table_deployed_since(db_url: str) -> None:
+    """`flowdesk serve` deploys the processes folder: a file deployed before and replaced
+    since (the routing table changed in the browser) is not deployed over it."""
+    api = setup_shipped()
+    assert api.deploy("dora", "complaint_routing.dmn", REROUTED.encode()).status_code == 201
+    before = _counts()
+    with unit_of_work() as session:
+        results = deploy_folder(session, folder=PROCESSES, actor=SYSTEM)
+    assert {r.key: (r.version, r.created) for r in results} == {
+        "complaint_routing": (2, False),
+        "complaint_handling": (2, False),
+        "lead_follow_up": (1, False),
+    }
+    assert _counts() == before
+    fresh = Case(api, "cs1", "complaint_handling", complaint("quality"))
+    assert _survey_department(api, fresh) == "property"
