@@ -17,7 +17,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.schemas.processes import ValidationResult
-from api.web.designer import DesignerForm, DesignerPage
+from api.web.designer import DesignerForm, DesignerPage, _posted_xml
+from api.web.designer import _title as _process_title
 from api.web.kit import Page, PostedFields, page_router, render
 from engine import calendar, definitions, texts
 from engine.decision_tables import decision_table, decision_tables, defined_decisions
@@ -122,16 +123,6 @@ def deploy_table(decision_id: str, page: DesignerForm, fields: PostedFields) -> 
         },
         201 if mine.created else 200,
     )
-
-
-def _process_title(page: Page, key: str, name: str) -> str:
-    catalogued = f"process_{key}"
-    return page.t(catalogued) if texts.has_text(catalogued) else name
-
-
-def _posted_xml(fields: dict[str, Any]) -> bytes:
-    xml = fields.get("xml")
-    return xml.encode("utf-8") if isinstance(xml, str) else b""
 
 
 def _problems(page: Page, decision_id: str, fields: dict[str, Any]) -> list[BpmnProblem]:

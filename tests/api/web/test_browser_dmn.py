@@ -7,6 +7,7 @@ quality complaint goes to property management — under the pages' CSP, no viola
 
 from __future__ import annotations
 
+from tests.api.web.test_browser_designer import LISTEN
 from tests.fixtures.api_client import Api
 from tests.fixtures.browser import pytestmark, shot, sign_in
 from tests.fixtures.shipped import Case
@@ -14,12 +15,6 @@ from tests.processes.test_complaint_handling import complaint
 
 __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
 
-LISTEN = """
-window.__csp = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + e.sourceFile);
-});
-"""
 CELL = '#dmn-editor [data-element-id="rule_quality_dept"]'
 
 
