@@ -9,6 +9,7 @@ a form deploys a new version; every read of a form goes through the version.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -301,7 +302,11 @@ def _add_version(
     if (
         newest is not None
         and newest.content_hash == digest
-        and (specs_json is None or newest.specs_json in (None, specs_json))
+        and (
+            specs_json is None
+            or newest.specs_json is None
+            or _same_specs(newest.specs_json, specs_json)
+        )
     ):
         return DeployedVersion(key, newest.version, newest.name, newest.deployed_at, False), False
     version = ProcessVersion(
@@ -319,6 +324,22 @@ def _add_version(
     session.add(version)
     session.flush()
     return DeployedVersion(key, version.version, name, now, True), True
+
+
+def _same_specs(stored: str, built: str) -> bool:
+    """Tell whether two serialized specs are the same but for the names of the files
+    they were read from (the same file uploaded under another name is unchanged)."""
+    return stored == built or _without_files(json.loads(stored)) == _without_files(
+        json.loads(built)
+    )
+
+
+def _without_files(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_files(v) for k, v in value.items() if k != "file"}
+    if isinstance(value, list):
+        return [_without_files(v) for v in value]
+    return value
 
 
 def deploy_folder(session: Session, *, folder: Path, actor: Actor) -> list[DeployedVersion]:
