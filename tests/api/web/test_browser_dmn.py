@@ -54,6 +54,8 @@ def test_the_designer_changes_the_routing_and_deploys(server, browser) -> None: 
     section = page.locator("#decision-complaint_routing")
     assert "投诉处理" in section.inner_text()  # the process that uses it
     assert section.locator('tr[data-version="1"] td').first.inner_text().startswith("第 1 版")
+    section.scroll_into_view_if_needed()
+    shot(page, "16-dmn-designer-list-zh")
     section.get_by_role("link", name="打开决策表编辑器").click()
     page.wait_for_url("**/designer/decisions/complaint_routing")
     page.wait_for_selector("#dmn-editor[data-ready=true]")
