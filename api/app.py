@@ -44,6 +44,7 @@ from api.security_headers import SecurityHeadersMiddleware
 from api.web import admin_calendars, case, designer, inbox, kit, signin, task, task_sla_pages
 from api.web import admin_users as user_admin_pages
 from api.web import audit as audit_pages
+from api.web import designer_decisions as decision_pages
 from api.web import designer_insight as designer_insight_pages
 from api.web import notifications as notification_pages
 from crm import routes as crm_routes
@@ -74,6 +75,7 @@ PAGE_FAMILIES = (
     notification_pages,
     audit_pages,
     admin_calendars,
+    decision_pages,  # before designer: /designer/decisions/… is not a process
     designer,
     user_admin_pages,
     designer_insight_pages,

@@ -9,6 +9,8 @@ a form deploys a new version; every read of a form goes through the version.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -137,7 +139,7 @@ def deploy_files(
     """Validate and deploy files with their processes' forms (`find_forms`; a file's
     folder from `forms_folders` by filename); a new version only for what changed."""
     access.require_designer(actor)
-    parsed_files, processes = validate_files(session, files)
+    parsed_files, processes, uploaded_forms = _validate_with_callers(session, files, uploaded_forms)
     forms_of = _forms_of(parsed_files, forms_folders or {}, uploaded_forms)
     now = clock.now()
     results: list[DeployedVersion] = []
@@ -186,6 +188,47 @@ def deploy_files(
     session.flush()
     append_events(session, events)
     return results
+
+
+def _validate_with_callers(
+    session: Session, files: list[tuple[str, bytes]], uploaded_forms: Sequence[FormsFile]
+) -> tuple[list[ParsedFile], list, list[FormsFile]]:
+    """Validate files with the deployed processes that call a decision of their DMN files.
+
+    A process's specs hold the decision tables it calls as they were at its deploy, so a
+    new table reaches new cases only through a new version of each calling process: the
+    deploy rebuilds them (their newest file and forms) with the new table, by the same
+    checks, and `_add_version` adds a version for each whose specs changed."""
+    parsed_files, processes = validate_files(session, files)
+    decisions = {d for parsed in parsed_files if parsed.kind == "dmn" for d in parsed.decision_ids}
+    callers = _callers(session, decisions, exclude={name for name, _ in files})
+    if not callers:
+        return parsed_files, processes, list(uploaded_forms)
+    caller_files = [(v.filename, v.content.encode("utf-8")) for v in callers]
+    stored_forms = [
+        FormsFile(v.filename, v.forms_json.encode("utf-8")) for v in callers if v.forms_json
+    ]
+    parsed_files, processes = validate_files(session, files + caller_files)
+    return parsed_files, processes, [*uploaded_forms, *stored_forms]
+
+
+def _callers(session: Session, decisions: set[str], exclude: set[str]) -> list[ProcessVersion]:
+    """Return the newest versions of the deployed processes calling one of `decisions`
+    (one per file), but for those whose file is among `exclude`."""
+    if not decisions:
+        return []
+    calls = re.compile(
+        r"calledDecisionId>\s*(?:" + "|".join(re.escape(d) for d in sorted(decisions)) + r")\s*<"
+    )
+    seen: set[str] = set()
+    found = []
+    for _, version in latest_versions(session, kind="bpmn"):
+        if version.filename in exclude or version.content in seen:
+            continue
+        seen.add(version.content)
+        if calls.search(version.content):
+            found.append(version)
+    return found
 
 
 def _forms_of(
@@ -253,7 +296,18 @@ def _add_version(
         .order_by(ProcessVersion.version.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if newest is not None and newest.content_hash == digest:
+    # Same file and forms, and (a process) same specs: a decision or process it calls
+    # may have changed since, and its specs hold them (rows from before specs were kept
+    # compare by the file and forms alone).
+    if (
+        newest is not None
+        and newest.content_hash == digest
+        and (
+            specs_json is None
+            or newest.specs_json is None
+            or _same_specs(newest.specs_json, specs_json)
+        )
+    ):
         return DeployedVersion(key, newest.version, newest.name, newest.deployed_at, False), False
     version = ProcessVersion(
         definition_id=definition.id,
@@ -272,17 +326,71 @@ def _add_version(
     return DeployedVersion(key, version.version, name, now, True), True
 
 
-def deploy_folder(session: Session, *, folder: Path, actor: Actor) -> list[DeployedVersion]:
-    """Deploy every .bpmn/.dmn file of a folder whose content or forms changed (DMN first)."""
-    paths = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
-    if not paths:
-        return []
-    return deploy_files(
-        session,
-        files=[(p.name, p.read_bytes()) for p in paths],
-        actor=actor,
-        forms_folders={p.name: folder for p in paths},
+def _same_specs(stored: str, built: str) -> bool:
+    """Tell whether two serialized specs are the same but for the names of the files
+    they were read from (the same file uploaded under another name is unchanged)."""
+    return stored == built or _without_files(json.loads(stored)) == _without_files(
+        json.loads(built)
     )
+
+
+def _without_files(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_files(v) for k, v in value.items() if k != "file"}
+    if isinstance(value, list):
+        return [_without_files(v) for v in value]
+    return value
+
+
+def deploy_folder(session: Session, *, folder: Path, actor: Actor) -> list[DeployedVersion]:
+    """Deploy every .bpmn/.dmn file of a folder whose content or forms changed (DMN first),
+    but none that a later deploy replaced (`_superseded`)."""
+    paths = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
+    kept: list[Path] = []
+    results: list[DeployedVersion] = []
+    for path in paths:
+        newest = _superseded(session, path, folder)
+        if newest:
+            results += newest
+        else:
+            kept.append(path)
+    if not kept:
+        return results
+    return results + deploy_files(
+        session,
+        files=[(p.name, p.read_bytes()) for p in kept],
+        actor=actor,
+        forms_folders={p.name: folder for p in kept},
+    )
+
+
+def _superseded(session: Session, path: Path, folder: Path) -> list[DeployedVersion]:
+    """Return the newest versions of the processes or decisions of a folder's file when
+    that file was deployed before and a later version replaced it (a table or diagram
+    deployed from the browser, say), else []: deploying it again at start-up would undo
+    that deploy. (`flowdesk deploy FILE` deploys it all the same.)"""
+    content = path.read_bytes()
+    from_this_file = select(ProcessVersion.definition_id).where(
+        ProcessVersion.filename == path.name
+    )
+    rows = session.execute(
+        select(ProcessDefinition, ProcessVersion)
+        .join(ProcessVersion, ProcessVersion.definition_id == ProcessDefinition.id)
+        .where(ProcessDefinition.id.in_(from_this_file))
+        .order_by(ProcessDefinition.key, ProcessVersion.version)
+    ).all()
+    versions: dict[str, list[ProcessVersion]] = {}
+    for definition, version in rows:
+        versions.setdefault(definition.key, []).append(version)
+    newest: list[DeployedVersion] = []
+    for key, deployed in versions.items():
+        forms = find_forms(key, beside=folder) if path.suffix == ".bpmn" else None
+        digest = content_hash(content, forms.content if forms else None)
+        last = deployed[-1]
+        if last.content_hash == digest or digest not in {v.content_hash for v in deployed}:
+            return []
+        newest.append(DeployedVersion(key, last.version, last.name, last.deployed_at, False))
+    return newest
 
 
 def list_versions(session: Session, key: str) -> list[ProcessVersion]:
@@ -471,7 +579,7 @@ def check_files(
     writes nothing. Designers and admins only."""
     access.require_designer(actor)
     try:
-        parsed_files, _ = validate_files(session, files)
+        parsed_files, _, uploaded_forms = _validate_with_callers(session, files, uploaded_forms)
         _forms_of(parsed_files, {}, uploaded_forms)
     except InvalidBpmn as refused:
         return list(refused.problems)

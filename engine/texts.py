@@ -852,6 +852,62 @@ _DESIGNER: Catalogue = {
     ),
 }
 
+# The decision tables' editor (/designer/decisions/{id}, api/web/designer_decisions.py)
+# and the DMN deploy checks a table's editor meets most (engine/bpmn/dmn_checks.py);
+# the English as the API and the command line have always said them.
+_DECISIONS: Catalogue = {
+    "decisions_title": ("决策表", "Decision tables"),
+    "decisions_intro": (
+        "流程中的业务规则任务按决策表判断，例如投诉按类别分派给责任部门。",
+        "The business rule tasks of the processes decide by these tables, e.g. which "
+        "department a complaint goes to by its category.",
+    ),
+    "decisions_none": ("尚未部署任何决策表", "No decision table is deployed yet"),
+    "decisions_open_editor": ("打开决策表编辑器", "Open in the table editor"),
+    "decisions_used_by": ("使用它的流程", "Used by"),
+    "decisions_used_by_none": ("（没有流程使用）", "(no process uses it)"),
+    "decisions_editor": ("决策表编辑器", "Decision table editor"),
+    "decisions_editing": (
+        "正在编辑第 {n} 版（最新版本）。修改会自动检查，部署后新受理的案件按新规则判断；"
+        "已在办理中的案件仍按原规则。",
+        "Editing version {n} (the newest). Changes are checked as you go; once deployed, "
+        "new cases are decided by the new rules, cases already running keep the old ones.",
+    ),
+    "decisions_deployed": ("已部署为第 {version} 版", "Deployed as version {version}"),
+    "decisions_deployed_callers": (
+        "已部署为第 {version} 版；{callers}随之更新，新受理的案件按新规则判断",
+        "Deployed as version {version}; {callers} updated with it: new cases follow the new rules",
+    ),
+    "decisions_caller_version": ("“{name}”第 {version} 版", "'{name}' version {version}"),
+    "decisions_unchanged": (
+        "决策表与第 {version} 版相同，未生成新版本",
+        "The table is the same as version {version}: no new version",
+    ),
+    "error_decision_not_deployed": (
+        "决策表 {decision} 尚未部署",
+        "decision '{decision}' is not deployed",
+    ),
+    "decisions_no_table": ("没有收到决策表", "no decision table was sent"),
+    "decisions_wrong_decision": (
+        "文件中的决策编号应为 {decision}",
+        "the file must define the decision '{decision}'",
+    ),
+    "dmn_rule_input_empty": (
+        "第 {number} 条规则，“{column}”列的条件为空：任意值请填 -",
+        "{where}, input '{column}': the entry has no text (use - for any)",
+    ),
+    "dmn_rule_input_invalid": (
+        "第 {number} 条规则，“{column}”列的条件写法有误：文字须加英文双引号，"
+        '如 "quality"；任意值填 -',
+        "{where}, input '{column}': {detail}",
+    ),
+    "dmn_rule_output_invalid": (
+        "第 {number} 条规则，“{heading}”列的结果写法有误：文字须加英文双引号，"
+        '如 "engineering"；是/否填 True 或 False',
+        "{where}, output '{column}': the value is not valid: {detail}",
+    ),
+}
+
 
 # The user administration pages (/admin/users) and the handover flow.
 _USER_ADMIN_PAGES: Catalogue = {
@@ -1073,6 +1129,7 @@ TEXTS: Catalogue = _merged(
     _USER_ADMIN,
     _USER_ADMIN_PAGES,
     _DESIGNER_INSIGHT,
+    _DECISIONS,
 )
 
 

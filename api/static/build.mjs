@@ -19,8 +19,44 @@ const noInlineStyle = {
   },
 };
 
+// dmn-js writes style attributes into the markup of its logo (with its notice) and of
+// its drag image; api/static/dmn.css gives the same styles. CodeMirror (its expression
+// editors) puts its styles in a <style> element, refused too, unless it adopts a
+// constructed style sheet, which it does only in a shadow root: let it in the document
+// as well. Each text must be found.
+const DMN_INLINE_STYLES = [
+  [/style-mod[\\/]src[\\/]style-mod\.js$/, [
+    [/!root\.head && root\.adoptedStyleSheets/, "root.adoptedStyleSheets"],
+  ]],
+  [/dmn-js-shared[\\/]lib[\\/]util[\\/]PoweredByUtil\.js$/, [
+    [/ style="vertical-align:middle"/, ""],
+    [/'style="position: absolute; bottom: 15px; right: 15px; z-index: 100;">'/, "'>'"],
+    [/" style="' \+ (LIGHTBOX|BACKDROP|NOTICE)_STYLES \+ '">/g, '">'],
+    [/ rel="noopener" style="margin: 15px 20px 15px 10px; align-self: center;' \+ '">/, ' rel="noopener" class="bjs-powered-by-logo">'],
+  ]],
+  [/dmn-js-decision-table[\\/]lib[\\/]features[\\/]drag-and-drop[\\/]DragAndDrop\.js$/, [
+    [/<span style="[^"]*"><\/span>/, '<span class="fd-drag-image"></span>'],
+  ]],
+];
+const noDmnInlineStyle = {
+  name: "no-dmn-inline-style",
+  setup(build) {
+    for (const [filter, replacements] of DMN_INLINE_STYLES) {
+      build.onLoad({ filter }, async (args) => {
+        let contents = await readFile(args.path, "utf8");
+        for (const [pattern, by] of replacements) {
+          if (!pattern.test(contents)) throw new Error(`${args.path}: ${pattern} not found`);
+          pattern.lastIndex = 0;
+          contents = contents.replace(pattern, by);
+        }
+        return { contents, loader: "js" };
+      });
+    }
+  },
+};
+
 await esbuild.build({
-  entryPoints: ["api/static/src/designer.js"],
+  entryPoints: ["api/static/src/designer.js", "api/static/src/dmn.js"],
   outdir: "api/static/dist",
   bundle: true,
   minify: true,
@@ -30,5 +66,5 @@ await esbuild.build({
   assetNames: "[name]-[hash]",
   legalComments: "external",
   logLevel: "warning",
-  plugins: [noInlineStyle],
+  plugins: [noInlineStyle, noDmnInlineStyle],
 });

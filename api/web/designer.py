@@ -83,7 +83,9 @@ def designer_home(page: DesignerPage) -> Response:
         }
         for p in process_overview(page.session, actor=page.actor)
     ]
-    return render(page, "designer.html", processes=processes)
+    from api.web.designer_decisions import decision_rows  # the decisions section
+
+    return render(page, "designer.html", processes=processes, decisions=decision_rows(page))
 
 
 @router.get("/designer/{process_key}", response_class=HTMLResponse)

@@ -106,16 +106,17 @@ def _check_decision_table(table: etree._Element, q, problems: Problems) -> None:
         if not (column.get("name") or column.get("label")):
             problems.add(column, "the output column has no name: name the variable it sets")
     for number, rule in enumerate(rules, start=1):
-        _check_rule(rule, f"rule {number}", inputs, outputs, problems)
+        _check_rule(rule, number, inputs, outputs, problems)
 
 
 def _check_rule(
     rule: etree._Element,
-    where: str,
+    number: int,
     inputs: list[etree._Element],
     outputs: list[etree._Element],
     problems: Problems,
 ) -> None:
+    where = f"rule {number}"
     if not rule.get("id"):
         problems.add(rule, f"{where} has no id")
     entries, results = [], []
@@ -133,11 +134,18 @@ def _check_rule(
             problems.add(rule, f"{where} has an input entry without an id")
         text = _entry_text(entry)
         if text is None:
-            problems.add(rule, f"{where}, input '{label}': the entry has no text (use - for any)")
+            problems.add(rule, key="dmn_rule_input_empty", where=where, number=number, column=label)
             continue
         message = _input_entry_problem(text)
         if message:
-            problems.add(rule, f"{where}, input '{label}': {message}")
+            problems.add(
+                rule,
+                key="dmn_rule_input_invalid",
+                where=where,
+                number=number,
+                column=label,
+                detail=message,
+            )
     for entry, column in zip(results, outputs, strict=False):
         label = column.get("name") or column.get("label") or column.get("id")
         if not entry.get("id"):
@@ -145,7 +153,15 @@ def _check_rule(
         text = _entry_text(entry)
         message = check_expression(text) if text else None
         if message:
-            problems.add(rule, f"{where}, output '{label}': the value is not valid: {message}")
+            problems.add(
+                rule,
+                key="dmn_rule_output_invalid",
+                where=where,
+                number=number,
+                column=label,
+                heading=column.get("label") or label,  # what the table's editor shows
+                detail=message,
+            )
 
 
 def _input_entry_problem(text: str) -> str | None:

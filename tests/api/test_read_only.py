@@ -104,6 +104,7 @@ def world(db_url: str) -> dict[str, str]:
     return {
         "key": "complaint_handling",
         "process_key": "complaint_handling",
+        "decision_id": "complaint_routing",
         "instance_id": case.id,
         "task_id": task["id"],
         "notification_id": str(note_id),
