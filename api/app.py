@@ -25,6 +25,7 @@ from api.routes import (
     auth,
     calendar,
     instances,
+    migrations,
     notifications,
     processes,
     reports,
@@ -189,6 +190,7 @@ def create_app() -> FastAPI:
     for module in (
         auth,
         processes,
+        migrations,
         instances,
         tasks,
         task_sla,

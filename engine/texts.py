@@ -1101,6 +1101,66 @@ _DESIGNER_INSIGHT: Catalogue = {
 }
 
 
+# Moving running cases to another version (engine/migration.py, api/web/designer_migration.py).
+_MIGRATION: Catalogue = {
+    "ev_instance_migrated": ("迁移流程版本", "Case migrated"),
+    "case_event_instance_migrated": (
+        "把案件从第 {from_version} 版迁移到第 {to_version} 版",
+        "moved the case from version {from_version} to version {to_version}",
+    ),
+    "problem_migration_version_missing": ("请选择版本", "give a version number"),
+    "problem_migration_version_number": ("版本号须为整数", "must be a version number"),
+    "problem_migration_version_unknown": (
+        "{process} 没有第 {version} 版",
+        "version {version} of {process} is not deployed",
+    ),
+    "problem_migration_same_version": (
+        "案件已在第 {version} 版：请选择另一个版本",
+        "the cases are on version {version} already; choose another version",
+    ),
+    "problem_migration_dry_run": ("须为是或否", "must be true or false"),
+    "problem_migration_instance_ids": (
+        "须为案件编号的列表（最多 {limit} 个）",
+        "must be a list of at most {limit} instance ids",
+    ),
+    "problem_migration_no_case": (
+        "没有这个案件（{instance_id}）",
+        "no case {instance_id} of this process",
+    ),
+    "problem_migration_other_version": (
+        "案件在第 {version} 版，不在所选版本",
+        "the case is on version {version}, not on the version to migrate from",
+    ),
+    "problem_migration_case_completed": ("案件已结案", "the case is completed"),
+    "problem_migration_case_cancelled": ("案件已取消", "the case is cancelled"),
+    "problem_migration_case_error": ("案件出错，需先处理", "the case is in error"),
+    "problem_migration_element_removed": (
+        "待办任务“{element_name}”（{element_id}）在第 {version} 版中已删除",
+        "the open task {element_id} ({element_name}) is not in version {version}",
+    ),
+    "problem_migration_subprocess_removed": (
+        "正在进行的子流程 {element_id} 在第 {version} 版中已删除",
+        "the running subprocess {element_id} is not in version {version}",
+    ),
+    "problem_migration_task_lost": (
+        "待办任务“{name}”（{element_id}）无法保留到新版本",
+        "the open task {element_id} ({name}) would not stay open in the new version",
+    ),
+    "problem_migration_not_comparable": (
+        "无法比较两个版本：{error}",
+        "the versions cannot be compared: {error}",
+    ),
+    "problem_migration_engine": (
+        "流程引擎无法迁移此案件：{error}",
+        "the engine cannot move the case: {error}",
+    ),
+    "problem_migration_failed": (
+        "在新版本中继续运行失败：{error}",
+        "the case fails on the new version: {error}",
+    ),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -1130,6 +1190,7 @@ TEXTS: Catalogue = _merged(
     _USER_ADMIN_PAGES,
     _DESIGNER_INSIGHT,
     _DECISIONS,
+    _MIGRATION,
 )
 
 
