@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.diff import WorkflowDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
@@ -254,7 +255,7 @@ def _move(
         )
     except (SpiffWorkflowException, KeyError, AttributeError) as exc:
         raise _CannotMove(key="problem_migration_not_comparable", error=str(exc)) from exc
-    _refuse_removed_open(step.workflow, top_diff, target.version)
+    _refuse_removed_open(step.workflow, top_diff, new_spec, target.version)
     for sp_id, sp_diff in subprocess_diffs.items():
         subworkflow = step.workflow.subprocesses[sp_id]
         if sp_diff is None:
@@ -265,7 +266,9 @@ def _move(
                     version=target.version,
                 )
             continue
-        _refuse_removed_open(subworkflow, sp_diff, target.version)
+        _refuse_removed_open(
+            subworkflow, sp_diff, new_subprocess_specs[subworkflow.spec.name], target.version
+        )
     kept = _open_state(step.workflow)
     try:
         _prune_removed(step.workflow, top_diff)
@@ -304,10 +307,15 @@ def _move(
     _save(session, step, actor=actor, now=now)
 
 
-def _refuse_removed_open(workflow: BpmnWorkflow, diff: WorkflowDiff, version: int) -> None:
-    """Refuse the case when an open task is an element the target no longer has."""
-    for task in diff.removed:
-        if task.has_state(_OPEN):
+def _refuse_removed_open(
+    workflow: BpmnWorkflow, diff: WorkflowDiff, new_spec: BpmnProcessSpec, version: int
+) -> None:
+    """Refuse the case when an open task is an element the target no longer has: gone
+    from the diff's alignment, or aligned by position with an element of another id
+    (SpiffWorkflow's guess at a rename, which a case's open task does not follow)."""
+    removed = set(diff.removed)
+    for task in workflow.get_tasks(state=_OPEN, skip_subprocesses=True):
+        if task in removed or task.task_spec.name not in new_spec.task_specs:
             element_id = _element_id(task)
             raise _CannotMove(
                 key="problem_migration_element_removed",

@@ -154,6 +154,9 @@ def test_chosen_cases_only_and_cases_that_are_not_on_the_version(db_url: str) ->
     assert again["migrated"] == 0
     assert [i["ok"] for i in again["items"]] == [False, False]
     assert "version 2" in again["items"][0]["problem"]
+    at_approve.do("approve", "cs1", {})
+    ended = _migrate(api, from_version=1, to_version=2, instance_ids=[at_approve.id]).json()
+    assert ended["items"][0]["problem"] == "the case is completed"
     # version 2 has one running case; version 3 none: an empty answer, not an error
     empty = _migrate(api, from_version=3, to_version=2)
     assert empty.status_code == 200 and empty.json() == {
@@ -228,3 +231,34 @@ def test_a_multi_instance_task_open_during_migration_keeps_every_instance(db_url
     with unit_of_work(write=False) as s:
         rows = s.execute(select(Task).where(Task.instance_id == case.id)).scalars().all()
         assert {r.state for r in rows} == {"completed", "open"}
+
+
+def test_a_task_inside_a_subprocess_moves_and_the_subprocess_goes_on_by_the_new_version(
+    db_url: str,
+) -> None:
+    api = setup_shipped()
+    _deploy(api, (VERSIONS / "mig_sub_v1.bpmn").read_bytes(), "mig_sub.bpmn")
+    moving = Case(api, "cs1", "mig_sub", {})
+    staying = Case(api, "cs1", "mig_sub", {})
+    check = moving.task("check")
+    assert check["department"] == "engineering"
+    _deploy(api, (VERSIONS / "mig_sub_v2.bpmn").read_bytes(), "mig_sub.bpmn")
+    _deploy(api, (VERSIONS / "mig_sub_v3.bpmn").read_bytes(), "mig_sub.bpmn")
+
+    # version 3 replaced the check inside the subprocess: nobody moves there
+    refused = _migrate(api, key="mig_sub", from_version=1, to_version=3).json()
+    assert refused["migrated"] == 0
+    assert all("check" in i["problem"] for i in refused["items"])
+
+    r = _migrate(api, key="mig_sub", from_version=1, to_version=2, instance_ids=[moving.id])
+    assert r.status_code == 200 and r.json()["migrated"] == 1, r.text
+    moved = moving.task("check")
+    assert (moved["id"], moved["due_at"]) == (check["id"], check["due_at"])
+    assert moved["name"] == "现场检查"
+    assert_round_trip(moving.id)
+    moving.do("check", "eng1", {})
+    assert [t["element_id"] for t in moving.open()] == ["double_check"]
+    moving.do("double_check", "eng1", {})
+    assert [t["element_id"] for t in moving.open()] == ["close"]
+    staying.do("check", "eng1", {})
+    assert [t["element_id"] for t in staying.open()] == ["close"]
