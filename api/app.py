@@ -42,7 +42,17 @@ from api.schemas.errors import (
 )
 from api.schemas.ops import Health
 from api.security_headers import SecurityHeadersMiddleware
-from api.web import admin_calendars, case, designer, inbox, kit, signin, task, task_sla_pages
+from api.web import (
+    admin_calendars,
+    case,
+    designer,
+    designer_migration,
+    inbox,
+    kit,
+    signin,
+    task,
+    task_sla_pages,
+)
 from api.web import admin_users as user_admin_pages
 from api.web import audit as audit_pages
 from api.web import designer_decisions as decision_pages
@@ -80,6 +90,7 @@ PAGE_FAMILIES = (
     designer,
     user_admin_pages,
     designer_insight_pages,
+    designer_migration,
 )
 
 

@@ -1158,6 +1158,41 @@ _MIGRATION: Catalogue = {
         "在新版本中继续运行失败：{error}",
         "the case fails on the new version: {error}",
     ),
+    "migration_title": ("迁移运行中的案件", "Move running cases"),
+    "migration_intro": (
+        "把运行中的案件迁移到另一个版本：待办任务保留编号、处理人、截止时间和时效状态，"
+        "之后按新版本继续。请先试运行，查看每个案件能否迁移。",
+        "Move running cases to another version: open tasks keep their ids, assignees, due "
+        "times and SLA state, and the case goes on by the new version. Try a dry run first "
+        "to see which cases can move.",
+    ),
+    "migration_from": ("从版本", "From version"),
+    "migration_to": ("迁移到", "To version"),
+    "migration_running_n": ("{label}（运行中 {n} 件）", "{label} ({n} running)"),
+    "migration_dry_run": ("试运行（不写入）", "Dry run (writes nothing)"),
+    "migration_run": ("迁移", "Migrate"),
+    "migration_case": ("案件编号", "Case"),
+    "migration_customer": ("客户", "Customer"),
+    "migration_tasks": ("当前任务", "Open tasks"),
+    "migration_outcome": ("能否迁移", "Outcome"),
+    "migration_can_move": ("可以迁移", "Can move"),
+    "migration_moved": ("已迁移", "Moved"),
+    "migration_cannot_move": ("不能迁移", "Cannot move"),
+    "migration_summary_dry_run": (
+        "试运行：第 {from_version} 版到第 {to_version} 版，{total} 件中 {ok} 件可以迁移；"
+        "未写入任何数据。",
+        "Dry run from version {from_version} to {to_version}: {ok} of {total} cases can "
+        "move; nothing was written.",
+    ),
+    "migration_summary": (
+        "已把 {ok} 件案件从第 {from_version} 版迁移到第 {to_version} 版；{left} 件未迁移。",
+        "Moved {ok} cases from version {from_version} to {to_version}; {left} stayed.",
+    ),
+    "migration_no_cases": (
+        "第 {from_version} 版没有运行中的案件。",
+        "Version {from_version} has no running cases.",
+    ),
+    "designer_migrate_link": ("迁移运行中的案件", "Move running cases"),
 }
 
 

@@ -131,6 +131,8 @@ def _history_line(
             level=data.get("level"),
             recipient_group=recipient_group_text(page, data.get("recipient_group")),
             reason=page.t(f"pause_reason_{data['reason']}") if data.get("reason") else "",
+            from_version=data.get("from_version", ""),
+            to_version=data.get("to_version", ""),
         )
     return {
         "at": texts.local_time(event.at, calendar.timezone(), page.language),
