@@ -55,12 +55,17 @@ class MigrationItem:
     problem: str | None = None
     problem_key: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # the engine's own error when the case failed on the new version
+    cause: FlowdeskError | None = field(default=None, compare=False)
 
     def problem_in(self, language: str) -> str | None:
         """Return why the case cannot move, in `language` (None when it can)."""
         if self.problem_key is None:
             return self.problem
-        return texts.text(self.problem_key, language, **self.params)
+        params = dict(self.params)
+        if self.cause is not None:
+            params["error"] = self.cause.text_in(language)
+        return texts.text(self.problem_key, language, **params)
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def _versions(
     field for a missing, unknown or equal version."""
     versions = {v.version: v for v in list_versions(session, process_key)}
     get_version(session, process_key)  # a decision table's key is not a process to migrate
-    problems = []
+    problems: list[FieldProblem] = []
     source = _version_field(versions, "from_version", from_version, process_key, problems)
     if to_version is None:
         target: ProcessVersion | None = versions[max(versions)]
@@ -221,7 +226,7 @@ def _migrate_one(
             False,
             texts.english("problem_migration_failed", error=failed.message),
             "problem_migration_failed",
-            {"error": failed.text_in("zh-CN")},
+            cause=failed,
         )
     if dry_run:
         savepoint.rollback()
@@ -375,7 +380,8 @@ def _require_open_tasks_kept(step: _Step) -> None:
     """Refuse the case when an open task would not stay open with its id."""
     for row in step.open_tasks.values():
         task = step.workflow.get_task_from_id(uuid.UUID(row.id))
-        if task is None or task.state != TaskState.READY:
+        # a user task the target made automatic (a script) would run and end the row
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise _CannotMove(
                 key="problem_migration_task_lost", element_id=row.element_id, name=row.name
             )

@@ -262,3 +262,30 @@ def test_a_task_inside_a_subprocess_moves_and_the_subprocess_goes_on_by_the_new_
     assert [t["element_id"] for t in moving.open()] == ["close"]
     staying.do("check", "eng1", {})
     assert [t["element_id"] for t in staying.open()] == ["close"]
+
+
+def test_an_open_user_task_the_target_made_a_script_stays(db_url: str) -> None:
+    api = setup_shipped()
+    _deploy(api, _review_process(1))
+    at_approve = Case(api, "cs1", "mig_review", {})
+    at_approve.do("intake", "cs1", {})
+    at_approve.do("review", "eng1", {})
+    scripted = (
+        _review_process(1)
+        .decode()
+        .replace(
+            '<bpmn:userTask id="approve" name="审批">',
+            '<bpmn:scriptTask id="approve" name="审批"><bpmn:script>approved = True</bpmn:script>',
+        )
+    )
+    scripted = scripted.replace(
+        "</bpmn:userTask>\n    <bpmn:endEvent", "</bpmn:scriptTask>\n    <bpmn:endEvent"
+    )
+    assert _deploy(api, scripted.encode()) == 2
+    before = _stored(at_approve.id)
+    r = _migrate(api, from_version=1)
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    assert item["ok"] is False and "approve" in item["problem"]
+    assert _stored(at_approve.id) == before
+    assert [t["element_id"] for t in at_approve.open()] == ["approve"]
