@@ -1135,15 +1135,15 @@ _MIGRATION: Catalogue = {
     "problem_migration_case_cancelled": ("案件已取消", "the case is cancelled"),
     "problem_migration_case_error": ("案件出错，需先处理", "the case is in error"),
     "problem_migration_element_removed": (
-        "待办任务“{element_name}”（{element_id}）在第 {version} 版中已删除",
+        "待办任务“{element_name}”在第 {version} 版中已删除",
         "the open task {element_id} ({element_name}) is not in version {version}",
     ),
     "problem_migration_subprocess_removed": (
-        "正在进行的子流程 {element_id} 在第 {version} 版中已删除",
+        "正在进行的子流程在第 {version} 版中已删除",
         "the running subprocess {element_id} is not in version {version}",
     ),
     "problem_migration_task_lost": (
-        "待办任务“{name}”（{element_id}）无法保留到新版本",
+        "待办任务“{name}”在新版本中不再是待办任务，无法保留",
         "the open task {element_id} ({name}) would not stay open in the new version",
     ),
     "problem_migration_not_comparable": (
