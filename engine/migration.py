@@ -106,18 +106,8 @@ def migrate_instances(
     if not isinstance(dry_run, bool):
         raise InvalidData([FieldProblem("dry_run", key="problem_migration_dry_run")])
     ids = _instance_ids(session, source, instance_ids)
-    items = [
-        _migrate_one(
-            session,
-            process_key=process_key,
-            instance_id=instance_id,
-            source=source,
-            target=target,
-            dry_run=dry_run,
-            actor=actor,
-        )
-        for instance_id in ids
-    ]
+    plan = _Plan(process_key, source, target, dry_run, actor)
+    items = [_migrate_one(session, plan, instance_id) for instance_id in ids]
     return MigrationReport(process_key, source.version, target.version, dry_run, items)
 
 
@@ -202,20 +192,22 @@ def _instance_ids(session: Session, source: ProcessVersion, instance_ids: Any) -
     return list(dict.fromkeys(instance_ids))
 
 
-def _migrate_one(
-    session: Session,
-    *,
-    process_key: str,
-    instance_id: str,
-    source: ProcessVersion,
-    target: ProcessVersion,
-    dry_run: bool,
-    actor: Actor,
-) -> MigrationItem:
+@dataclass(frozen=True)
+class _Plan:
+    """What one request moves: from which version to which, and whether for real."""
+
+    process_key: str
+    source: ProcessVersion
+    target: ProcessVersion
+    dry_run: bool
+    actor: Actor
+
+
+def _migrate_one(session: Session, plan: _Plan, instance_id: str) -> MigrationItem:
     """Move one case inside a savepoint: all of it is written, or none of it."""
     savepoint = session.begin_nested()
     try:
-        _move(session, process_key, instance_id, source, target, dry_run=dry_run, actor=actor)
+        _move(session, plan, instance_id)
     except _CannotMove as refused:
         savepoint.rollback()
         return MigrationItem(instance_id, False, refused.message, refused.key, dict(refused.params))
@@ -228,25 +220,17 @@ def _migrate_one(
             "problem_migration_failed",
             cause=failed,
         )
-    if dry_run:
+    if plan.dry_run:
         savepoint.rollback()
     else:
         savepoint.commit()
     return MigrationItem(instance_id, True)
 
 
-def _move(
-    session: Session,
-    process_key: str,
-    instance_id: str,
-    source: ProcessVersion,
-    target: ProcessVersion,
-    *,
-    dry_run: bool,
-    actor: Actor,
-) -> None:
+def _move(session: Session, plan: _Plan, instance_id: str) -> None:
+    source, target, actor = plan.source, plan.target, plan.actor
     instance = _lock_instance(session, instance_id)
-    if instance is None or instance.process_key != process_key:
+    if instance is None or instance.process_key != plan.process_key:
         raise _CannotMove(key="problem_migration_no_case", instance_id=instance_id)
     if instance.version_id != source.id:
         raise _CannotMove(key="problem_migration_other_version", version=instance.version)
@@ -290,7 +274,7 @@ def _move(
     _require_open_tasks_kept(step)
     # The new version may route on at once (a gateway it added before a waiting task).
     _run_engine(step.workflow, actor=actor)
-    if dry_run:
+    if plan.dry_run:
         return
     now = clock.now()
     _follow_version(session, step, target)

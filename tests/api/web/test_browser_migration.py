@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from tests.fixtures.api_client import Api
 from tests.fixtures.browser import pytestmark, shot, sign_in
-from tests.fixtures.shipped import Case
-from tests.processes.test_complaint_handling import complaint
 
-from .test_migration_pages import RENAMED
+from .test_migration_pages import two_cases_and_version_2
 
 __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
 
@@ -18,15 +16,7 @@ __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
 def test_designer_dry_runs_and_migrates(server, browser) -> None:  # type: ignore[no-untyped-def]
     base, _ = server
     api = Api()
-    waiting = Case(api, "cs1", "complaint_handling", complaint("quality"))
-    surveyed = Case(
-        api,
-        "cs1",
-        "complaint_handling",
-        complaint("quality", customer_name="李娜", phone="13900139001"),
-    )
-    surveyed.do("acknowledge_complaint", "cs1", {"contacted": True})
-    assert api.deploy("dora", "complaint_handling.bpmn", RENAMED.encode()).status_code == 201
+    waiting, surveyed = two_cases_and_version_2(api)
 
     page = sign_in(browser, base, "dora", height=800)
     page.get_by_role("link", name="流程设计").click()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from engine.db import unit_of_work
 from engine.models import HistoryEvent
+from tests.fixtures.api_client import Api
 from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import PROCESSES, Case, setup_shipped
 from tests.fixtures.web_client import signed_in_browsers
@@ -20,10 +21,9 @@ RENAMED = RENAMED.replace("site_survey", "site_visit")
 PAGE = "/designer/complaint_handling/migrate"
 
 
-@pytest.fixture
-def cases(db_url: str):  # type: ignore[no-untyped-def]
-    api = setup_shipped()
-    make_user("root", "admin")
+def two_cases_and_version_2(api: Api) -> tuple[Case, Case]:
+    """A complaint waiting at the acknowledgement and one at the site survey (李娜), then
+    version 2, which renames the survey."""
     waiting = Case(api, "cs1", "complaint_handling", complaint("quality"))
     surveyed = Case(
         api,
@@ -34,6 +34,14 @@ def cases(db_url: str):  # type: ignore[no-untyped-def]
     surveyed.do("acknowledge_complaint", "cs1", {"contacted": True})
     r = api.deploy("dora", "complaint_handling.bpmn", RENAMED.encode())
     assert r.status_code == 201 and r.json()["version"] == 2, r.text
+    return waiting, surveyed
+
+
+@pytest.fixture
+def cases(db_url: str):  # type: ignore[no-untyped-def]
+    api = setup_shipped()
+    make_user("root", "admin")
+    waiting, surveyed = two_cases_and_version_2(api)
     with signed_in_browsers() as open_browser:
         yield api, open_browser, waiting, surveyed
 
