@@ -247,7 +247,7 @@ def _move(session: Session, plan: _Plan, instance_id: str) -> None:
     _refuse_removed_open(step.workflow, top_diff, new_spec, target.version)
     for sp_id, sp_diff in subprocess_diffs.items():
         subworkflow = step.workflow.subprocesses[sp_id]
-        if sp_diff is None:
+        if sp_diff is None:  # its element is gone: only a finished one may stay behind
             if not subworkflow.is_completed():
                 raise _CannotMove(
                     key="problem_migration_subprocess_removed",
@@ -265,7 +265,9 @@ def _move(session: Session, plan: _Plan, instance_id: str) -> None:
         step.workflow.subprocess_specs = new_subprocess_specs
         for sp_id, sp_diff in subprocess_diffs.items():
             subworkflow = step.workflow.subprocesses[sp_id]
-            if sp_diff is not None:
+            if sp_diff is None:  # finished, of an element the target removed: drop it
+                del step.workflow.subprocesses[sp_id]
+            else:
                 _prune_removed(subworkflow, sp_diff)
                 migrate_workflow(sp_diff, subworkflow, new_subprocess_specs[subworkflow.spec.name])
     except SpiffWorkflowException as exc:

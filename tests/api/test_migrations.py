@@ -262,6 +262,17 @@ def test_a_task_inside_a_subprocess_moves_and_the_subprocess_goes_on_by_the_new_
     assert [t["element_id"] for t in moving.open()] == ["close"]
     staying.do("check", "eng1", {})
     assert [t["element_id"] for t in staying.open()] == ["close"]
+    # version 4 has no subprocess: a case past it moves, one inside it stays
+    inside = Case(api, "cs1", "mig_sub", {})  # on version 3, in its subprocess
+    _deploy(api, (VERSIONS / "mig_sub_v4.bpmn").read_bytes(), "mig_sub.bpmn")
+    r = _migrate(api, key="mig_sub", from_version=1, to_version=4)
+    assert [(i["instance_id"], i["ok"]) for i in r.json()["items"]] == [(staying.id, True)]
+    [item] = _migrate(api, key="mig_sub", from_version=3).json()["items"]
+    assert item["instance_id"] == inside.id
+    assert item["ok"] is False and "inspection" in item["problem"], item
+    assert_round_trip(staying.id)
+    staying.do("close", "cs1", {})
+    assert staying.refresh()["status"] == "completed"
 
 
 def test_an_open_user_task_the_target_made_a_script_stays(db_url: str) -> None:
