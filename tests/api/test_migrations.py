@@ -14,6 +14,7 @@ from engine.models import HistoryEvent, Instance, Task
 from tests.fixtures.api_client import Api
 from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import PROCESSES, Case, assert_round_trip, setup_shipped
+from tests.fixtures.web_client import signed_in_browsers
 
 VERSIONS = Path(__file__).resolve().parents[1] / "fixtures" / "processes" / "migration"
 
@@ -133,6 +134,9 @@ def test_a_case_at_a_removed_task_stays_while_the_others_move(db_url: str) -> No
     assert at_review.refresh()["version"] == 1
     assert at_intake.refresh()["version"] == 3 and at_approve.refresh()["version"] == 3
     assert_round_trip(at_approve.id)  # its completed review left the stored tree
+    with signed_in_browsers() as open_browser:  # its case page draws it on version 3
+        page = open_browser("cs1").get(f"/cases/{at_approve.id}")
+        assert page.status_code == 200 and "把案件从第 1 版迁移到第 3 版" in page.text
     # version 3 goes from intake straight to approve
     at_intake.do("intake", "cs1", {})
     assert [t["element_id"] for t in at_intake.open()] == ["approve"]
