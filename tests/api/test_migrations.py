@@ -4,6 +4,7 @@ the new version, and a case whose open task the target removed stays where it is
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.fixtures.shipped import PROCESSES, Case, assert_round_trip, setup_shi
 from tests.fixtures.web_client import signed_in_browsers
 
 VERSIONS = Path(__file__).resolve().parents[1] / "fixtures" / "processes" / "migration"
+FORMS = Path(__file__).resolve().parents[2] / "forms"
 
 
 def _review_process(version: int) -> bytes:
@@ -215,7 +217,27 @@ def test_a_multi_instance_task_open_during_migration_keeps_every_instance(db_url
     assert set(before) == {"engineering", "property"}
     v2 = (PROCESSES / "complaint_handling.bpmn").read_text(encoding="utf-8")
     v2 = v2.replace('name="方案审核"', 'name="方案审批"')
-    assert _deploy(api, v2.encode(), "complaint_handling.bpmn") == 2
+    # version 2's form of the proposal asks for the contractor too
+    forms = json.loads((FORMS / "complaint_handling.json").read_text(encoding="utf-8"))
+    contractor = {
+        "name": "contractor",
+        "type": "text",
+        "label": {"zh-CN": "施工单位", "en": "Contractor"},
+    }
+    forms["forms"]["propose_solution"]["fields"].append(contractor)
+    r = api.post(
+        "/processes",
+        "dora",
+        files={
+            "file": ("complaint_handling.bpmn", v2.encode(), "text/xml"),
+            "forms": ("complaint_handling.json", json.dumps(forms).encode(), "application/json"),
+        },
+    )
+    assert r.status_code == 201 and r.json()["version"] == 2, r.text
+    refused = api.complete(
+        "eng1", before["engineering"]["id"], {"solution": "x", "contractor": "y"}
+    )
+    assert refused.status_code == 422  # version 1's form has no contractor
     r = _migrate(api, key="complaint_handling", from_version=1)
     assert r.status_code == 200 and r.json()["migrated"] == 1, r.text
     assert case.refresh()["version"] == 2
@@ -224,7 +246,10 @@ def test_a_multi_instance_task_open_during_migration_keeps_every_instance(db_url
     assert {d: t["due_at"] for d, t in after.items()} == {d: t["due_at"] for d, t in before.items()}
     assert_round_trip(case.id)
     # each instance still knows its department: the proposals name both
-    case.do("propose_solution", "eng1", {"solution": "重做防水"}, department="engineering")
+    form = api.get(f"/tasks/{after['engineering']['id']}", "eng1").json()["form"]
+    assert "contractor" in [f["name"] for f in form["fields"]]  # the form follows the version
+    proposal = {"solution": "重做防水", "contractor": "某防水公司"}
+    case.do("propose_solution", "eng1", proposal, department="engineering")
     state = case.do("propose_solution", "prop1", {"solution": "协调入户"}, department="property")
     assert sorted(p["department"] for p in state["variables"]["proposals"]) == [
         "engineering",
