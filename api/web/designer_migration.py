@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.responses import HTMLResponse, Response
 
-from api.web.designer import DesignerPage, _designer_form, _title
+from api.web.designer import DesignerForm, DesignerPage, _title
 from api.web.kit import (
     Page,
     PostedForm,
@@ -36,10 +36,6 @@ def _show_again(page: Page, refusal: Refusal) -> Response:
     return _render(page, key, refusal.values, report=None, refusal=refusal)
 
 
-def _migration_form(page: Annotated[Page, Depends(_designer_form)]) -> Page:
-    return page
-
-
 MigrationForm = Annotated[PostedForm, Depends(form_shown_again_by(_show_again))]
 
 
@@ -51,7 +47,7 @@ def migration_page(process_key: str, page: DesignerPage) -> Response:
 @router.post("/designer/{process_key}/migrate", response_class=HTMLResponse)
 def migrate_cases(
     process_key: str,
-    page: Annotated[Page, Depends(_migration_form)],
+    page: DesignerForm,
     form: MigrationForm,
 ) -> Response:
     report = migrate_instances(
