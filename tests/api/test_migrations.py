@@ -102,6 +102,13 @@ def test_cases_move_with_their_open_tasks_and_go_on_by_the_new_version(db_url: s
         assert review[kept] == review_before[kept], kept
     assert review["assignee"] == "eng1" and review["due_at"] is not None
     assert review["name"] == "技术复核"  # the element's name in version 2
+    stats = api.get("/processes/mig_review/versions/2/stats", "dora").json()
+    assert stats["instances"]["running"] == 3  # the heat map counts the migrated cases
+    assert api.get("/processes/mig_review/versions/1/stats", "dora").json()["instances"] == {
+        "running": 0,
+        "completed": 0,
+        "cancelled": 0,
+    }
     assert_round_trip(at_review.id)
     # the process goes on by version 2: quality_check follows the review
     after = at_review.do("review", "eng1", {"checked": True})
