@@ -179,6 +179,7 @@ def test_every_page_form_checks_the_csrf_token(world: World) -> None:
     samples["code"] = "sales"  # a department (/admin/departments/{code})
     samples |= {"username": "cs2", "handover_id": "1"}  # the user administration forms
     samples["instance_id"] = case.id  # the survey link of a case (/cases/{instance_id}/survey)
+    samples["decision_id"] = "complaint_routing"  # the routing table (/designer/decisions/…)
     agent = signed_in("cs1")
     before = _snapshot()
     forms = _page_forms()
