@@ -16,8 +16,7 @@ import FlowdeskPropertiesModule from "./designer/properties.js";
 import translator from "./designer/translate.js";
 import { setUpCompare } from "./designer/compare.js";
 import { setUpHeatmap } from "./designer/heatmap.js";
-
-const CHECK_DELAY_MS = 500;
+import { workbench } from "./workbench.js";
 
 // The heat map mode of this page and the version compare page (each only where it is).
 setUpHeatmap();
@@ -30,12 +29,7 @@ setUpCompare();
   const data = JSON.parse(holder.textContent);
   const t = data.texts;
   const language = document.documentElement.lang;
-  const draftKey = `flowdesk.designer.${data.key}`;
-  const status = document.getElementById("designer-status");
   const list = document.getElementById("problems");
-  const summary = document.getElementById("problems-summary");
-  const deployButton = document.getElementById("designer-deploy");
-  const discardButton = document.getElementById("designer-discard");
 
   const modeler = new BpmnModeler({
     container,
@@ -55,50 +49,7 @@ setUpCompare();
   const selection = modeler.get("selection");
   const eventBus = modeler.get("eventBus");
 
-  // What the modeler holds differs from the deployed version (a draft).
-  let edited = false;
-  let checks = 0;
   let marked = [];
-
-  const say = (text, kind) => {
-    status.textContent = text;
-    status.className = kind || "";
-  };
-
-  const readDraft = () => {
-    try {
-      const draft = JSON.parse(window.localStorage.getItem(draftKey) || "null");
-      return draft && draft.base_version === data.version && draft.xml ? draft : null;
-    } catch (err) {
-      return null;
-    }
-  };
-  const keepDraft = (xml) => {
-    window.localStorage.setItem(draftKey, JSON.stringify({ base_version: data.version, xml }));
-    discardButton.hidden = false;
-  };
-  const dropDraft = () => {
-    window.localStorage.removeItem(draftKey);
-    discardButton.hidden = true;
-  };
-
-  const post = async (url, xml) => {
-    const body = new URLSearchParams({ csrf_token: data.csrf, xml });
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-      body,
-    });
-  };
-
-  // The XML to check or deploy: the deployed text itself while nothing was edited,
-  // so that deploying an untouched diagram says "unchanged".
-  const currentXml = async () => {
-    if (!edited) return data.xml;
-    const { xml } = await modeler.saveXML({ format: true });
-    return xml;
-  };
 
   const clearMarks = () => {
     for (const id of marked) {
@@ -147,45 +98,19 @@ setUpCompare();
       badge.title = t.designer_problems.replace("{n}", String(count));
       overlays.add(id, "fd-problems", { position: { top: -9, right: 9 }, html: badge });
     }
-    if (problems.length) {
-      summary.textContent = t.designer_problems.replace("{n}", String(problems.length));
-      say(summary.textContent, "bad");
-    } else {
-      summary.textContent = t.designer_valid;
-      say(t.designer_valid, "ok");
-    }
-    container.dataset.problems = String(problems.length);
+    bench.summarize(problems.length);
   };
 
-  // Only the newest check's answer is shown (an older one may come back later).
-  let asked = 0;
-  const check = async () => {
-    const mine = ++asked;
-    say(t.designer_checking);
-    try {
-      const answer = await post(data.validate_url, await currentXml());
-      if (!answer.ok) throw new Error(String(answer.status));
-      const result = await answer.json();
-      if (mine !== asked) return;
-      showProblems(result.problems);
-    } catch (err) {
-      if (mine === asked) say(t.designer_check_failed, "bad");
-    }
-    if (mine === asked) container.dataset.checks = String(++checks);
-  };
-
-  let timer = null;
-  const checkSoon = () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(check, CHECK_DELAY_MS);
-  };
-
-  eventBus.on("commandStack.changed", async () => {
-    edited = true;
-    const { xml } = await modeler.saveXML({ format: true });
-    keepDraft(xml);
-    checkSoon();
+  const bench = workbench({
+    data,
+    container,
+    kind: "designer",
+    saveXML: async () => (await modeler.saveXML({ format: true })).xml,
+    open: (xml) => open(xml),
+    showProblems,
+    editingKey: "designer_editing",
   });
+  eventBus.on("commandStack.changed", bench.changed);
 
   // The whole diagram right of the palette (which floats over the canvas's left), or
   // a wide one from its start at a scale whose labels stay legible (then drag, or
@@ -234,56 +159,5 @@ setUpCompare();
     fit();
   };
 
-  const draft = readDraft();
-  try {
-    await open(draft ? draft.xml : data.xml);
-  } catch (err) {
-    container.dataset.ready = "error";
-    say(String(err && err.message ? err.message : err), "bad");
-    return;
-  }
-  edited = Boolean(draft);
-  discardButton.hidden = !draft;
-  container.dataset.ready = "true";
-  await check();
-  if (draft) say(t.designer_draft_restored, "");
-
-  discardButton.addEventListener("click", async () => {
-    dropDraft();
-    await open(data.xml);
-    edited = false;
-    await check();
-    say(t.designer_draft_discarded, "");
-  });
-
-  deployButton.addEventListener("click", async () => {
-    deployButton.disabled = true;
-    say(t.designer_deploying);
-    try {
-      const xml = await currentXml();
-      const answer = await post(data.deploy_url, xml);
-      const result = await answer.json();
-      if (answer.status === 422) {
-        showProblems(result.problems || []);
-        say(t.designer_deploy_refused, "bad");
-      } else if (answer.ok) {
-        dropDraft();
-        data.version = result.version;
-        data.xml = xml;
-        edited = false;
-        say(result.message, "ok");
-        container.dataset.deployed = String(result.version);
-        document.getElementById("designer-editing").textContent = t.designer_editing.replace(
-          "{n}",
-          String(result.version),
-        );
-      } else {
-        say(t.designer_check_failed, "bad");
-      }
-    } catch (err) {
-      say(t.designer_check_failed, "bad");
-    } finally {
-      deployButton.disabled = false;
-    }
-  });
+  await bench.start();
 })();

@@ -11,8 +11,7 @@ import "dmn-js/dist/assets/dmn-font/css/dmn.css";
 import DmnModeler from "dmn-js/lib/Modeler";
 
 import translator from "./dmn/translate.js";
-
-const CHECK_DELAY_MS = 500;
+import { workbench } from "./workbench.js";
 
 (async function () {
   const holder = document.getElementById("editor-data");
@@ -21,12 +20,7 @@ const CHECK_DELAY_MS = 500;
   const data = JSON.parse(holder.textContent);
   const t = data.texts;
   const language = document.documentElement.lang;
-  const draftKey = `flowdesk.decision.${data.key}`;
-  const status = document.getElementById("designer-status");
   const list = document.getElementById("problems");
-  const summary = document.getElementById("problems-summary");
-  const deployButton = document.getElementById("designer-deploy");
-  const discardButton = document.getElementById("designer-discard");
 
   const translate = { translate: ["value", translator(language)] };
   const modeler = new DmnModeler({
@@ -36,47 +30,7 @@ const CHECK_DELAY_MS = 500;
     drd: { additionalModules: [translate] },
   });
 
-  let edited = false;
-  let checks = 0;
   let problems = [];
-
-  const say = (text, kind) => {
-    status.textContent = text;
-    status.className = kind || "";
-  };
-
-  const readDraft = () => {
-    try {
-      const draft = JSON.parse(window.localStorage.getItem(draftKey) || "null");
-      return draft && draft.base_version === data.version && draft.xml ? draft : null;
-    } catch (err) {
-      return null;
-    }
-  };
-  const keepDraft = (xml) => {
-    window.localStorage.setItem(draftKey, JSON.stringify({ base_version: data.version, xml }));
-    discardButton.hidden = false;
-  };
-  const dropDraft = () => {
-    window.localStorage.removeItem(draftKey);
-    discardButton.hidden = true;
-  };
-
-  const post = (url, xml) =>
-    fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-      body: new URLSearchParams({ csrf_token: data.csrf, xml }),
-    });
-
-  // The deployed text itself while nothing was edited, so that deploying an untouched
-  // table says "unchanged".
-  const currentXml = async () => {
-    if (!edited) return data.xml;
-    const { xml } = await modeler.saveXML({ format: true });
-    return xml;
-  };
 
   const table = () => {
     const viewer = modeler.getActiveViewer();
@@ -143,49 +97,26 @@ const CHECK_DELAY_MS = 500;
       list.append(item);
     }
     mark();
-    if (found.length) {
-      summary.textContent = t.designer_problems.replace("{n}", String(found.length));
-      say(summary.textContent, "bad");
-    } else {
-      summary.textContent = t.designer_valid;
-      say(t.designer_valid, "ok");
-    }
-    container.dataset.problems = String(found.length);
+    bench.summarize(found.length);
   };
 
-  // Only the newest check's answer is shown (an older one may come back later).
-  let asked = 0;
-  const check = async () => {
-    const mine = ++asked;
-    say(t.designer_checking);
-    try {
-      const answer = await post(data.validate_url, await currentXml());
-      if (!answer.ok) throw new Error(String(answer.status));
-      const result = await answer.json();
-      if (mine !== asked) return;
-      showProblems(result.problems);
-    } catch (err) {
-      if (mine === asked) say(t.designer_check_failed, "bad");
-    }
-    if (mine === asked) container.dataset.checks = String(++checks);
-  };
-
-  let timer = null;
-  const checkSoon = () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(check, CHECK_DELAY_MS);
-  };
+  const bench = workbench({
+    data,
+    container,
+    kind: "decision",
+    saveXML: async () => (await modeler.saveXML({ format: true })).xml,
+    open: (xml) => open(xml),
+    showProblems,
+    editingKey: "decisions_editing",
+  });
 
   const watch = () => {
     const viewer = table();
     if (!viewer) return;
     const eventBus = viewer.get("eventBus");
-    eventBus.on("elements.changed", async () => {
-      edited = true;
-      const { xml } = await modeler.saveXML({ format: true });
-      keepDraft(xml);
+    eventBus.on("elements.changed", () => {
       window.setTimeout(mark, 0);
-      checkSoon();
+      bench.changed();
     });
   };
 
@@ -197,56 +128,5 @@ const CHECK_DELAY_MS = 500;
     watch();
   };
 
-  const draft = readDraft();
-  try {
-    await open(draft ? draft.xml : data.xml);
-  } catch (err) {
-    container.dataset.ready = "error";
-    say(String(err && err.message ? err.message : err), "bad");
-    return;
-  }
-  edited = Boolean(draft);
-  discardButton.hidden = !draft;
-  container.dataset.ready = "true";
-  await check();
-  if (draft) say(t.designer_draft_restored, "");
-
-  discardButton.addEventListener("click", async () => {
-    dropDraft();
-    await open(data.xml);
-    edited = false;
-    await check();
-    say(t.designer_draft_discarded, "");
-  });
-
-  deployButton.addEventListener("click", async () => {
-    deployButton.disabled = true;
-    say(t.designer_deploying);
-    try {
-      const xml = await currentXml();
-      const answer = await post(data.deploy_url, xml);
-      const result = await answer.json();
-      if (answer.status === 422) {
-        showProblems(result.problems || []);
-        say(t.designer_deploy_refused, "bad");
-      } else if (answer.ok) {
-        dropDraft();
-        data.version = result.version;
-        data.xml = xml;
-        edited = false;
-        say(result.message, "ok");
-        container.dataset.deployed = String(result.version);
-        document.getElementById("designer-editing").textContent = t.decisions_editing.replace(
-          "{n}",
-          String(result.version),
-        );
-      } else {
-        say(t.designer_check_failed, "bad");
-      }
-    } catch (err) {
-      say(t.designer_check_failed, "bad");
-    } finally {
-      deployButton.disabled = false;
-    }
-  });
+  await bench.start();
 })();
