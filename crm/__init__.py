@@ -15,8 +15,10 @@ from crm import models  # noqa: F401 - the vertical's tables join the shared met
 from crm.case_numbers import number_new_case
 from crm.leads import refuse_second_lead
 from crm.records import record_step
+from crm.scorecards import complaint_ratings
 from crm.texts import TEXTS
 from engine.hooks import register_start_check, register_step_hook
+from engine.scorecards import register_rating_source
 from engine.texts import add_texts
 
 
@@ -25,4 +27,5 @@ def install() -> None:
     register_step_hook(number_new_case)
     register_step_hook(record_step)
     register_start_check(refuse_second_lead)
+    register_rating_source(complaint_ratings)  # the staff scorecards' satisfaction
     add_texts(TEXTS)

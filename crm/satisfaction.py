@@ -43,6 +43,12 @@ def require_satisfaction_reader(actor: Actor) -> None:
         raise NotPermitted(key="error_satisfaction_readers_only")
 
 
+def visit_score(submitted: dict[str, Any] | None) -> int | None:
+    """Return the score a return visit's submission recorded (None when it holds none)."""
+    score = (submitted or {}).get("satisfaction")
+    return score if isinstance(score, int) and not isinstance(score, bool) else None
+
+
 def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -91,8 +97,8 @@ def satisfaction_report(
             *conditions,
         )
     ):
-        score = (submitted or {}).get("satisfaction")
-        if instance_id in complaints and isinstance(score, int) and not isinstance(score, bool):
+        score = visit_score(submitted)
+        if instance_id in complaints and score is not None:
             visits[complaints[instance_id][0]].append(score)
     for instance_id, score in session.execute(
         select(SurveyLink.instance_id, SurveyLink.score)

@@ -408,6 +408,42 @@ _ERRORS: Catalogue = {
     ),
     "problem_comment_empty": ("备注是空的", "the comment is empty"),
     "problem_comment_too_long": ("最多 10000 个字符", "at most 10000 characters"),
+    # Staff scorecards (engine/scorecards.py, /reports/scorecards)
+    "problem_no_user": ("没有用户 {username}", "no user '{username}'"),
+    "problem_scorecards_until_before_since": ("结束时间必须晚于开始时间", "must be after since"),
+    "error_scorecards_own_department": (
+        "主管只能查看本部门的考核",
+        "supervisors read the scorecards of their own department",
+    ),
+    "error_scorecards_own_only": ("员工只能查看自己的考核", "staff read only their own scorecard"),
+    "error_scorecards_readers": (
+        "考核只对员工、主管、高管和管理员开放",
+        "scorecards are for staff, supervisors, executives and admins",
+    ),
+    "scorecards_title": ("员工考核", "Staff scorecards"),
+    "scorecards_my_title": ("我的考核", "My scorecard"),
+    "scorecards_since": ("开始日期", "From"),
+    "scorecards_until": ("结束日期（不含）", "Until (exclusive)"),
+    "scorecards_filter": ("查询", "Show"),
+    "scorecards_person": ("员工", "Person"),
+    "scorecards_department_total": ("部门合计", "Department total"),
+    "scorecards_tasks_completed": ("完成任务", "Tasks completed"),
+    "scorecards_on_time_pct": ("按时完成率", "On time"),
+    "scorecards_breached": ("超时", "Breached"),
+    "scorecards_escalated": ("升级（一级及以上）", "Escalated (level 1+)"),
+    "scorecards_escalated_level_2": ("升级到二级", "Reached level 2"),
+    "scorecards_escalated_level_3": ("升级到三级", "Reached level 3"),
+    "scorecards_average": ("回访满意度（次数）", "Return-visit score (visits)"),
+    "scorecards_customer_average": ("客户评价（份数）", "Customer survey (answers)"),
+    "scorecards_none": ("—", "—"),
+    "scorecards_empty": ("这段时间没有考核数据", "no figures for this period"),
+    "scorecards_period_all": ("全部时间", "all time"),
+    "scorecards_explain": (
+        "按完成时间统计本人完成的任务；满意度为期间内给出的、本人参与处理过的案件的评分。",
+        "Tasks counted by when the person completed them; satisfaction is the scores given "
+        "in the period to the cases the person had worked on.",
+    ),
+    "nav_scorecards": ("考核", "Scorecards"),
 }
 
 # The case page's diagram (api/templates/_case_diagram.html) and the task page's

@@ -1,0 +1,287 @@
+"""Staff scorecards (`GET /reports/scorecards`): per person, or per department, over a
+period — the tasks they completed, the share done on time, breaches, escalations reached,
+and the mean of the case ratings of the cases they worked (the appraisal figure).
+
+A person's tasks are those they completed in [since, until) (`completed_by`, on
+`completed_at`); a breach or escalation of such a task counts for whoever completed it.
+A department's card adds up its members' cards (a user's department now).
+
+Ratings belong to the vertical: it registers a `RatingSource` that lists the ratings
+given in the period — a staff-recorded score (`source="staff"`) or the customer's own
+answer (`source="customer"`) of one case at one instant. The platform credits a rating
+to everyone who had completed a task of that case by then; a department counts each
+rating once, however many of its members worked the case.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from engine import access, clock
+from engine.errors import FieldProblem, InvalidData, NotPermitted
+from engine.identity import Actor
+from engine.models import Department, Task, User, UserRole
+
+GROUP_BY = ("person", "department")
+RATING_SOURCES = ("staff", "customer")
+ALL_READERS = ("executive", "admin")  # every department's cards
+_CHUNK = 500  # case ids per query when crediting ratings
+
+
+@dataclass(frozen=True)
+class CaseRating:
+    """One score (1–5) given to a case: `ref` tells two ratings apart."""
+
+    instance_id: str
+    at: datetime
+    source: Literal["staff", "customer"]
+    score: int
+    ref: str
+
+
+class RatingSource(Protocol):
+    def __call__(
+        self, session: Session, *, since: datetime | None, until: datetime | None
+    ) -> Iterable[CaseRating]: ...
+
+
+_rating_sources: list[RatingSource] = []
+
+
+def register_rating_source(source: RatingSource) -> None:
+    """List the ratings of `source` on every scorecard from now on (once)."""
+    if source not in _rating_sources:
+        _rating_sources.append(source)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose cards a reading covers: `department` None and `username` None is everyone."""
+
+    department: str | None = None
+    username: str | None = None
+
+
+def scorecard_scope(
+    session: Session, *, actor: Actor, department: str | None, username: str | None
+) -> Scope:
+    """Check the filters and narrow them to what the actor may read: executives and
+    admins everyone, supervisors their own department, staff only themselves."""
+    problems = []
+    if department is not None and session.get(Department, department) is None:
+        codes = ", ".join(session.scalars(select(Department.code).order_by(Department.code)))
+        problems.append(
+            FieldProblem(
+                "department",
+                key="problem_unknown_department",
+                params={"department": department, "values": codes},
+            )
+        )
+    person = None
+    if username is not None:
+        person = session.scalar(select(User).where(User.username == username))
+        if person is None:
+            problems.append(
+                FieldProblem("username", key="problem_no_user", params={"username": username})
+            )
+    if problems:
+        raise InvalidData(problems)
+    if actor.has(*ALL_READERS):
+        return Scope(department=department, username=username)
+    if actor.has("supervisor") and actor.department is not None:
+        if department not in (None, actor.department) or (
+            person is not None and person.department_code != actor.department
+        ):
+            raise NotPermitted(key="error_scorecards_own_department")
+        return Scope(department=actor.department, username=username)
+    if actor.has(*access.WORKER_ROLES):
+        if department is not None or username not in (None, actor.username):
+            raise NotPermitted(key="error_scorecards_own_only")
+        return Scope(username=actor.username)
+    raise NotPermitted(key="error_scorecards_readers")
+
+
+def _people(session: Session, scope: Scope) -> dict[str, tuple[str, str | None]]:
+    """Return the display name and department of each user the scope covers who works
+    tasks (staff, supervisors), by username."""
+    query = select(User.username, User.display_name, User.department_code)
+    if scope.username is not None:
+        query = query.where(User.username == scope.username)
+    else:
+        query = query.where(
+            User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(access.WORKER_ROLES)))
+        )
+    if scope.department is not None:
+        query = query.where(User.department_code == scope.department)
+    return {name: (display, dept) for name, display, dept in session.execute(query)}
+
+
+def period_conditions(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
+    """Return the conditions that keep `column` in [since, until) (open-ended when None)."""
+    conditions = []
+    if since is not None:
+        conditions.append(column >= clock.to_utc(since))
+    if until is not None:
+        conditions.append(column < clock.to_utc(until))
+    return conditions
+
+
+def _task_figures(
+    session: Session, people: Sequence[str], since: datetime | None, until: datetime | None
+) -> dict[str, dict[str, int]]:
+    """One aggregate over the completed tasks of the period, grouped by who completed them."""
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (
+        select(
+            Task.completed_by,
+            func.count(),
+            count(Task.due_at.is_not(None)),
+            count(Task.completed_at <= Task.due_at),
+            count(Task.sla_status == "breached"),
+            count(Task.escalation_level >= 1),
+            count(Task.escalation_level >= 2),
+            count(Task.escalation_level >= 3),
+        )
+        .where(Task.state == "completed", *period_conditions(Task.completed_at, since, until))
+        .group_by(Task.completed_by)
+    )
+    if len(people) == 1:  # one card: the index on (assignee, state), the completer's
+        query = query.where(Task.assignee == people[0], Task.completed_by == people[0])
+    names = ("completed", "with_due", "on_time", "breached", "escalated", "level_2", "level_3")
+    wanted = set(people)
+    return {
+        row[0]: dict(zip(names, (int(v or 0) for v in row[1:]), strict=True))
+        for row in session.execute(query)
+        if row[0] in wanted
+    }
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _credited(
+    session: Session, people: set[str], since: datetime | None, until: datetime | None
+) -> dict[str, list[CaseRating]]:
+    """Each rating of the period, credited to the people (of `people`) who had completed
+    a task of its case by the time it was given."""
+    ratings = [r for source in _rating_sources for r in source(session, since=since, until=until)]
+    cases = sorted({r.instance_id for r in ratings})
+    first_done: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for chunk in _chunks(cases):
+        for instance_id, who, at in session.execute(
+            select(Task.instance_id, Task.completed_by, func.min(Task.completed_at))
+            .where(Task.instance_id.in_(chunk), Task.state == "completed")
+            .group_by(Task.instance_id, Task.completed_by)
+        ):
+            if who in people:
+                first_done[instance_id].append((who, at))
+    credited: dict[str, list[CaseRating]] = defaultdict(list)
+    for rating in ratings:
+        for who, at in first_done.get(rating.instance_id, ()):
+            if clock.to_utc(at) <= clock.to_utc(rating.at):
+                credited[who].append(rating)
+    return credited
+
+
+def _mean(scores: list[int]) -> float | None:
+    return round(sum(scores) / len(scores), 2) if scores else None
+
+
+def _card(tasks: dict[str, int], ratings: Iterable[CaseRating]) -> dict[str, Any]:
+    by_source: dict[str, list[int]] = {source: [] for source in RATING_SOURCES}
+    for rating in ratings:
+        by_source[rating.source].append(rating.score)
+    with_due = tasks.get("with_due", 0)
+    return {
+        "tasks_completed": tasks.get("completed", 0),
+        "with_due": with_due,
+        "on_time": tasks.get("on_time", 0),
+        "on_time_pct": round(100 * tasks.get("on_time", 0) / with_due, 1) if with_due else None,
+        "breached": tasks.get("breached", 0),
+        "escalated": tasks.get("escalated", 0),
+        "escalated_level_2": tasks.get("level_2", 0),
+        "escalated_level_3": tasks.get("level_3", 0),
+        "rated": len(by_source["staff"]),
+        "average": _mean(by_source["staff"]),
+        "customer_answered": len(by_source["customer"]),
+        "customer_average": _mean(by_source["customer"]),
+    }
+
+
+def _add(total: dict[str, int], part: dict[str, int]) -> None:
+    for name, value in part.items():
+        total[name] = total.get(name, 0) + value
+
+
+def scorecards(
+    session: Session,
+    *,
+    actor: Actor,
+    group_by: str = "person",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    department: str | None = None,
+    username: str | None = None,
+) -> dict[str, Any]:
+    """Return the cards of the people (or departments) the actor may read, in the period."""
+    problems = []
+    if group_by not in GROUP_BY:
+        problems.append(
+            FieldProblem("group_by", key="problem_one_of", params={"values": ", ".join(GROUP_BY)})
+        )
+    if since is not None and until is not None and clock.to_utc(until) <= clock.to_utc(since):
+        problems.append(FieldProblem("until", key="problem_scorecards_until_before_since"))
+    if problems:
+        raise InvalidData(problems)
+    scope = scorecard_scope(session, actor=actor, department=department, username=username)
+    if group_by == "department" and scope.username is not None and username is None:
+        raise NotPermitted(key="error_scorecards_own_only")  # staff: their own card only
+    people = _people(session, scope)
+    tasks = _task_figures(session, sorted(people), since, until)
+    credited = _credited(session, set(people), since, until)
+    if group_by == "person":
+        items = [
+            {
+                "key": name,
+                "display_name": display,
+                "department": dept,
+                **_card(tasks.get(name, {}), credited.get(name, ())),
+            }
+            for name, (display, dept) in sorted(people.items(), key=lambda p: (p[1][1] or "", p[0]))
+        ]
+    else:
+        totals: dict[str | None, dict[str, int]] = defaultdict(dict)
+        ratings: dict[str | None, dict[tuple[str, str], CaseRating]] = defaultdict(dict)
+        for name, (_display, dept) in people.items():
+            _add(totals[dept], tasks.get(name, {}))
+            for rating in credited.get(name, ()):
+                ratings[dept][(rating.source, rating.ref)] = rating  # once per department
+        items = [
+            {
+                "key": dept,
+                "display_name": None,
+                "department": dept,
+                **_card(totals[dept], ratings[dept].values()),
+            }
+            for dept in sorted(totals, key=lambda d: d or "")
+        ]
+    return {
+        "group_by": group_by,
+        "since": since,
+        "until": until,
+        "department": scope.department,
+        "username": scope.username,
+        "items": items,
+    }
