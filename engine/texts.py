@@ -423,7 +423,9 @@ _ERRORS: Catalogue = {
     "scorecards_title": ("员工考核", "Staff scorecards"),
     "scorecards_my_title": ("我的考核", "My scorecard"),
     "scorecards_since": ("开始日期", "From"),
-    "scorecards_until": ("结束日期（不含）", "Until (exclusive)"),
+    "scorecards_until": ("结束日期", "Until (included)"),
+    "scorecards_all_departments": ("全部部门", "every department"),
+    "problem_scorecards_date": ("请填写日期，例如 2026-11-30", "give a date such as 2026-11-30"),
     "scorecards_filter": ("查询", "Show"),
     "scorecards_person": ("员工", "Person"),
     "scorecards_department_total": ("部门合计", "Department total"),
@@ -437,7 +439,6 @@ _ERRORS: Catalogue = {
     "scorecards_customer_average": ("客户评价（份数）", "Customer survey (answers)"),
     "scorecards_none": ("—", "—"),
     "scorecards_empty": ("这段时间没有考核数据", "no figures for this period"),
-    "scorecards_period_all": ("全部时间", "all time"),
     "scorecards_explain": (
         "按完成时间统计本人完成的任务；满意度为期间内给出的、本人参与处理过的案件的评分。",
         "Tasks counted by when the person completed them; satisfaction is the scores given "
