@@ -49,6 +49,11 @@ def visit_score(submitted: dict[str, Any] | None) -> int | None:
     return score if isinstance(score, int) and not isinstance(score, bool) else None
 
 
+def visit_score_column() -> Any:
+    """The same score as a SQL expression (the form keeps it a whole number 1–5)."""
+    return Task.submitted["satisfaction"].as_integer()
+
+
 def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 

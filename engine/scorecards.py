@@ -15,13 +15,12 @@ rating once, however many of its members worked the case.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import access, clock
@@ -32,31 +31,21 @@ from engine.models import Department, Task, User, UserRole
 GROUP_BY = ("person", "department")
 RATING_SOURCES = ("staff", "customer")
 ALL_READERS = ("executive", "admin")  # every department's cards
-_CHUNK = 500  # case ids per query when crediting ratings
-
-
-@dataclass(frozen=True)
-class CaseRating:
-    """One score (1–5) given to a case: `ref` tells two ratings apart."""
-
-    instance_id: str
-    at: datetime
-    source: Literal["staff", "customer"]
-    score: int
-    ref: str
 
 
 class RatingSource(Protocol):
-    def __call__(
-        self, session: Session, *, since: datetime | None, until: datetime | None
-    ) -> Iterable[CaseRating]: ...
+    """A SELECT of the ratings given in [since, until), one row each, with the columns
+    `instance_id`, `at`, `source` ("staff" or "customer"), `score` (1–5) and `ref`
+    (a text telling two ratings of one source apart)."""
+
+    def __call__(self, *, since: datetime | None, until: datetime | None) -> Select[Any]: ...
 
 
 _rating_sources: list[RatingSource] = []
 
 
 def register_rating_source(source: RatingSource) -> None:
-    """List the ratings of `source` on every scorecard from now on (once)."""
+    """Put the ratings of `source` on every scorecard from now on (once)."""
     if source not in _rating_sources:
         _rating_sources.append(source)
 
@@ -166,43 +155,58 @@ def _task_figures(
     }
 
 
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+Sums = dict[tuple[Any, str], tuple[int, int]]  # (person or department, source): (n, total)
 
 
-def _credited(
-    session: Session, people: set[str], since: datetime | None, until: datetime | None
-) -> dict[str, list[CaseRating]]:
-    """Each rating of the period, credited to the people (of `people`) who had completed
-    a task of its case by the time it was given."""
-    ratings = [r for source in _rating_sources for r in source(session, since=since, until=until)]
-    cases = sorted({r.instance_id for r in ratings})
-    first_done: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
-    for chunk in _chunks(cases):
-        for instance_id, who, at in session.execute(
-            select(Task.instance_id, Task.completed_by, func.min(Task.completed_at))
-            .where(Task.instance_id.in_(chunk), Task.state == "completed")
-            .group_by(Task.instance_id, Task.completed_by)
-        ):
-            if who in people:
-                first_done[instance_id].append((who, at))
-    credited: dict[str, list[CaseRating]] = defaultdict(list)
-    for rating in ratings:
-        for who, at in first_done.get(rating.instance_id, ()):
-            if clock.to_utc(at) <= clock.to_utc(rating.at):
-                credited[who].append(rating)
-    return credited
+def _rating_sums(
+    session: Session,
+    people: dict[str, tuple[str, str | None]],
+    group_by: str,
+    since: Any,
+    until: Any,
+) -> Sums:
+    """Credit each rating of the period to the people (of `people`) who had completed a
+    task of its case by the time it was given; return per person (or per department)
+    the number of ratings and their total, a department counting each rating once."""
+    if not _rating_sources or not people:
+        return {}
+    selects = [source(since=since, until=until) for source in _rating_sources]
+    ratings = union_all(*selects).subquery("ratings")
+    names = sorted(people)
+    who: list[Any] = [Task.completed_by.in_(names)]
+    if len(names) == 1:  # one card: the index on (assignee, state), the completer's
+        who.append(Task.assignee == names[0])
+    credit = (
+        select(Task.completed_by.label("key"), ratings.c.source, ratings.c.ref, ratings.c.score)
+        .join(ratings, ratings.c.instance_id == Task.instance_id)
+        .where(Task.state == "completed", Task.completed_at <= ratings.c.at, *who)
+        .distinct()
+        .subquery("credit")
+    )
+    keep: set[Any] = set(people)
+    if group_by == "department":
+        credit = (
+            select(User.department_code.label("key"), credit.c.source, credit.c.ref, credit.c.score)
+            .join(User, User.username == credit.c.key)
+            .distinct()
+            .subquery("by_department")
+        )
+        keep = {dept for _, dept in people.values()}
+    rows = session.execute(
+        select(credit.c.key, credit.c.source, func.count(), func.sum(credit.c.score)).group_by(
+            credit.c.key, credit.c.source
+        )
+    )
+    return {(k, source): (int(n), int(total or 0)) for k, source, n, total in rows if k in keep}
 
 
-def _mean(scores: list[int]) -> float | None:
-    return round(sum(scores) / len(scores), 2) if scores else None
+def _card(tasks: dict[str, int], ratings: Sums, key: Any) -> dict[str, Any]:
+    def mean(source: str) -> tuple[int, float | None]:
+        n, total = ratings.get((key, source), (0, 0))
+        return n, round(total / n, 2) if n else None
 
-
-def _card(tasks: dict[str, int], ratings: Iterable[CaseRating]) -> dict[str, Any]:
-    by_source: dict[str, list[int]] = {source: [] for source in RATING_SOURCES}
-    for rating in ratings:
-        by_source[rating.source].append(rating.score)
+    rated, average = mean("staff")
+    answered, customer_average = mean("customer")
     with_due = tasks.get("with_due", 0)
     return {
         "tasks_completed": tasks.get("completed", 0),
@@ -213,10 +217,10 @@ def _card(tasks: dict[str, int], ratings: Iterable[CaseRating]) -> dict[str, Any
         "escalated": tasks.get("escalated", 0),
         "escalated_level_2": tasks.get("level_2", 0),
         "escalated_level_3": tasks.get("level_3", 0),
-        "rated": len(by_source["staff"]),
-        "average": _mean(by_source["staff"]),
-        "customer_answered": len(by_source["customer"]),
-        "customer_average": _mean(by_source["customer"]),
+        "rated": rated,
+        "average": average,
+        "customer_answered": answered,
+        "customer_average": customer_average,
     }
 
 
@@ -250,30 +254,27 @@ def scorecards(
         raise NotPermitted(key="error_scorecards_own_only")  # staff: their own card only
     people = _people(session, scope)
     tasks = _task_figures(session, sorted(people), since, until)
-    credited = _credited(session, set(people), since, until)
+    ratings = _rating_sums(session, people, group_by, since, until)
     if group_by == "person":
         items = [
             {
                 "key": name,
                 "display_name": display,
                 "department": dept,
-                **_card(tasks.get(name, {}), credited.get(name, ())),
+                **_card(tasks.get(name, {}), ratings, name),
             }
             for name, (display, dept) in sorted(people.items(), key=lambda p: (p[1][1] or "", p[0]))
         ]
     else:
-        totals: dict[str | None, dict[str, int]] = defaultdict(dict)
-        ratings: dict[str | None, dict[tuple[str, str], CaseRating]] = defaultdict(dict)
+        totals: dict[str | None, dict[str, int]] = {}
         for name, (_display, dept) in people.items():
-            _add(totals[dept], tasks.get(name, {}))
-            for rating in credited.get(name, ()):
-                ratings[dept][(rating.source, rating.ref)] = rating  # once per department
+            _add(totals.setdefault(dept, {}), tasks.get(name, {}))
         items = [
             {
                 "key": dept,
                 "display_name": None,
                 "department": dept,
-                **_card(totals[dept], ratings[dept].values()),
+                **_card(totals[dept], ratings, dept),
             }
             for dept in sorted(totals, key=lambda d: d or "")
         ]

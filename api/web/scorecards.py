@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.web.kit import Page, SignedInPage, page_router, render
 from engine import calendar, clock, scorecards
+from engine.bounds import EARLIEST_YEAR, LATEST_YEAR
 from engine.errors import FieldProblem, InvalidData
 
 router = page_router()
@@ -17,9 +18,12 @@ router = page_router()
 
 def _day(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidData([FieldProblem(name, key="problem_scorecards_date")]) from None
+        day = None
+    if day is None or not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise InvalidData([FieldProblem(name, key="problem_scorecards_date")])
+    return day
 
 
 def _period(page: Page) -> tuple[date, date]:
@@ -59,22 +63,21 @@ def _shown(page: Page, card: dict[str, Any]) -> dict[str, Any]:
 def scorecard_page(page: SignedInPage) -> Response:
     first, last = _period(page)
     department = page.request.query_params.get("department", "").strip() or None
-    asked = {
-        "since": _start_of(first),
-        "until": _start_of(last + timedelta(days=1)),
-        "department": department,
-    }
-    people = scorecards.scorecards(page.session, actor=page.actor, group_by="person", **asked)
+
+    def read(group_by: str) -> dict[str, Any]:
+        return scorecards.scorecards(
+            page.session,
+            actor=page.actor,
+            group_by=group_by,
+            since=_start_of(first),
+            until=_start_of(last + timedelta(days=1)),
+            department=department,
+        )
+
+    people = read("person")
     own_only = people["username"] == page.actor.username and people["department"] is None
     totals = (
-        {}
-        if own_only
-        else {
-            row["key"]: _shown(page, row)
-            for row in scorecards.scorecards(
-                page.session, actor=page.actor, group_by="department", **asked
-            )["items"]
-        }
+        {} if own_only else {row["key"]: _shown(page, row) for row in read("department")["items"]}
     )
     tables: dict[str | None, list[dict[str, Any]]] = {}
     for row in people["items"]:

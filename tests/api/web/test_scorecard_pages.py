@@ -92,8 +92,9 @@ def test_staff_see_their_own_card_and_the_refusals(open_browser) -> None:  # typ
     sup = open_browser("sup_engineering")
     theirs = sup.get("/reports/scorecards").text
     assert "<h2>工程部</h2>" in theirs and "<h2>客服部</h2>" not in theirs
-    bad = sup.get("/reports/scorecards?since=yesterday")
-    assert bad.status_code == 422 and "请填写日期" in bad.text
+    for bad in ("since=yesterday", "until=9999-12-31"):
+        refused = sup.get(f"/reports/scorecards?{bad}")
+        assert refused.status_code == 422 and "请填写日期" in refused.text, bad
     backwards = sup.get("/reports/scorecards?since=2026-11-05&until=2026-11-01")
     assert backwards.status_code == 422 and "结束时间必须晚于开始时间" in backwards.text
 
