@@ -171,3 +171,16 @@ def test_bad_parameters_name_their_field(db_url: str) -> None:
         r = api.get("/reports/scorecards", "gm", params=params)
         assert r.status_code == 422, params
         assert [p["field"] for p in r.json()["detail"]] == [field], r.text
+
+
+def test_a_score_counts_for_those_who_had_worked_the_case_by_then(db_url: str) -> None:
+    api = setup_shipped()
+    _at(2, 10)
+    # Visited 2 (reopened at the proposal): sales1 proposed and fixed before the visit.
+    case = visited_complaint(api, category="sales_promise", project="滨江壹号", scores=[2])
+    _at(2, 11)
+    case.do("propose_solution", "sales2", {"solution": "补偿"})  # after the score
+    cards = _cards(api, "sup_sales")
+    assert (cards["sales1"]["rated"], cards["sales1"]["average"]) == (1, 2.0)
+    assert (cards["sales2"]["tasks_completed"], cards["sales2"]["rated"]) == (1, 0)
+    assert _cards(api, "sup_sales", group_by="department")["sales"]["rated"] == 1
