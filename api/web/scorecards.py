@@ -79,6 +79,7 @@ def scorecard_page(page: SignedInPage) -> Response:
     totals = (
         {} if own_only else {row["key"]: _shown(page, row) for row in read("department")["items"]}
     )
+    order = {code: n for n, code in enumerate(page.departments)}  # CONTRACT.md's order
     tables: dict[str | None, list[dict[str, Any]]] = {}
     for row in people["items"]:
         tables.setdefault(row["department"], []).append(_shown(page, row))
@@ -96,6 +97,8 @@ def scorecard_page(page: SignedInPage) -> Response:
                 "rows": rows,
                 "total": totals.get(code),
             }
-            for code, rows in tables.items()
+            for code, rows in sorted(
+                tables.items(), key=lambda item: order.get(item[0], len(order))
+            )
         ],
     )
