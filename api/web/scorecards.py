@@ -98,7 +98,7 @@ def scorecard_page(page: SignedInPage) -> Response:
                 "total": totals.get(code),
             }
             for code, rows in sorted(
-                tables.items(), key=lambda item: order.get(item[0], len(order))
+                tables.items(), key=lambda item: order.get(item[0] or "", len(order))
             )
         ],
     )
