@@ -438,6 +438,7 @@ _ERRORS: Catalogue = {
     "scorecards_average": ("回访满意度（次数）", "Return-visit score (visits)"),
     "scorecards_customer_average": ("客户评价（份数）", "Customer survey (answers)"),
     "scorecards_none": ("—", "—"),
+    "scorecards_mean": ("{mean}（{n}）", "{mean} ({n})"),
     "scorecards_empty": ("这段时间没有考核数据", "no figures for this period"),
     "scorecards_explain": (
         "按完成时间统计本人完成的任务；满意度为期间内给出的、本人参与处理过的案件的评分。",

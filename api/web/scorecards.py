@@ -48,7 +48,7 @@ def _shown(page: Page, card: dict[str, Any]) -> dict[str, Any]:
     none = page.t("scorecards_none")
 
     def mean(value: float | None, count: int) -> str:
-        return none if value is None else f"{value:.2f}（{count}）"
+        return none if value is None else page.t("scorecards_mean", mean=f"{value:.2f}", n=count)
 
     return {
         **card,

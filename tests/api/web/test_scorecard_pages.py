@@ -77,6 +77,11 @@ def test_executive_sees_every_department_with_totals(open_browser) -> None:  # t
     assert _row(later.text, "eng1")[1:] == ["0", "—", "0", "0", "0", "0", "—", "—"]
     assert 'value="2026-11-03"' in later.text
 
+    gm.post("/language", data={"language": "en", "back": "/inbox"})
+    english = gm.get("/reports/scorecards?since=2026-11-01&until=2026-11-30").text
+    assert "Staff scorecards" in english and "Department total" in english
+    assert _row(english, "eng1")[-2:] == ["5.00 (1)", "4.00 (1)"]
+
 
 def test_staff_see_their_own_card_and_the_refusals(open_browser) -> None:  # type: ignore[no-untyped-def]
     cs1: Browser = open_browser("cs1")
