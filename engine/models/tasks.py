@@ -28,6 +28,8 @@ class Task(Base):
         # The SLA sweep: open tasks whose next SLA step is due, in due order.
         Index("ix_task_state_next_sla", "state", "next_sla_at"),
         Index("ix_task_state_escalation", "state", "escalation_level"),
+        # Reports and scorecards: the tasks completed in a period.
+        Index("ix_task_state_completed", "state", "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
