@@ -58,6 +58,7 @@ from api.web import audit as audit_pages
 from api.web import designer_decisions as decision_pages
 from api.web import designer_insight as designer_insight_pages
 from api.web import notifications as notification_pages
+from api.web import reports as report_pages
 from crm import routes as crm_routes
 from crm import survey_routes
 from crm.web import customer, start, survey, survey_link
@@ -91,6 +92,7 @@ PAGE_FAMILIES = (
     user_admin_pages,
     designer_insight_pages,
     designer_migration,
+    report_pages,
 )
 
 
