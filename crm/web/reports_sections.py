@@ -314,7 +314,7 @@ def complaints_section(page: Page, filters: Filters) -> Section | None:
             "reports_complaints_note",
             total=len(rows),
             reopened=reopened,
-            pct=percent(reopened, len(rows)) if rows else "—",
+            pct=f"{percent(reopened, len(rows)):g}" if rows else "—",
         ),
     )
 

@@ -10,7 +10,7 @@ echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, SVGRend
 
 function option(spec) {
   const category = { type: "category", data: spec.categories, axisLabel: { interval: 0 } };
-  const value = { type: "value" };
+  const value = { type: "value", minInterval: 1 };
   return {
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
