@@ -200,6 +200,7 @@ _EVENT_TYPES: Catalogue = {
     "ev_calendar_loaded": ("导入节假日安排", "Calendar loaded"),
     "ev_department_calendar_changed": ("部门日历变更", "Department calendar changed"),
     "ev_history_exported": ("导出审计日志", "History exported"),
+    "ev_report_exported": ("导出报表", "Report exported"),
     "ev_sla_paused": ("暂停计时", "SLA clock paused"),
     "ev_sla_resumed": ("恢复计时", "SLA clock resumed"),
     "ev_task_reminded": ("催办", "Task chased"),
@@ -1237,6 +1238,11 @@ _REPORTS: Catalogue = {
     "reports_open": ("未完成", "Open"),
     "reports_median_hours": ("处理工时中位数（小时）", "Median working hours"),
     "reports_paused_hours": ("暂停工时（小时）", "Paused hours"),
+    "reports_bottlenecks": ("瓶颈环节（超时最多、最慢的步骤）", "Bottleneck steps"),
+    "reports_step": ("步骤", "Step"),
+    "reports_tasks": ("任务数", "Tasks"),
+    "reports_escalation_levels": ("各部门升级层级（任务数）", "Escalations by level (tasks)"),
+    "reports_level": ("最高升级至第{n}级", "Reached level {n}"),
 }
 
 

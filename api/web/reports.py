@@ -30,6 +30,8 @@ from openpyxl import Workbook
 
 from api.web.kit import Page, SignedInPage, page_router, process_name, render
 from engine import access, calendar, definitions, reports
+from engine.audit import PendingEvent, append_events
+from engine.db import unit_of_work
 from engine.errors import FieldProblem, InvalidData, NotPermitted
 from engine.history.export import csv_cell
 
@@ -218,7 +220,77 @@ def sla_section(page: Page, filters: Filters) -> Section:
         },
     )
     table = Table(page.t("reports_sla_table"), [page.t(c) for c in columns], rows, chart)
-    return Section("sla", page.t("reports_sla"), [table], note=page.t("reports_sla_note"))
+    slow = reports.bottleneck_tasks(
+        page.session,
+        actor=page.actor,
+        since=filters.start(),
+        until=filters.end(),
+        process_key=filters.process or None,
+        department=filters.department or None,
+    )
+    steps = slow["steps"]
+    step_names = [s["name"] for s in steps]
+    step_rows = [
+        [
+            name,
+            process_name(page, s["process_key"]),
+            page.department_name(s["department"]),
+            s["tasks"],
+            s["breached"],
+            s["escalated"],
+            s["open"],
+            s["median_working_hours"],
+        ]
+        for name, s in zip(step_names, steps, strict=True)
+    ]
+    bottlenecks = Table(
+        page.t("reports_bottlenecks"),
+        [
+            page.t(c)
+            for c in (
+                "reports_step",
+                "reports_process",
+                "reports_department",
+                "reports_tasks",
+                "reports_breached",
+                "reports_escalated",
+                "reports_open",
+                "reports_median_hours",
+            )
+        ],
+        step_rows,
+        bar_chart(
+            step_names,
+            {
+                page.t("reports_breached"): [s["breached"] for s in steps],
+                page.t("reports_median_hours"): [s["median_working_hours"] for s in steps],
+            },
+            horizontal=True,
+        ),
+    )
+    by_level = slow["escalation_levels"]
+    top = max((max(levels) for levels in by_level.values()), default=0)
+    level_heads = [page.t("reports_level", n=n) for n in range(1, top + 1)]
+    level_names = [page.department_name(d) for d in by_level]
+    level_rows = [
+        [name, *(levels.get(n, 0) for n in range(1, top + 1))]
+        for name, levels in zip(level_names, by_level.values(), strict=True)
+    ]
+    escalations = Table(
+        page.t("reports_escalation_levels"),
+        [page.t("reports_department"), *level_heads],
+        level_rows,
+        bar_chart(
+            level_names,
+            {head: [r[n] for r in level_rows] for n, head in enumerate(level_heads, start=1)},
+        ),
+    )
+    return Section(
+        "sla",
+        page.t("reports_sla"),
+        [table, bottlenecks, escalations],
+        note=page.t("reports_sla_note"),
+    )
 
 
 register_section("sla", sla_section)
@@ -304,12 +376,29 @@ def _sheet_title(title: str, n: int) -> str:
     return f"{n} {cleaned}"[:31]
 
 
+def _record_export(page: Page, filters: Filters, section_key: str, fmt: str) -> None:
+    """Write `report_exported` (the section, the format, the filters) to the history: a
+    download leaves the system with its figures, and the call list with phone numbers."""
+    with unit_of_work() as session:
+        append_events(
+            session,
+            [
+                PendingEvent(
+                    type="report_exported",
+                    actor=page.actor.username,
+                    data={"section": section_key, "format": fmt, "filters": filters.query()},
+                )
+            ],
+        )
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/reports/{section_key}.csv")
 def report_csv(section_key: str, page: ReportsPage, filters: ReportFilters) -> Response:
     section = _one_section(page, filters, section_key)
+    _record_export(page, filters, section_key, "csv")
     return Response(
         csv_bytes(section),
         media_type="text/csv; charset=utf-8",
@@ -320,6 +409,7 @@ def report_csv(section_key: str, page: ReportsPage, filters: ReportFilters) -> R
 @router.get("/reports/{section_key}.xlsx")
 def report_xlsx(section_key: str, page: ReportsPage, filters: ReportFilters) -> Response:
     section = _one_section(page, filters, section_key)
+    _record_export(page, filters, section_key, "xlsx")
     return Response(
         xlsx_bytes(section),
         media_type=XLSX,

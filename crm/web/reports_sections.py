@@ -32,6 +32,7 @@ from crm.models import Complaint, Customer, Lead
 from crm.records import COMPLAINT_PROCESS, LEAD_PROCESS
 from crm.satisfaction import satisfaction_report
 from engine import calendar, clock, definitions
+from engine.privacy import mask_phone, phones_whole_in
 
 WON_STAGES = ("won", "owner")
 
@@ -191,28 +192,31 @@ def lost_leads_section(page: Page, filters: Filters) -> Section | None:
     conditions = [*_lead_conditions(filters), Lead.stage == "lost"]
     if filters.lost_reason:
         conditions.append(Lead.lost_reason == filters.lost_reason)
+    found = page.session.execute(
+        select(
+            Lead.instance_id,
+            Customer.name,
+            Customer.phone,
+            Lead.project,
+            Lead.consultant,
+            Lead.lost_reason,
+            Lead.closed_at,
+        )
+        .join(Customer, Customer.id == Lead.customer_id)
+        .where(*conditions)
+        .order_by(Lead.closed_at.desc(), Lead.id)
+    ).all()
+    whole = phones_whole_in(page.session, actor=page.actor, instance_ids=[r[0] for r in found])
     rows = [
         [
             name,
-            phone,
+            phone if instance_id in whole else mask_phone(phone),
             project,
             page.people.get(consultant or "", consultant or ""),
             reason(lost_reason),
             _local_date(closed),
         ]
-        for name, phone, project, consultant, lost_reason, closed in page.session.execute(
-            select(
-                Customer.name,
-                Customer.phone,
-                Lead.project,
-                Lead.consultant,
-                Lead.lost_reason,
-                Lead.closed_at,
-            )
-            .join(Customer, Customer.id == Lead.customer_id)
-            .where(*conditions)
-            .order_by(Lead.closed_at.desc(), Lead.id)
-        )
+        for instance_id, name, phone, project, consultant, lost_reason, closed in found
     ]
     title = page.t("reports_lost_leads")
     if filters.lost_reason:

@@ -11,9 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from api.web.reports import Section, Table, xlsx_bytes
 from engine import clock
+from engine.db import unit_of_work
+from engine.models import HistoryEvent
+from engine.rounds import run_round
 from tests.crm.complaints import visited_complaint
 from tests.crm.leads import assigned, visitor
 from tests.fixtures.factories import make_user
@@ -45,6 +49,9 @@ def known(db_url: str):  # type: ignore[no-untyped-def]
     clock.set_global_time(T0 + timedelta(days=2))
     # C: other, 滨江壹号, registered two days later, not visited yet.
     visited_complaint(api, category="other", project="滨江壹号", scores=[])
+    # A month on, the work still open is late.
+    clock.set_global_time(T0 + timedelta(days=30))
+    run_round(clock.now())
     opened: list[Browser] = []
 
     def browser(user: str) -> Browser:
@@ -157,6 +164,19 @@ def test_figures_and_filters(known) -> None:  # type: ignore[no-untyped-def]
     sla = _rows(_section(leads_only, "sla"), "各部门 SLA")
     assert sla["客服部"][0] == "0"
     assert int(_rows(_section(html, "sla"), "各部门 SLA")["客服部"][0]) > 0
+    # Its steps: three leads assigned (L3 still waiting), L1 followed twice and L2 once,
+    # L2 signed; L2's welcome waits at customer service. The two still open breached in
+    # the month's round; the breached steps come first.
+    steps = _rows(_section(leads_only, "sla"), "瓶颈环节（超时最多、最慢的步骤）")
+    assert [(name, cells[:6]) for name, cells in steps.items() if name != "步骤"] == [
+        ("业主入住欢迎", ["客户跟进", "客服部", "1", "1", "1", "1"]),
+        ("分配置业顾问", ["客户跟进", "销售部", "3", "1", "1", "1"]),
+        ("签约", ["客户跟进", "销售部", "1", "0", "0", "0"]),
+        ("跟进", ["客户跟进", "销售部", "3", "0", "0", "0"]),
+    ]
+    levels = _rows(_section(leads_only, "sla"), "各部门升级层级（任务数）")
+    assert sum(int(n) for n in levels["销售部"]) == 1
+    assert sum(int(n) for n in levels["客服部"]) == 1
     # The drill-down: one reason's lost leads.
     drill = gm.get("/reports?lost_reason=layout").text
     assert "流失原因：户型" in drill and "13900139001" not in _section(drill, "lost_leads")
@@ -177,9 +197,15 @@ def test_csv_and_excel_downloads(known) -> None:  # type: ignore[no-untyped-def]
     categories = {row[0].value: row[1].value for row in book["1 按类别"].iter_rows(min_row=2)}
     assert categories == {"工程质量": 1, "其他": 1}
 
+    # The call list: phone numbers whole for sales and executives, masked for the others.
     calls = sup.get("/reports/lost_leads.xlsx").content
     [sheet] = load_workbook(io.BytesIO(calls)).worksheets
-    assert [c.value for c in sheet[2]][:5] == ["李娜", "13900139001", "云山府", "sales2", "价格"]
+    assert [c.value for c in sheet[2]][:5] == ["李娜", "139****9001", "云山府", "sales2", "价格"]
+    for user in ("sup_sales", "gm"):
+        [sheet] = load_workbook(
+            io.BytesIO(known(user).get("/reports/lost_leads.xlsx").content)
+        ).worksheets
+        assert sheet["B2"].value == "13900139001", user
 
     text = sup.get("/reports/funnel.csv?project=云山府").content.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
@@ -189,6 +215,23 @@ def test_csv_and_excel_downloads(known) -> None:  # type: ignore[no-untyped-def]
     assert lines[3] == ["意向", "1", "0", "50.0"]
     sla = sup.get("/reports/sla.csv").content.decode("utf-8-sig")
     assert "按时完成率 %" in sla and "物业部" in sla
+
+    # Every download is in the history: who, which section, which format and filters.
+    with unit_of_work(write=False) as session:
+        exported = session.execute(
+            select(HistoryEvent.actor, HistoryEvent.data)
+            .where(HistoryEvent.type == "report_exported")
+            .order_by(HistoryEvent.seq)
+        ).all()
+    assert [(a, d["section"], d["format"]) for a, d in exported] == [
+        ("sup_customer_service", "complaints", "xlsx"),
+        ("sup_customer_service", "lost_leads", "xlsx"),
+        ("sup_sales", "lost_leads", "xlsx"),
+        ("gm", "lost_leads", "xlsx"),
+        ("sup_customer_service", "funnel", "csv"),
+        ("sup_customer_service", "sla", "csv"),
+    ]
+    assert exported[0][1]["filters"] == "project=%E6%BB%A8%E6%B1%9F%E5%A3%B9%E5%8F%B7"
 
 
 def test_text_cells_never_become_formulas() -> None:
