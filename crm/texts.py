@@ -175,6 +175,7 @@ TEXTS: Catalogue = {
     "reports_funnel_stages": ("各阶段到达与转化", "Stages reached and conversion"),
     "reports_reached": ("到达人数", "Reached"),
     "reports_now_at": ("当前停留", "Now at"),
+    "reports_days_in_stage": ("平均停留天数", "Mean days in stage"),
     "reports_conversion_pct": ("自上一阶段转化率 %", "Conversion from previous %"),
     "reports_per_consultant": ("各置业顾问", "Per consultant"),
     "reports_leads": ("来访数", "Leads"),

@@ -28,7 +28,7 @@ from api.web.reports import (
     register_section,
 )
 from crm.funnel import FUNNEL_STAGES, funnel_report
-from crm.models import Complaint, Customer, Lead
+from crm.models import Complaint, Customer, Lead, LeadStage
 from crm.records import COMPLAINT_PROCESS, LEAD_PROCESS
 from crm.satisfaction import satisfaction_report
 from engine import calendar, clock, definitions
@@ -85,6 +85,30 @@ def _lead_conditions(filters: Filters) -> list[Any]:
     return conditions
 
 
+def _days_in_stage(page: Page, filters: Filters) -> dict[str, float]:
+    """Return the mean days the leads spent in each stage they entered: until the next
+    stage, or until now for the stage a running lead is in (a closed lead's last stage
+    counts no time)."""
+    entries: dict[int, list[tuple[datetime, int, str]]] = defaultdict(list)
+    outcome: dict[int, str] = {}
+    for lead_id, lead_outcome, entry, stage, at in page.session.execute(
+        select(Lead.id, Lead.outcome, LeadStage.id, LeadStage.stage, LeadStage.at)
+        .join(LeadStage, LeadStage.lead_id == Lead.id)
+        .where(*_lead_conditions(filters))
+    ):
+        entries[lead_id].append((clock.to_utc(at), entry, stage))
+        outcome[lead_id] = lead_outcome
+    now = clock.now()
+    spent: dict[str, list[float]] = defaultdict(list)
+    for lead_id, stages in entries.items():
+        stages.sort()  # in time, and in the order written at one instant
+        ends = [at for at, _, _ in stages[1:]] + [now if outcome[lead_id] == "open" else None]
+        for (at, _, stage), end in zip(stages, ends, strict=True):
+            if end is not None:
+                spent[stage].append((end - at).total_seconds() / 86400)
+    return {stage: round(sum(d) / len(d), 1) for stage, d in spent.items() if d}
+
+
 def funnel_section(page: Page, filters: Filters) -> Section | None:
     """Stages reached and the conversion between them, per consultant, lost reasons."""
     if not _shows(filters, LEAD_PROCESS):
@@ -98,12 +122,14 @@ def funnel_section(page: Page, filters: Filters) -> Section | None:
     )
     stage_names = [page.t(f"stage_{s}") for s in FUNNEL_STAGES]
     rates = {c["to"]: c["rate"] for c in report["conversion"]}
+    days = _days_in_stage(page, filters)
     stage_rows = [
         [
             name,
             report["reached"][stage],
             report["stages"][stage],
             round(100 * rates[stage], 1) if rates.get(stage) is not None else None,
+            days.get(stage),
         ]
         for stage, name in zip(FUNNEL_STAGES, stage_names, strict=True)
     ]
@@ -114,6 +140,7 @@ def funnel_section(page: Page, filters: Filters) -> Section | None:
             page.t("reports_reached"),
             page.t("reports_now_at"),
             page.t("reports_conversion_pct"),
+            page.t("reports_days_in_stage"),
         ],
         stage_rows,
         bar_chart(

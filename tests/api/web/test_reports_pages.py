@@ -122,9 +122,12 @@ def test_figures_and_filters(known) -> None:  # type: ignore[no-untyped-def]
     # which passes near-close), L2 won and became an owner.
     funnel = _section(html, "funnel")
     stages = _rows(funnel, "各阶段到达与转化")
-    assert stages["来访"] == ["3", "1", "—"]
-    assert stages["意向"] == ["2", "0", "66.7"]
-    assert stages["业主"] == ["1", "1", "100"]
+    # Every stage change happened at once, on 11-02; L3 has waited as a visitor for the
+    # 30 days since: (0 + 0 + 30) / 3 days as a visitor; a closed lead's last stage
+    # counts no time.
+    assert stages["来访"] == ["3", "1", "—", "10"]
+    assert stages["意向"] == ["2", "0", "66.7", "0"]
+    assert stages["业主"] == ["1", "1", "100", "—"]
     assert _rows(funnel, "各置业顾问") == {
         "置业顾问": ["来访数", "已成交", "已流失", "成交率 %"],
         "sales1": ["1", "1", "0", "100"],
@@ -210,9 +213,9 @@ def test_csv_and_excel_downloads(known) -> None:  # type: ignore[no-untyped-def]
     text = sup.get("/reports/funnel.csv?project=云山府").content.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[0] == ["各阶段到达与转化"]
-    assert lines[1] == ["阶段", "到达人数", "当前停留", "自上一阶段转化率 %"]
-    assert lines[2] == ["来访", "2", "1", ""]
-    assert lines[3] == ["意向", "1", "0", "50.0"]
+    assert lines[1] == ["阶段", "到达人数", "当前停留", "自上一阶段转化率 %", "平均停留天数"]
+    assert lines[2] == ["来访", "2", "1", "", "15.0"]
+    assert lines[3] == ["意向", "1", "0", "50.0", "0.0"]
     sla = sup.get("/reports/sla.csv").content.decode("utf-8-sig")
     assert "按时完成率 %" in sla and "物业部" in sla
 
