@@ -1231,6 +1231,11 @@ _REPORTS: Catalogue = {
         "统计期间内创建的任务；工时按工作日历计算，暂停时间不计入",
         "Tasks created in the period; working hours by the calendar, pauses left out",
     ),
+    "reports_sla_note_no_project": (
+        "统计期间内创建的任务（任务不分项目：项目筛选不适用于本节）；工时按工作日历计算，暂停时间不计入",
+        "Tasks created in the period (tasks have no project: the project filter does not"
+        " apply here); working hours by the calendar, pauses left out",
+    ),
     "reports_tasks_done": ("已完成任务", "Tasks done"),
     "reports_on_time_pct": ("按时完成率 %", "On time %"),
     "reports_breached": ("超时", "Breached"),

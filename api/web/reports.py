@@ -260,7 +260,7 @@ def sla_section(page: Page, filters: Filters) -> Section:
         ],
         step_rows,
         bar_chart(
-            step_names,
+            [f"{r[0]}（{r[2]}）" for r in step_rows],
             {
                 page.t("reports_breached"): [s["breached"] for s in steps],
                 page.t("reports_median_hours"): [s["median_working_hours"] for s in steps],
@@ -289,7 +289,7 @@ def sla_section(page: Page, filters: Filters) -> Section:
         "sla",
         page.t("reports_sla"),
         [table, bottlenecks, escalations],
-        note=page.t("reports_sla_note"),
+        note=page.t("reports_sla_note_no_project" if filters.project else "reports_sla_note"),
     )
 
 

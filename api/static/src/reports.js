@@ -22,8 +22,10 @@ function option(spec) {
 }
 
 for (const box of document.querySelectorAll(".report-chart[data-chart]")) {
+  const spec = JSON.parse(box.dataset.chart);
+  if (spec.horizontal) box.style.height = `${Math.max(280, 32 * spec.categories.length + 64)}px`;
   const chart = echarts.init(box, null, { renderer: "svg" });
-  chart.setOption(option(JSON.parse(box.dataset.chart)));
+  chart.setOption(option(spec));
   box.dataset.ready = "true";
   window.addEventListener("resize", () => chart.resize());
 }
