@@ -30,6 +30,20 @@ def _empty() -> dict[str, Any]:
     }
 
 
+def _task_conditions(
+    since: datetime | None, until: datetime | None, process_key: str | None
+) -> list[Any]:
+    """The tasks (not cancelled) created in [since, until), of one process when given."""
+    conditions: list[Any] = [Task.state != "cancelled"]
+    if since is not None:
+        conditions.append(Task.created_at >= clock.to_utc(since))
+    if until is not None:
+        conditions.append(Task.created_at < clock.to_utc(until))
+    if process_key:
+        conditions.append(Task.process_key == process_key)
+    return conditions
+
+
 def sla_report(
     session: Session,
     *,
@@ -43,13 +57,7 @@ def sla_report(
     time left out) and the working hours the SLA clock was paused (pauses running now
     counted up to now)."""
     access.require_report_reader(actor)
-    conditions = [Task.state != "cancelled"]
-    if since is not None:
-        conditions.append(Task.created_at >= clock.to_utc(since))
-    if until is not None:
-        conditions.append(Task.created_at < clock.to_utc(until))
-    if process_key:
-        conditions.append(Task.process_key == process_key)
+    conditions = _task_conditions(since, until, process_key)
     rows = session.execute(
         select(
             Task.department,
@@ -143,13 +151,7 @@ def bottleneck_tasks(
     escalated and open — most breaches first, then the slowest — and per department the
     tasks by the highest level of the ladder they reached."""
     access.require_report_reader(actor)
-    conditions = [Task.state != "cancelled"]
-    if since is not None:
-        conditions.append(Task.created_at >= clock.to_utc(since))
-    if until is not None:
-        conditions.append(Task.created_at < clock.to_utc(until))
-    if process_key:
-        conditions.append(Task.process_key == process_key)
+    conditions = _task_conditions(since, until, process_key)
     if department:
         conditions.append(Task.department == department)
     steps: dict[tuple[str, str, str], dict[str, Any]] = {}

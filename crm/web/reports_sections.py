@@ -74,15 +74,19 @@ register_projects(_projects)
 
 
 def _lead_conditions(filters: Filters) -> list[Any]:
-    conditions: list[Any] = [Lead.outcome != "cancelled"]
+    conditions: list[Any] = [Lead.outcome != "cancelled", *_period(Lead.created_at, filters)]
     if filters.project:
         conditions.append(Lead.project == filters.project)
-    start, end = filters.start(), filters.end()
-    if start is not None:
-        conditions.append(Lead.created_at >= clock.to_utc(start))
-    if end is not None:
-        conditions.append(Lead.created_at < clock.to_utc(end))
     return conditions
+
+
+def _period(column: Any, filters: Filters) -> list[Any]:
+    """The rows whose `column` falls in the filters' period."""
+    start, end = filters.start(), filters.end()
+    return [
+        *([column >= clock.to_utc(start)] if start is not None else []),
+        *([column < clock.to_utc(end)] if end is not None else []),
+    ]
 
 
 def _days_in_stage(page: Page, filters: Filters) -> dict[str, float]:
@@ -271,16 +275,14 @@ def complaints_section(page: Page, filters: Filters) -> Section | None:
     reopen rate (of the complaints registered in the period)."""
     if not _shows(filters, COMPLAINT_PROCESS):
         return None
-    conditions: list[Any] = [Complaint.status != "cancelled"]
+    conditions: list[Any] = [
+        Complaint.status != "cancelled",
+        *_period(Complaint.created_at, filters),
+    ]
     if filters.project:
         conditions.append(Complaint.project == filters.project)
     if filters.department:
         conditions.append(Complaint.responsible_department == filters.department)
-    start, end = filters.start(), filters.end()
-    if start is not None:
-        conditions.append(Complaint.created_at >= clock.to_utc(start))
-    if end is not None:
-        conditions.append(Complaint.created_at < clock.to_utc(end))
     rows = page.session.execute(
         select(
             Complaint.category,
