@@ -1243,6 +1243,8 @@ _REPORTS: Catalogue = {
     "reports_open": ("未完成", "Open"),
     "reports_median_hours": ("处理工时中位数（小时）", "Median working hours"),
     "reports_paused_hours": ("暂停工时（小时）", "Paused hours"),
+    "reports_exported": ("导出了「{section}」（{format}）", "exported {section} ({format})"),
+    "reports_exported_filters": ("，筛选条件：{filters}", ", filters: {filters}"),
     "reports_bottlenecks": ("瓶颈环节（超时最多、最慢的步骤）", "Bottleneck steps"),
     "reports_step": ("步骤", "Step"),
     "reports_tasks": ("任务数", "Tasks"),

@@ -59,8 +59,8 @@ class Filters:
         """The instant after the period (local midnight after `until`)."""
         return _midnight(self.until + timedelta(days=1)) if self.until else None
 
-    def query(self) -> str:
-        """The filters as a query string (for the export links)."""
+    def chosen(self) -> dict[str, str]:
+        """The filters given, by name (the export event's record of them)."""
         pairs = [
             ("since", self.since.isoformat() if self.since else ""),
             ("until", self.until.isoformat() if self.until else ""),
@@ -69,7 +69,11 @@ class Filters:
             ("process", self.process),
             ("lost_reason", self.lost_reason),
         ]
-        return urlencode([(k, v) for k, v in pairs if v])
+        return {k: v for k, v in pairs if v}
+
+    def query(self) -> str:
+        """The filters as a query string (for the export links)."""
+        return urlencode(self.chosen())
 
 
 def _midnight(day: date) -> datetime:
@@ -102,9 +106,42 @@ _SECTIONS: dict[str, SectionMaker] = {}
 _PROJECT_SOURCES: list[Callable[[Page], list[str]]] = []
 
 
-def register_section(key: str, maker: SectionMaker) -> None:
-    """Add a section to the page (after the platform's); registering again replaces it."""
+_TITLES: dict[str, str] = {}  # section key → its title's text key
+
+
+def register_section(key: str, maker: SectionMaker, title: str) -> None:
+    """Add a section to the page (after the platform's), with its title's text key;
+    registering again replaces it."""
     _SECTIONS[key] = maker
+    _TITLES[key] = title
+
+
+def export_summary(page: Page, data: dict[str, Any]) -> str:
+    """A `report_exported` event in words: 销售漏斗 · Excel · 项目=… (the audit page)."""
+    key = str(data.get("section", ""))
+    title = page.t(_TITLES[key]) if key in _TITLES else key
+    fmt = {"xlsx": "Excel", "csv": "CSV"}.get(str(data.get("format")), "")
+    chosen = data.get("filters") if isinstance(data.get("filters"), dict) else {}
+    shown = []
+    for name, value in chosen.items():
+        if name == "department":
+            value = page.department_name(str(value))
+        elif name == "process":
+            value = process_name(page, str(value))
+        label = page.t(FILTER_LABELS[name]) if name in FILTER_LABELS else name
+        shown.append(f"{label}={value}")
+    text = page.t("reports_exported", section=title, format=fmt)
+    return text + (page.t("reports_exported_filters", filters=" · ".join(shown)) if shown else "")
+
+
+FILTER_LABELS = {
+    "since": "reports_since",
+    "until": "reports_until",
+    "project": "reports_project",
+    "department": "reports_department",
+    "process": "reports_process",
+    "lost_reason": "lost_reason",
+}
 
 
 def register_projects(source: Callable[[Page], list[str]]) -> None:
@@ -293,7 +330,7 @@ def sla_section(page: Page, filters: Filters) -> Section:
     )
 
 
-register_section("sla", sla_section)
+register_section("sla", sla_section, "reports_sla")
 
 
 def _sections(page: Page, filters: Filters) -> list[Section]:
@@ -386,7 +423,7 @@ def _record_export(page: Page, filters: Filters, section_key: str, fmt: str) -> 
                 PendingEvent(
                     type="report_exported",
                     actor=page.actor.username,
-                    data={"section": section_key, "format": fmt, "filters": filters.query()},
+                    data={"section": section_key, "format": fmt, "filters": filters.chosen()},
                 )
             ],
         )

@@ -424,7 +424,7 @@ def satisfaction_section(page: Page, filters: Filters) -> Section | None:
     )
 
 
-register_section("funnel", funnel_section)
-register_section("lost_leads", lost_leads_section)
-register_section("complaints", complaints_section)
-register_section("satisfaction", satisfaction_section)
+register_section("funnel", funnel_section, "reports_funnel")
+register_section("lost_leads", lost_leads_section, "reports_call_list")
+register_section("complaints", complaints_section, "reports_complaints_title")
+register_section("satisfaction", satisfaction_section, "reports_satisfaction")

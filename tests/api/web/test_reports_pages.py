@@ -234,7 +234,11 @@ def test_csv_and_excel_downloads(known) -> None:  # type: ignore[no-untyped-def]
         ("sup_customer_service", "funnel", "csv"),
         ("sup_customer_service", "sla", "csv"),
     ]
-    assert exported[0][1]["filters"] == "project=%E6%BB%A8%E6%B1%9F%E5%A3%B9%E5%8F%B7"
+    assert exported[0][1]["filters"] == {"project": "滨江壹号"}
+    # The auditor's history reads it in words.
+    audit = known("audit").get("/audit", params={"type": "report_exported"}).text
+    assert "导出了「投诉统计」（Excel），筛选条件：项目=滨江壹号" in audit
+    assert "导出了「流失客户回访名单」（Excel）" in audit
 
 
 def test_text_cells_never_become_formulas() -> None:
