@@ -121,7 +121,8 @@ def export_summary(page: Page, data: dict[str, Any]) -> str:
     key = str(data.get("section", ""))
     title = page.t(_TITLES[key]) if key in _TITLES else key
     fmt = {"xlsx": "Excel", "csv": "CSV"}.get(str(data.get("format")), "")
-    chosen = data.get("filters") if isinstance(data.get("filters"), dict) else {}
+    given = data.get("filters")
+    chosen: dict[str, Any] = given if isinstance(given, dict) else {}
     shown = []
     for name, value in chosen.items():
         if name == "department":
