@@ -59,6 +59,7 @@ from api.web import audit as audit_pages
 from api.web import designer_decisions as decision_pages
 from api.web import designer_insight as designer_insight_pages
 from api.web import notifications as notification_pages
+from api.web import reports as report_pages
 from api.web import scorecards as scorecard_pages
 from crm import routes as crm_routes
 from crm import survey_routes
@@ -94,6 +95,7 @@ PAGE_FAMILIES = (
     designer_insight_pages,
     designer_migration,
     scorecard_pages,
+    report_pages,
 )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import Lead, LeadStage
-from engine import access
+from engine import access, clock
 from engine.errors import NotPermitted
 from engine.identity import Actor
 
@@ -26,9 +27,16 @@ LOST_REASONS = (
 
 
 def funnel_report(
-    session: Session, *, actor: Actor, project: str | None = None, consultant: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    project: str | None = None,
+    consultant: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> dict[str, Any]:
-    """Return leads per current stage, conversion between stages and lost reasons."""
+    """Return leads per current stage, conversion between stages and lost reasons (of
+    the leads registered in [since, until) when given)."""
     if not actor.has(*access.SCOPE_ALL_ROLES) and not (
         actor.department == "sales" and actor.has("staff")
     ):
@@ -38,6 +46,10 @@ def funnel_report(
         conditions.append(Lead.project == project)
     if consultant:
         conditions.append(Lead.consultant == consultant)
+    if since is not None:
+        conditions.append(Lead.created_at >= clock.to_utc(since))
+    if until is not None:
+        conditions.append(Lead.created_at < clock.to_utc(until))
     leads = session.execute(select(Lead.id, Lead.stage, Lead.lost_reason).where(*conditions)).all()
     by_stage = {stage: 0 for stage in (*FUNNEL_STAGES, "lost")}
     lost_reasons = {reason: 0 for reason in LOST_REASONS}

@@ -65,8 +65,11 @@ def satisfaction_report(
     group_by: str,
     since: datetime | None = None,
     until: datetime | None = None,
+    project: str | None = None,
+    department: str | None = None,
 ) -> dict[str, Any]:
-    """Return the satisfaction figures per group, ordered by key (no key last)."""
+    """Return the satisfaction figures per group, ordered by key (no key last), of the
+    complaints of one project or responsible department when given (the report pages)."""
     require_satisfaction_reader(actor)
     if group_by not in GROUPS:
         raise InvalidData(
@@ -79,6 +82,10 @@ def satisfaction_report(
         conditions.append(Complaint.created_at >= clock.to_utc(since))
     if until is not None:
         conditions.append(Complaint.created_at < clock.to_utc(until))
+    if project:
+        conditions.append(Complaint.project == project)
+    if department:
+        conditions.append(Complaint.responsible_department == department)
     complaints = {
         instance_id: (key, reopens)
         for instance_id, key, reopens in session.execute(

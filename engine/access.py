@@ -22,11 +22,13 @@ AUDIT_ROLES = ("auditor", "admin")
 
 
 def landing_page(roles: frozenset[str]) -> str:
-    """Where a user lands after signing in: staff and supervisors (and executives, whose
-    escalations are an inbox tab) on their inbox; designers on their processes; admins
-    on the users; auditors on the history."""
-    if roles & {*WORKER_ROLES, "executive"}:
+    """Where a user lands after signing in: staff and supervisors on their inbox;
+    executives on the reports; designers on their processes; admins on the users;
+    auditors on the history."""
+    if roles & set(WORKER_ROLES):
         return "/inbox"
+    if "executive" in roles:
+        return "/reports"
     for role, page in (("designer", "/designer"), ("admin", "/admin/users"), ("auditor", "/audit")):
         if role in roles:
             return page
@@ -217,6 +219,11 @@ def require_comment(actor: Actor, task: Task, *, escalated_to_actor: bool = Fals
     if actor.roles <= {"auditor"}:
         raise NotPermitted(key="error_auditors_cannot_comment")
     require_read_task(actor, task, escalated_to_actor=escalated_to_actor)
+
+
+def can_read_report_pages(actor: Actor) -> bool:
+    """Tell whether the actor opens the report pages (supervisors, executives, admins)."""
+    return actor.has("supervisor", "executive", "admin")
 
 
 def require_report_reader(actor: Actor) -> None:

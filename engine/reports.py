@@ -30,6 +30,20 @@ def _empty() -> dict[str, Any]:
     }
 
 
+def _task_conditions(
+    since: datetime | None, until: datetime | None, process_key: str | None
+) -> list[Any]:
+    """The tasks (not cancelled) created in [since, until), of one process when given."""
+    conditions: list[Any] = [Task.state != "cancelled"]
+    if since is not None:
+        conditions.append(Task.created_at >= clock.to_utc(since))
+    if until is not None:
+        conditions.append(Task.created_at < clock.to_utc(until))
+    if process_key:
+        conditions.append(Task.process_key == process_key)
+    return conditions
+
+
 def sla_report(
     session: Session,
     *,
@@ -43,13 +57,7 @@ def sla_report(
     time left out) and the working hours the SLA clock was paused (pauses running now
     counted up to now)."""
     access.require_report_reader(actor)
-    conditions = [Task.state != "cancelled"]
-    if since is not None:
-        conditions.append(Task.created_at >= clock.to_utc(since))
-    if until is not None:
-        conditions.append(Task.created_at < clock.to_utc(until))
-    if process_key:
-        conditions.append(Task.process_key == process_key)
+    conditions = _task_conditions(since, until, process_key)
     rows = session.execute(
         select(
             Task.department,
@@ -125,4 +133,61 @@ def sla_report(
         "until": until.isoformat() if until else None,
         "process_key": process_key,
         "items": items,
+    }
+
+
+def bottleneck_tasks(
+    session: Session,
+    *,
+    actor: Actor,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    process_key: str | None = None,
+    department: str | None = None,
+    limit: int = 10,
+) -> dict[str, Any]:
+    """Return the steps that hold work up, over the tasks created in [since, until): per
+    process step and department, its tasks, median working hours to done, breached,
+    escalated and open — most breaches first, then the slowest — and per department the
+    tasks by the highest level of the ladder they reached."""
+    access.require_report_reader(actor)
+    conditions = _task_conditions(since, until, process_key)
+    if department:
+        conditions.append(Task.department == department)
+    steps: dict[tuple[str, str, str], dict[str, Any]] = {}
+    levels: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for key, element, name, dept, state, status, level, seconds in session.execute(
+        select(
+            Task.process_key,
+            Task.element_id,
+            Task.name,
+            Task.department,
+            Task.state,
+            Task.sla_status,
+            Task.escalation_level,
+            Task.working_seconds,
+        ).where(*conditions)
+    ):
+        s = steps.setdefault(
+            (key, element, dept),
+            {"process_key": key, "element_id": element, "name": name, "department": dept}
+            | {"tasks": 0, "breached": 0, "escalated": 0, "open": 0, "hours": []},
+        )
+        s["tasks"] += 1
+        s["breached"] += status == "breached"
+        s["escalated"] += level > 0
+        s["open"] += state == "open"
+        if state == "completed" and seconds is not None:
+            s["hours"].append(seconds / 3600)
+        if level > 0:
+            levels[dept][level] += 1
+    items = []
+    for s in steps.values():
+        hours = s.pop("hours")
+        s["median_working_hours"] = round(statistics.median(hours), 2) if hours else None
+        items.append(s)
+    items.sort(key=lambda s: (-s["breached"], -(s["median_working_hours"] or 0), s["name"]))
+    return {
+        "steps": items[:limit],
+        "escalation_levels": {d: dict(sorted(by.items())) for d, by in sorted(levels.items())},
     }

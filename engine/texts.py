@@ -200,6 +200,7 @@ _EVENT_TYPES: Catalogue = {
     "ev_calendar_loaded": ("导入节假日安排", "Calendar loaded"),
     "ev_department_calendar_changed": ("部门日历变更", "Department calendar changed"),
     "ev_history_exported": ("导出审计日志", "History exported"),
+    "ev_report_exported": ("导出报表", "Report exported"),
     "ev_sla_paused": ("暂停计时", "SLA clock paused"),
     "ev_sla_resumed": ("恢复计时", "SLA clock resumed"),
     "ev_task_reminded": ("催办", "Task chased"),
@@ -1234,6 +1235,62 @@ _MIGRATION: Catalogue = {
 }
 
 
+# The report pages (api/web/reports.py) and their SLA section.
+_REPORTS: Catalogue = {
+    "reports_title": ("报表", "Reports"),
+    "reports_nav": ("报表", "Reports"),
+    "reports_filters": ("筛选", "Filters"),
+    "reports_since": ("开始日期", "From"),
+    "reports_until": ("结束日期", "To"),
+    "reports_project": ("项目", "Project"),
+    "reports_department": ("部门", "Department"),
+    "reports_process": ("流程", "Process"),
+    "reports_all": ("全部", "All"),
+    "reports_apply": ("筛选", "Apply"),
+    "reports_clear": ("清除筛选", "Clear"),
+    "reports_sections": ("报表目录", "Sections"),
+    "reports_not_built": (
+        "图表脚本尚未构建（npm run build），下面只显示表格",
+        "The charts' script is not built (npm run build): the tables only",
+    ),
+    "reports_export_xlsx": ("导出 Excel", "Excel"),
+    "reports_export_csv": ("导出 CSV", "CSV"),
+    "reports_no_rows": ("该筛选条件下没有数据", "Nothing for these filters"),
+    "reports_bad_date": ("日期格式应为 年-月-日", "a date reads year-month-day"),
+    "reports_unknown_section": ("没有这个报表", "no such report section"),
+    "report_page_until_before_since": ("结束日期不能早于开始日期", "must not be before from"),
+    "error_reports_page_readers": (
+        "报表仅供主管、高管和管理员查看",
+        "The reports are for supervisors, executives and admins",
+    ),
+    "reports_sla": ("各部门 SLA 达成", "SLA by department"),
+    "reports_sla_table": ("各部门 SLA", "SLA per department"),
+    "reports_sla_note": (
+        "统计期间内创建的任务；工时按工作日历计算，暂停时间不计入",
+        "Tasks created in the period; working hours by the calendar, pauses left out",
+    ),
+    "reports_sla_note_no_project": (
+        "统计期间内创建的任务（任务不分项目：项目筛选不适用于本节）；工时按工作日历计算，暂停时间不计入",
+        "Tasks created in the period (tasks have no project: the project filter does not"
+        " apply here); working hours by the calendar, pauses left out",
+    ),
+    "reports_tasks_done": ("已完成任务", "Tasks done"),
+    "reports_on_time_pct": ("按时完成率 %", "On time %"),
+    "reports_breached": ("超时", "Breached"),
+    "reports_escalated": ("已升级", "Escalated"),
+    "reports_open": ("未完成", "Open"),
+    "reports_median_hours": ("处理工时中位数（小时）", "Median working hours"),
+    "reports_paused_hours": ("暂停工时（小时）", "Paused hours"),
+    "reports_exported": ("导出了「{section}」（{format}）", "exported {section} ({format})"),
+    "reports_exported_filters": ("，筛选条件：{filters}", ", filters: {filters}"),
+    "reports_bottlenecks": ("瓶颈环节（超时最多、最慢的步骤）", "Bottleneck steps"),
+    "reports_step": ("步骤", "Step"),
+    "reports_tasks": ("任务数", "Tasks"),
+    "reports_escalation_levels": ("各部门升级层级（任务数）", "Escalations by level (tasks)"),
+    "reports_level": ("最高升级至第{n}级", "Reached level {n}"),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -1264,6 +1321,7 @@ TEXTS: Catalogue = _merged(
     _DESIGNER_INSIGHT,
     _DECISIONS,
     _MIGRATION,
+    _REPORTS,
 )
 
 

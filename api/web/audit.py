@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi.responses import HTMLResponse, Response
 
 from api.routes.audit import export_response, scheduled_check, verification
+from api.web import reports as report_pages
 from api.web.kit import (
     AuditorPage,
     Page,
@@ -126,6 +127,8 @@ def _summary(event: Any, page: Page) -> str:
         parts.append(f"{page.t('recipients')}: {', '.join(names)}")
     if data.get("changes"):
         parts.append(page.t("n_changes", n=len(data["changes"])))
+    if event.type == "report_exported":
+        parts.append(report_pages.export_summary(page, data))
     if event.type == "history_exported":
         parts.append(page.t("summary_exported", filters=_filters_text(page, data.get("filters"))))
     return " · ".join(str(p) for p in parts)[:300]

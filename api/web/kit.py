@@ -237,6 +237,7 @@ def render(page: Visitor, name: str, *, status_code: int = 200, **context: Any) 
             can_audit=access.can_read_audit(page.actor),
             can_administer=access.can_administer(page.actor),
             can_design=access.can_design(page.actor),
+            can_report=access.can_read_report_pages(page.actor),
             can_cover=access.can_hand_over(page.actor, page.actor.department),
             read_only=not access.can_write(page.actor),
         )

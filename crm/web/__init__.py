@@ -9,3 +9,5 @@ from pathlib import Path
 from api.web.kit import add_template_folder
 
 add_template_folder(Path(__file__).resolve().parents[1] / "templates")
+
+from crm.web import reports_sections  # noqa: E402, F401 - its sections join /reports

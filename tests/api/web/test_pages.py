@@ -271,7 +271,7 @@ def test_each_role_lands_on_its_own_work(browsers) -> None:  # type: ignore[no-u
     landing = {
         "cs1": "/inbox",
         "sup_customer_service": "/inbox",
-        "gm": "/inbox",
+        "gm": "/reports",
         "dora": "/designer",
         "root1": "/admin/users",
         "audit": "/audit",
