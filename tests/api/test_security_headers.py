@@ -73,6 +73,7 @@ def test_every_page_route_answers_with_the_headers(world: dict[str, str]) -> Non
             **world,
             "customer_id": str(s.execute(select(Customer.id)).scalars().first()),
             "number": "1",  # a version (the designer's heat map reads)
+            "section_key": "sla",  # a report's download (/reports/{section_key}.csv)
         }
     pages = [p for p in get_routes() if not p.startswith("/api/v1")]
     assert {"/login", "/inbox", "/tasks/{task_id}", "/cases/{instance_id}", "/audit"} <= set(pages)
