@@ -1291,6 +1291,320 @@ _REPORTS: Catalogue = {
 }
 
 
+# Every problem the BPMN deploy checks find (engine/bpmn/bpmn_checks.py), as the
+# designer pages show it; the English is what the API and the command line have always said.
+_BPMN_PROBLEMS: Catalogue = {
+    "bpmn_p_no_process": ("文件中没有定义流程", "the file defines no process"),
+    "bpmn_p_not_executable": (
+        '流程未标记为可执行（isExecutable="true"）；只能部署可执行的流程',
+        'the process is not marked executable (isExecutable="true"); '
+        "flowdesk deploys executable processes only",
+    ),
+    "bpmn_p_duplicate_id": (
+        "标识“{id}”被文件中的多个元素使用",
+        "the id '{id}' is used by more than one element of the file",
+    ),
+    "bpmn_p_message_no_id": ("有一个消息没有标识", "a message has no id"),
+    "bpmn_p_data_store": ("不支持数据存储", "data stores are not supported by flowdesk"),
+    "bpmn_p_unsupported_kinds": ("不支持此类元素", "{label}s are not supported by flowdesk"),
+    "bpmn_p_correlation_no_expression": (
+        "关联属性没有为任何消息设置取值表达式",
+        "the correlation property has no retrieval expression for any message",
+    ),
+    "bpmn_p_correlation_no_message": (
+        "关联属性的某个取值表达式没有指定消息",
+        "a retrieval expression of the correlation property names no message",
+    ),
+    "bpmn_p_message_flow_unknown": (
+        "消息流引用的消息“{ref}”在文件中未定义",
+        "the message flow refers to message '{ref}', which the file does not define",
+    ),
+    "bpmn_p_process_no_id": ("流程没有标识", "the process has no id"),
+    "bpmn_p_node_no_id": ("此元素没有标识", "{a_label} has no id"),
+    "bpmn_p_unsupported_element": (
+        "不支持此类元素",
+        "{label} elements are not supported by flowdesk",
+    ),
+    "bpmn_p_flow_no_source": ("顺序流没有起点", "the sequence flow has no source"),
+    "bpmn_p_flow_no_target": ("顺序流没有终点", "the sequence flow has no target"),
+    "bpmn_p_flow_bad_source": (
+        "顺序流的起点“{ref}”不是同一流程或子流程中的任务、事件或网关",
+        "the sequence flow {end} '{ref}', which is not a task, event or gateway "
+        "of the same process or subprocess",
+    ),
+    "bpmn_p_flow_bad_target": (
+        "顺序流的终点“{ref}”不是同一流程或子流程中的任务、事件或网关",
+        "the sequence flow {end} '{ref}', which is not a task, event or gateway "
+        "of the same process or subprocess",
+    ),
+    "bpmn_p_condition_outside_gateway": (
+        "顺序流设置了条件，但只有离开排他网关或包容网关的顺序流才会判断条件；请经由网关分支",
+        "the sequence flow has a condition, but flowdesk evaluates conditions only on "
+        "flows leaving an exclusive or inclusive gateway; route it through a gateway",
+    ),
+    "bpmn_p_no_start": ("流程没有开始事件", "the process has no start event"),
+    "bpmn_p_subprocess_starts": (
+        "子流程必须恰好有一个开始事件（现有 {count} 个）",
+        "the {what} needs exactly one start event (it has {count})",
+    ),
+    "bpmn_p_subprocess_no_end": ("子流程需要一个结束事件", "the {what} needs an end event"),
+    "bpmn_p_unreachable": (
+        "此元素无法到达：没有从开始事件通向它的顺序流",
+        "the {label} cannot be reached: no path of sequence flows leads to it from a start event",
+    ),
+    "bpmn_p_compensation": ("不支持补偿", "compensation is not supported by flowdesk"),
+    "bpmn_p_split_without_gateway": (
+        "此元素有 {count} 条流出的顺序流；分支需要网关（请在其后添加并行网关或排他网关）",
+        "the {label} has {count} outgoing sequence flows; flowdesk needs a "
+        "gateway to split the flow (add a parallel or exclusive gateway after it)",
+    ),
+    "bpmn_p_end_outgoing": (
+        "结束事件不能有流出的顺序流",
+        "an end event cannot have outgoing sequence flows",
+    ),
+    "bpmn_p_incoming": (
+        "此事件不能有流入的顺序流",
+        "{a_label} cannot have incoming sequence flows",
+    ),
+    "bpmn_p_assignee_variable": (
+        "属性 assignee_variable 的值 {value} 无效：请填写记录任务处理人的案件变量名"
+        "（字母、数字和 _，不能以 _ 或数字开头）",
+        "the spiff property 'assignee_variable' is {value}; give the name of the "
+        "case variable that follows the task's assignee (letters, digits and _, "
+        "not starting with _ or a digit)",
+    ),
+    "bpmn_p_user_task_property": (
+        "属性 {name} 只对用户任务有意义",
+        "the spiff property '{name}' only means something on a user task",
+    ),
+    "bpmn_p_property_incomplete": (
+        "扩展属性需要同时有名称和值",
+        "a spiff property needs both a name and a value",
+    ),
+    "bpmn_p_prescript_refused": ("前置脚本被拒绝：{detail}", "the {what} is refused: {detail}"),
+    "bpmn_p_postscript_refused": ("后置脚本被拒绝：{detail}", "the {what} is refused: {detail}"),
+    "bpmn_p_not_data_object": (
+        "数据关联使用的“{ref}”不是数据对象；数据只能经由数据对象传递",
+        "the data association uses '{ref}', which is not a data object; "
+        "flowdesk passes data only through data objects",
+    ),
+    "bpmn_p_data_object_unknown": (
+        "数据对象引用“{ref}”指向的数据对象未在本流程、子流程或其外层中定义",
+        "the data object reference '{ref}' points to a data object that is not "
+        "defined in this process or subprocess, or the one around it",
+    ),
+    "bpmn_p_loop_no_limit": (
+        "循环需要循环条件或最大循环次数",
+        "the loop needs a loop condition or a loop maximum",
+    ),
+    "bpmn_p_loop_maximum": (
+        "最大循环次数“{value}”不是整数",
+        "the loop maximum '{value}' is not a whole number",
+    ),
+    "bpmn_p_mi_no_count": (
+        "多实例活动需要实例数量或输入集合（loopDataInputRef）{hint_zh}",
+        "the multi-instance activity needs a loop cardinality or an input "
+        "collection (loopDataInputRef){hint}",
+    ),
+    "bpmn_p_mi_both": (
+        "多实例活动同时设置了实例数量和输入集合；请只保留一个",
+        "the multi-instance activity has both a loop cardinality and an input collection; keep one",
+    ),
+    "bpmn_p_mi_cardinality_empty": (
+        "多实例活动的实例数量为空",
+        "the loop cardinality of the multi-instance activity is empty",
+    ),
+    "bpmn_p_mi_input_collection": (
+        "多实例活动的输入集合必须是变量名，而不是“{value}”",
+        "the {what} collection of the multi-instance activity must name a variable, not '{value}'",
+    ),
+    "bpmn_p_mi_output_collection": (
+        "多实例活动的输出集合必须是变量名，而不是“{value}”",
+        "the {what} collection of the multi-instance activity must name a variable, not '{value}'",
+    ),
+    "bpmn_p_loop_condition_invalid": (
+        "循环条件不是有效的表达式：{detail}",
+        "{what} is not a valid expression: {detail}",
+    ),
+    "bpmn_p_loop_cardinality_invalid": (
+        "实例数量不是有效的表达式：{detail}",
+        "{what} is not a valid expression: {detail}",
+    ),
+    "bpmn_p_completion_condition_invalid": (
+        "完成条件不是有效的表达式：{detail}",
+        "{what} is not a valid expression: {detail}",
+    ),
+    "bpmn_p_event_condition_invalid": (
+        "事件条件不是有效的表达式：{detail}",
+        "{what} is not a valid expression: {detail}",
+    ),
+    "bpmn_p_script_format": (
+        "脚本语言为“{format}”；只能运行 Python 脚本",
+        "the script is written in '{format}'; flowdesk runs Python scripts only",
+    ),
+    "bpmn_p_no_script": ("脚本任务没有脚本", "the script task has no script"),
+    "bpmn_p_many_scripts": ("脚本任务有多个脚本", "the script task has more than one script"),
+    "bpmn_p_script_refused": ("脚本被拒绝：{detail}", "the script is refused: {detail}"),
+    "bpmn_p_no_decision": (
+        "业务规则任务没有指定决策表：请设置 spiff:calledDecisionId{hint_zh}",
+        "the business rule task names no decision: set spiff:calledDecisionId{hint}",
+    ),
+    "bpmn_p_unknown_decision": (
+        "业务规则任务调用的决策表“{decision}”既不在本次部署的文件中，也不在已部署的决策表中",
+        "the business rule task calls the decision '{decision}', which is neither in "
+        "the files being deployed nor among the deployed decisions",
+    ),
+    "bpmn_p_call_nothing": (
+        "调用活动没有指定要调用的流程（calledElement）",
+        "the call activity names no process to call (calledElement)",
+    ),
+    "bpmn_p_call_not_executable": (
+        "调用活动调用的流程“{called}”未标记为可执行",
+        "the call activity calls the process '{called}', which is not marked executable",
+    ),
+    "bpmn_p_call_unknown": (
+        "调用活动调用的流程“{called}”既不在本次部署的文件中，也不在已部署的流程中",
+        "the call activity calls the process '{called}', which is neither in the files "
+        "being deployed nor among the deployed processes",
+    ),
+    "bpmn_p_default_flow": (
+        "默认顺序流“{default}”不是离开此网关的顺序流之一",
+        "the default flow '{default}' is not one of the flows leaving the {label}",
+    ),
+    "bpmn_p_condition_invalid": (
+        "条件不是有效的表达式：{detail}",
+        "the condition is not a valid expression: {detail}",
+    ),
+    "bpmn_p_unconditioned": (
+        "此网关有未设置条件且不是默认顺序流的流出顺序流（{flows}）；请为每条设置条件，或将其中一条设为默认",
+        "the {label} has flows without a condition that are not its default flow "
+        "({flows}); give each a condition or mark one as the default",
+    ),
+    "bpmn_p_event_gateway_target": (
+        "事件网关之后只能是捕获事件（消息、信号或定时器）；“{target}”不是",
+        "an event-based gateway must lead only to catch events (message, signal or "
+        "timer); '{target}' is not one",
+    ),
+    "bpmn_p_event_definition": (
+        "此事件使用了不支持的事件定义",
+        "the {label} uses an event definition flowdesk does not support",
+    ),
+    "bpmn_p_compensate_events": ("不支持补偿事件", "{kind} events are not supported by flowdesk"),
+    "bpmn_p_link_events": ("不支持链接事件", "{kind} events are not supported by flowdesk"),
+    "bpmn_p_event_misplaced": (
+        "此类事件定义不能用在这种事件上",
+        "{a_kind} event cannot be used as {a_label}",
+    ),
+    "bpmn_p_boundary_no_trigger": (
+        "边界事件没有触发条件：请设为定时器、消息、信号、错误、升级或条件事件",
+        "the boundary event has no trigger: make it a timer, message, signal, "
+        "error, escalation or conditional event",
+    ),
+    "bpmn_p_boundary_attached": (
+        "边界事件附着在“{attached}”上，它不是同一流程或子流程中的活动",
+        "the boundary event is attached to '{attached}', which is not an activity "
+        "of the same process or subprocess",
+    ),
+    "bpmn_p_cancel_outside_transaction": (
+        "取消事件只能附着在事务子流程上",
+        "cancel events can only be attached to a transaction",
+    ),
+    "bpmn_p_message_event_no_message": (
+        "消息事件没有指定消息；请为它选择或新建一个消息",
+        "the message event names no message; choose or create a message for it",
+    ),
+    "bpmn_p_message_event_unknown": (
+        "消息事件引用的消息“{ref}”在文件中未定义",
+        "the message event refers to message '{ref}', which the file does not define",
+    ),
+    "bpmn_p_signal_unknown": (
+        "信号事件引用的信号“{ref}”在文件中未定义",
+        "the {what} event refers to {what} '{ref}', which the file does not define",
+    ),
+    "bpmn_p_error_unknown": (
+        "错误事件引用的错误“{ref}”在文件中未定义",
+        "the {what} event refers to {what} '{ref}', which the file does not define",
+    ),
+    "bpmn_p_escalation_unknown": (
+        "升级事件引用的升级“{ref}”在文件中未定义",
+        "the {what} event refers to {what} '{ref}', which the file does not define",
+    ),
+    "bpmn_p_conditional_no_condition": (
+        "条件事件没有条件",
+        "the conditional event has no condition",
+    ),
+    "bpmn_p_timer_no_time": (
+        "定时器没有时间：请设置日期、时长或周期",
+        "the timer has no time: set a date, a duration or a cycle",
+    ),
+    "bpmn_p_timer_many": (
+        "定时器同时设置了日期、时长、周期中的多项；请只保留一项",
+        "the timer sets more than one of date, duration and cycle; keep one",
+    ),
+    "bpmn_p_timer_empty": (
+        "定时器的{word_zh}为空；请填写表达式，例如 {example}",
+        "the timer's {word} is empty; give an expression such as {example}",
+    ),
+    "bpmn_p_timer_unquoted": (
+        "定时器的{word_zh} {text} 会被当作 Python 表达式读取，这样没有意义；"
+        '请给{word_zh}加上引号："{text}"',
+        "the timer {word} {text} is read as a Python expression, where it means nothing; "
+        'quote the {word}: "{text}"',
+    ),
+    "bpmn_p_timer_invalid": (
+        "定时器的{word_zh}不是有效的表达式：{detail}；例如 {example}",
+        "the timer {word} is not a valid expression: {detail}; for example {example}",
+    ),
+    "bpmn_p_timer_not_text": (
+        "定时器的{word_zh}必须是文本，例如 {example}，而不是 {value}",
+        "the timer {word} must be text such as {example}, not {value}",
+    ),
+    "bpmn_p_timer_not_iso": (
+        '定时器的{word_zh}"{value}"不是 ISO 8601 格式，例如 {example}',
+        'the timer {word} "{value}" is not an ISO 8601 {standard} such as {example}',
+    ),
+    "bpmn_p_department_empty": (
+        "属性“所属部门”（department）为空",
+        "the spiff property 'department' is empty",
+    ),
+    "bpmn_p_department_unquoted": (
+        '属性“所属部门”（department）是表达式，{text} 会被当作变量读取；请给部门加上引号："{text}"',
+        "the spiff property 'department' is an expression, so {text} is read as a "
+        'variable; quote the department: "{text}"',
+    ),
+    "bpmn_p_department_invalid": (
+        "属性“所属部门”（department）不是有效的表达式：{detail}",
+        "the spiff property 'department' is not a valid expression: {detail}",
+    ),
+    "bpmn_p_department_unknown": (
+        "属性“所属部门”（department）的值 {value} 不是部门；请使用销售部、客服部、物业部、工程部或成本合约部",
+        "the spiff property 'department' gives {value}, which is not a department; use {hint}",
+    ),
+    "bpmn_p_unsupported_serviceTask": (
+        "不支持服务任务：平台没有服务连接器；请改用用户任务或脚本任务",
+        "service tasks are not supported by flowdesk: it has no service connectors; "
+        "use a user task or a script task",
+    ),
+    "bpmn_p_unsupported_sendTask": (
+        "不支持发送任务：平台没有对外连接器",
+        "send tasks are not supported by flowdesk: it has no outbound connectors",
+    ),
+    "bpmn_p_unsupported_receiveTask": (
+        "不支持接收任务；请改用中间消息捕获事件",
+        "receive tasks are not supported by flowdesk; use an intermediate message catch event",
+    ),
+    "bpmn_p_unsupported_complexGateway": (
+        "不支持复杂网关；请改用排他网关、包容网关或并行网关",
+        "complex gateways are not supported by flowdesk; "
+        "use an exclusive, inclusive or parallel gateway",
+    ),
+    "bpmn_p_unsupported_adHocSubProcess": (
+        "不支持自由子流程",
+        "ad-hoc subprocesses are not supported by flowdesk",
+    ),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -1322,6 +1636,7 @@ TEXTS: Catalogue = _merged(
     _DECISIONS,
     _MIGRATION,
     _REPORTS,
+    _BPMN_PROBLEMS,
 )
 
 

@@ -4,6 +4,7 @@ with the element's id and name and a plain-language message."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 from datetime import datetime
 
 from lxml import etree
@@ -78,14 +79,10 @@ class BpmnChecker:
         self._check_definitions()
         processes = bpmn_children(self.root, "process")
         if not processes:
-            self.problems.add(None, "the file defines no process")
+            self.problems.add(None, key="bpmn_p_no_process")
         elif not any(is_executable(p) for p in processes):
             for process in processes:
-                self.problems.add(
-                    process,
-                    'the process is not marked executable (isExecutable="true"); '
-                    "flowdesk deploys executable processes only",
-                )
+                self.problems.add(process, key="bpmn_p_not_executable")
         for process in processes:
             self.problems.process = process.get("id")
             self._check_process(process)
@@ -103,9 +100,7 @@ class BpmnChecker:
             if not element_id:
                 continue
             if element_id in seen:
-                self.problems.add(
-                    element, f"the id '{element_id}' is used by more than one element of the file"
-                )
+                self.problems.add(element, key="bpmn_p_duplicate_id", id=element_id)
                 continue
             seen[element_id] = element
         self.by_id = seen
@@ -130,7 +125,7 @@ class BpmnChecker:
             local = bpmn_local(child)
             if local == "message":
                 if not child.get("id"):
-                    self.problems.add(child, "a message has no id")
+                    self.problems.add(child, key="bpmn_p_message_no_id")
                 else:
                     self.messages.add(child.get("id"))
             elif local == "signal" and child.get("id"):
@@ -140,35 +135,28 @@ class BpmnChecker:
             elif local == "escalation" and child.get("id"):
                 self.escalations.add(child.get("id"))
             elif local == "dataStore":
-                self.problems.add(child, "data stores are not supported by flowdesk")
+                self.problems.add(child, key="bpmn_p_data_store")
             elif local in ("choreography", "globalConversation"):
-                self.problems.add(child, f"{label_of(local)}s are not supported by flowdesk")
+                self.problems.add(child, key="bpmn_p_unsupported_kinds", label=label_of(local))
         for prop in self.root.iter(bpmn_tag("correlationProperty")):
             expressions = bpmn_children(prop, "correlationPropertyRetrievalExpression")
             if not expressions:
-                self.problems.add(
-                    prop, "the correlation property has no retrieval expression for any message"
-                )
+                self.problems.add(prop, key="bpmn_p_correlation_no_expression")
             for expression in expressions:
                 if not expression.get("messageRef"):
-                    self.problems.add(
-                        prop, "a retrieval expression of the correlation property names no message"
-                    )
+                    self.problems.add(prop, key="bpmn_p_correlation_no_message")
 
     def _check_collaborations(self) -> None:
         for flow in self.root.iter(bpmn_tag("messageFlow")):
             ref = flow.get("messageRef")
             if ref and ref.strip() not in self.messages:
-                self.problems.add(
-                    flow,
-                    f"the message flow refers to message '{ref}', which the file does not define",
-                )
+                self.problems.add(flow, key="bpmn_p_message_flow_unknown", ref=ref)
 
     # -- processes and subprocesses
 
     def _check_process(self, process: etree._Element) -> None:
         if not process.get("id"):
-            self.problems.add(process, "the process has no id")
+            self.problems.add(process, key="bpmn_p_process_no_id")
         self._check_lanes(process)
         self._check_container(process, parent=None)
 
@@ -198,26 +186,24 @@ class BpmnChecker:
                 continue
             if local in FLOW_NODES:
                 if not child.get("id"):
-                    self.problems.add(child, f"{a_or_an(label_of(local))} has no id")
+                    self.problems.add(
+                        child, key="bpmn_p_node_no_id", a_label=a_or_an(label_of(local))
+                    )
                 else:
                     nodes[child.get("id")] = child
             elif local == "sequenceFlow":
                 flows.append(child)
             elif local == "dataStoreReference":
-                self.problems.add(child, "data stores are not supported by flowdesk")
+                self.problems.add(child, key="bpmn_p_data_store")
             elif local in (
                 "implicitThrowEvent",
                 "callChoreography",
                 "subChoreography",
                 "choreographyTask",
             ):
-                self.problems.add(
-                    child, f"{label_of(local)} elements are not supported by flowdesk"
-                )
+                self.problems.add(child, key="bpmn_p_unsupported_element", label=label_of(local))
             elif local not in DESCRIPTIVE_CHILDREN:
-                self.problems.add(
-                    child, f"{label_of(local)} elements are not supported by flowdesk"
-                )
+                self.problems.add(child, key="bpmn_p_unsupported_element", label=label_of(local))
 
         outgoing: dict[str, list[etree._Element]] = defaultdict(list)
         incoming: dict[str, list[etree._Element]] = defaultdict(list)
@@ -231,14 +217,19 @@ class BpmnChecker:
                 if not ref:
                     self.problems.add(
                         flow,
-                        f"the sequence flow has no {'source' if end == 'starts at' else 'target'}",
+                        key="bpmn_p_flow_no_source"
+                        if end == "starts at"
+                        else "bpmn_p_flow_no_target",
                     )
                     broken = True
                 elif ref not in nodes:
                     self.problems.add(
                         flow,
-                        f"the sequence flow {end} '{ref}', which is not a task, event or gateway "
-                        f"of the same process or subprocess",
+                        key="bpmn_p_flow_bad_source"
+                        if end == "starts at"
+                        else "bpmn_p_flow_bad_target",
+                        end=end,
+                        ref=ref,
                     )
                     broken = True
             if broken:
@@ -250,17 +241,13 @@ class BpmnChecker:
                 text_of(flow.find(f".//{bpmn_tag('conditionExpression')}"))
                 and source_local not in CONDITIONAL_GATEWAYS
             ):
-                self.problems.add(
-                    flow,
-                    "the sequence flow has a condition, but flowdesk evaluates conditions only on "
-                    "flows leaving an exclusive or inclusive gateway; route it through a gateway",
-                )
+                self.problems.add(flow, key="bpmn_p_condition_outside_gateway")
 
         starts = [n for n in nodes.values() if bpmn_local(n) == "startEvent"]
         ends = [n for n in nodes.values() if bpmn_local(n) == "endEvent"]
         if container_local == "process":
             if not starts:
-                self.problems.add(container, "the process has no start event")
+                self.problems.add(container, key="bpmn_p_no_start")
         elif container_local in SUBPROCESSES:
             what = (
                 "event subprocess"
@@ -269,10 +256,10 @@ class BpmnChecker:
             )
             if len(starts) != 1:
                 self.problems.add(
-                    container, f"the {what} needs exactly one start event (it has {len(starts)})"
+                    container, key="bpmn_p_subprocess_starts", what=what, count=len(starts)
                 )
             if not ends:
-                self.problems.add(container, f"the {what} needs an end event")
+                self.problems.add(container, key="bpmn_p_subprocess_no_end", what=what)
 
         for node_id, node in nodes.items():
             self._check_node(node, container, parent, nodes, outgoing[node_id], incoming[node_id])
@@ -309,11 +296,7 @@ class BpmnChecker:
                 continue
             if local == "subProcess" and is_true(node.get("triggeredByEvent")):
                 continue
-            self.problems.add(
-                node,
-                f"the {label_of(local or '')} cannot be reached: no path of sequence flows "
-                f"leads to it from a start event",
-            )
+            self.problems.add(node, key="bpmn_p_unreachable", label=label_of(local or ""))
 
     def _check_node(
         self,
@@ -327,19 +310,17 @@ class BpmnChecker:
         local = bpmn_local(node) or ""
         label = label_of(local)
         if local in UNSUPPORTED_NODES:
-            self.problems.add(node, UNSUPPORTED_NODES[local])
+            self.problems.add(node, key=f"bpmn_p_unsupported_{local}")
         if is_true(node.get("isForCompensation")):
-            self.problems.add(node, "compensation is not supported by flowdesk")
+            self.problems.add(node, key="bpmn_p_compensation")
         if len(outgoing) > 1 and local not in GATEWAYS and local != "startEvent":
             self.problems.add(
-                node,
-                f"the {label} has {len(outgoing)} outgoing sequence flows; flowdesk needs a "
-                f"gateway to split the flow (add a parallel or exclusive gateway after it)",
+                node, key="bpmn_p_split_without_gateway", label=label, count=len(outgoing)
             )
         if local == "endEvent" and outgoing:
-            self.problems.add(node, "an end event cannot have outgoing sequence flows")
+            self.problems.add(node, key="bpmn_p_end_outgoing")
         if local in ("startEvent", "boundaryEvent") and incoming:
-            self.problems.add(node, f"{a_or_an(label)} cannot have incoming sequence flows")
+            self.problems.add(node, key="bpmn_p_incoming", a_label=a_or_an(label))
 
         self._check_spiff_extensions(node)
         self._check_assignment_only_on_user_tasks(node, local)
@@ -382,9 +363,9 @@ class BpmnChecker:
         label = label_of(bpmn_local(node) or "")
         properties = self._spiff_properties(node)
         if "department" in properties:
-            message = _department_property_problem(properties["department"])
-            if message:
-                self.problems.add(node, message)
+            problem = _department_property_problem(properties["department"])
+            if problem:
+                self.problems.add(node, key=problem[0], **problem[1])
             return
         lane = self._effective_lane(node)
         if lane is None or clean(lane.get("name")) is None:
@@ -400,22 +381,14 @@ class BpmnChecker:
     def _check_assignee_variable(self, node: etree._Element) -> None:
         name = self._spiff_properties(node).get("assignee_variable")
         if name is not None and (not name.strip().isidentifier() or name.strip().startswith("_")):
-            self.problems.add(
-                node,
-                f"the spiff property 'assignee_variable' is {name!r}; give the name of the "
-                "case variable that follows the task's assignee (letters, digits and _, "
-                "not starting with _ or a digit)",
-            )
+            self.problems.add(node, key="bpmn_p_assignee_variable", value=repr(name))
 
     def _check_assignment_only_on_user_tasks(self, node: etree._Element, local: str) -> None:
         if local in HUMAN_TASKS:
             return
         for name in sorted(ASSIGNMENT_PROPERTIES - {"department"}):
             if name in self._spiff_properties(node):
-                self.problems.add(
-                    node,
-                    f"the spiff property '{name}' only means something on a user task",
-                )
+                self.problems.add(node, key="bpmn_p_user_task_property", name=name)
 
     def _spiff_properties(self, node: etree._Element) -> dict[str, str]:
         properties: dict[str, str] = {}
@@ -432,12 +405,14 @@ class BpmnChecker:
             if kind == "properties":
                 for prop in ext.iter(spiff_tag("property")):
                     if prop.get("name") is None or prop.get("value") is None:
-                        self.problems.add(node, "a spiff property needs both a name and a value")
+                        self.problems.add(node, key="bpmn_p_property_incomplete")
             elif kind in ("preScript", "postScript") and text_of(ext):
                 message = check_script(ext.text or "")
                 if message:
                     what = "pre-script" if kind == "preScript" else "post-script"
-                    self.problems.add(node, f"the {what} is refused: {message}")
+                    self.problems.add(
+                        node, key=f"bpmn_p_{kind.lower()}_refused", what=what, detail=message
+                    )
 
     # -- data
 
@@ -466,20 +441,12 @@ class BpmnChecker:
             target = self.by_id.get(ref_id)
             target_local = bpmn_local(target) if target is not None else None
             if target_local == "dataStoreReference":
-                self.problems.add(node, "data stores are not supported by flowdesk")
+                self.problems.add(node, key="bpmn_p_data_store")
             elif target_local != "dataObjectReference":
                 what = clean(target.get("name")) if target is not None else None
-                self.problems.add(
-                    node,
-                    f"the data association uses '{what or ref_id}', which is not a data object; "
-                    f"flowdesk passes data only through data objects",
-                )
+                self.problems.add(node, key="bpmn_p_not_data_object", ref=what or ref_id)
             elif target is None or (target.get("dataObjectRef") or "").strip() not in available:
-                self.problems.add(
-                    node,
-                    f"the data object reference '{ref_id}' points to a data object that is not "
-                    f"defined in this process or subprocess, or the one around it",
-                )
+                self.problems.add(node, key="bpmn_p_data_object_unknown", ref=ref_id)
 
     # -- loops
 
@@ -488,34 +455,25 @@ class BpmnChecker:
             maximum = loop.get("loopMaximum")
             condition = text_of(loop.find(bpmn_tag("loopCondition")))
             if maximum is None and not condition:
-                self.problems.add(node, "the loop needs a loop condition or a loop maximum")
+                self.problems.add(node, key="bpmn_p_loop_no_limit")
             if maximum is not None and not maximum.strip().isdigit():
-                self.problems.add(node, f"the loop maximum '{maximum}' is not a whole number")
+                self.problems.add(node, key="bpmn_p_loop_maximum", value=maximum)
             if condition:
                 self._expression(node, condition, "the loop condition")
         for mi in bpmn_children(node, "multiInstanceLoopCharacteristics"):
             cardinality = mi.find(bpmn_tag("loopCardinality"))
             collection = mi.find(bpmn_tag("loopDataInputRef"))
             if cardinality is None and collection is None:
-                hint = ""
+                hint = hint_zh = ""
                 if mi.get(f"{{{CAMUNDA_NS}}}collection"):
                     hint = " (camunda:collection is not read by flowdesk)"
-                self.problems.add(
-                    node,
-                    "the multi-instance activity needs a loop cardinality or an input "
-                    f"collection (loopDataInputRef){hint}",
-                )
+                    hint_zh = "（本平台不读取 camunda:collection）"
+                self.problems.add(node, key="bpmn_p_mi_no_count", hint=hint, hint_zh=hint_zh)
             elif cardinality is not None and collection is not None:
-                self.problems.add(
-                    node,
-                    "the multi-instance activity has both a loop cardinality and an input "
-                    "collection; keep one",
-                )
+                self.problems.add(node, key="bpmn_p_mi_both")
             if cardinality is not None:
                 if not text_of(cardinality):
-                    self.problems.add(
-                        node, "the loop cardinality of the multi-instance activity is empty"
-                    )
+                    self.problems.add(node, key="bpmn_p_mi_cardinality_empty")
                 else:
                     self._expression(node, text_of(cardinality), "the loop cardinality")
             for ref, what in (
@@ -524,9 +482,7 @@ class BpmnChecker:
             ):
                 if ref is not None and not text_of(ref).isidentifier():
                     self.problems.add(
-                        node,
-                        f"the {what} collection of the multi-instance activity must name a "
-                        f"variable, not '{text_of(ref)}'",
+                        node, key=f"bpmn_p_mi_{what}_collection", what=what, value=text_of(ref)
                     )
             condition = text_of(mi.find(bpmn_tag("completionCondition")))
             if condition:
@@ -535,61 +491,45 @@ class BpmnChecker:
     def _expression(self, element: etree._Element, source: str, what: str) -> None:
         message = check_expression(source)
         if message:
-            self.problems.add(element, f"{what} is not a valid expression: {message}")
+            self.problems.add(element, key=EXPRESSION_KEYS[what], what=what, detail=message)
 
     # -- task kinds
 
     def _check_script_task(self, node: etree._Element) -> None:
         script_format = (node.get("scriptFormat") or "").strip()
         if script_format and "python" not in script_format.lower():
-            self.problems.add(
-                node,
-                f"the script is written in '{script_format}'; flowdesk runs Python scripts only",
-            )
+            self.problems.add(node, key="bpmn_p_script_format", format=script_format)
         scripts = node.findall(f".//{bpmn_tag('script')}")
         if not scripts or not text_of(scripts[0]):
-            self.problems.add(node, "the script task has no script")
+            self.problems.add(node, key="bpmn_p_no_script")
             return
         if len(scripts) > 1:
-            self.problems.add(node, "the script task has more than one script")
+            self.problems.add(node, key="bpmn_p_many_scripts")
         message = check_script(scripts[0].text or "")
         if message:
-            self.problems.add(node, f"the script is refused: {message}")
+            self.problems.add(node, key="bpmn_p_script_refused", detail=message)
 
     def _check_business_rule(self, node: etree._Element) -> None:
         decision = called_decision(node)
         if not decision:
-            hint = ""
+            hint = hint_zh = ""
             if node.get(f"{{{CAMUNDA_NS}}}decisionRef"):
                 hint = " (camunda:decisionRef is not read by flowdesk)"
-            self.problems.add(
-                node,
-                f"the business rule task names no decision: set spiff:calledDecisionId{hint}",
-            )
+                hint_zh = "（本平台不读取 camunda:decisionRef）"
+            self.problems.add(node, key="bpmn_p_no_decision", hint=hint, hint_zh=hint_zh)
         elif decision not in self.known.decisions:
-            self.problems.add(
-                node,
-                f"the business rule task calls the decision '{decision}', which is neither in "
-                f"the files being deployed nor among the deployed decisions",
-            )
+            self.problems.add(node, key="bpmn_p_unknown_decision", decision=decision)
 
     def _check_call_activity(self, node: etree._Element) -> None:
         called = (node.get("calledElement") or "").strip()
         if not called:
-            self.problems.add(node, "the call activity names no process to call (calledElement)")
+            self.problems.add(node, key="bpmn_p_call_nothing")
         elif called in self.known.executable:
             return
         elif called in self.known.non_executable:
-            self.problems.add(
-                node,
-                f"the call activity calls the process '{called}', which is not marked executable",
-            )
+            self.problems.add(node, key="bpmn_p_call_not_executable", called=called)
         else:
-            self.problems.add(
-                node,
-                f"the call activity calls the process '{called}', which is neither in the files "
-                f"being deployed nor among the deployed processes",
-            )
+            self.problems.add(node, key="bpmn_p_call_unknown", called=called)
 
     # -- gateways
 
@@ -598,23 +538,19 @@ class BpmnChecker:
         default = (node.get("default") or "").strip()
         flow_ids = {f.get("id") for f in outgoing}
         if default and default not in flow_ids:
-            self.problems.add(
-                node, f"the default flow '{default}' is not one of the flows leaving the {label}"
-            )
+            self.problems.add(node, key="bpmn_p_default_flow", default=default, label=label)
         unconditioned = []
         for flow in outgoing:
             condition = text_of(flow.find(f".//{bpmn_tag('conditionExpression')}"))
             if condition:
                 message = check_expression(condition)
                 if message:
-                    self.problems.add(flow, f"the condition is not a valid expression: {message}")
+                    self.problems.add(flow, key="bpmn_p_condition_invalid", detail=message)
             elif flow.get("id") != default:
                 unconditioned.append(flow.get("id") or "?")
         if len(outgoing) > 1 and unconditioned:
             self.problems.add(
-                node,
-                f"the {label} has flows without a condition that are not its default flow "
-                f"({', '.join(unconditioned)}); give each a condition or mark one as the default",
+                node, key="bpmn_p_unconditioned", label=label, flows=", ".join(unconditioned)
             )
 
     def _check_event_gateway(
@@ -626,11 +562,7 @@ class BpmnChecker:
                 "intermediateCatchEvent",
                 "receiveTask",
             ):
-                self.problems.add(
-                    node,
-                    "an event-based gateway must lead only to catch events (message, signal or "
-                    f"timer); '{target.get('id')}' is not one",
-                )
+                self.problems.add(node, key="bpmn_p_event_gateway_target", target=target.get("id"))
 
     # -- events
 
@@ -648,47 +580,35 @@ class BpmnChecker:
             def_local = bpmn_local(definition) or ""
             kind = def_local.removesuffix("EventDefinition")
             if def_local == "eventDefinitionRef" or kind not in KNOWN_EVENT_DEFINITIONS:
-                self.problems.add(
-                    node, f"the {label} uses an event definition flowdesk does not support"
-                )
+                self.problems.add(node, key="bpmn_p_event_definition", label=label)
                 continue
             if kind in ("compensate", "link"):
-                self.problems.add(node, f"{kind} events are not supported by flowdesk")
+                self.problems.add(node, key=f"bpmn_p_{kind}_events", kind=kind)
                 continue
             if kind not in allowed:
-                self.problems.add(node, f"{a_or_an(kind)} event cannot be used as {a_or_an(label)}")
+                self.problems.add(
+                    node, key="bpmn_p_event_misplaced", a_kind=a_or_an(kind), a_label=a_or_an(label)
+                )
                 continue
             getattr(self, f"_check_{kind}_definition", lambda *_: None)(node, definition)
         if local == "boundaryEvent":
             if not definitions:
-                self.problems.add(
-                    node,
-                    "the boundary event has no trigger: make it a timer, message, signal, "
-                    "error, escalation or conditional event",
-                )
+                self.problems.add(node, key="bpmn_p_boundary_no_trigger")
             attached = (node.get("attachedToRef") or "").strip()
             target = nodes.get(attached)
             if target is None or bpmn_local(target) not in ACTIVITIES:
-                self.problems.add(
-                    node,
-                    f"the boundary event is attached to '{attached}', which is not an activity "
-                    "of the same process or subprocess",
-                )
+                self.problems.add(node, key="bpmn_p_boundary_attached", attached=attached)
             elif bpmn_local(target) != "transaction" and any(
                 bpmn_local(d) == "cancelEventDefinition" for d in definitions
             ):
-                self.problems.add(node, "cancel events can only be attached to a transaction")
+                self.problems.add(node, key="bpmn_p_cancel_outside_transaction")
 
     def _check_message_definition(self, node: etree._Element, definition: etree._Element) -> None:
         ref = (definition.get("messageRef") or "").strip()
         if not ref:
-            self.problems.add(
-                node, "the message event names no message; choose or create a message for it"
-            )
+            self.problems.add(node, key="bpmn_p_message_event_no_message")
         elif ref not in self.messages:
-            self.problems.add(
-                node, f"the message event refers to message '{ref}', which the file does not define"
-            )
+            self.problems.add(node, key="bpmn_p_message_event_unknown", ref=ref)
 
     def _check_signal_definition(self, node: etree._Element, definition: etree._Element) -> None:
         self._check_ref(node, definition.get("signalRef"), self.signals, "signal")
@@ -705,76 +625,77 @@ class BpmnChecker:
         self, node: etree._Element, ref: str | None, defined: set[str], what: str
     ) -> None:
         if ref and ref.strip() not in defined:
-            self.problems.add(
-                node, f"the {what} event refers to {what} '{ref}', which the file does not define"
-            )
+            self.problems.add(node, key=f"bpmn_p_{what}_unknown", what=what, ref=ref)
 
     def _check_conditional_definition(
         self, node: etree._Element, definition: etree._Element
     ) -> None:
         condition = text_of(definition.find(bpmn_tag("condition")))
         if not condition:
-            self.problems.add(node, "the conditional event has no condition")
+            self.problems.add(node, key="bpmn_p_conditional_no_condition")
         else:
             self._expression(node, condition, "the event's condition")
 
     def _check_timer_definition(self, node: etree._Element, definition: etree._Element) -> None:
         times = [c for c in definition if bpmn_local(c) in TIMER_WORDS]
         if not times:
-            self.problems.add(node, "the timer has no time: set a date, a duration or a cycle")
+            self.problems.add(node, key="bpmn_p_timer_no_time")
             return
         if len(times) > 1:
-            self.problems.add(
-                node, "the timer sets more than one of date, duration and cycle; keep one"
-            )
+            self.problems.add(node, key="bpmn_p_timer_many")
         kind = bpmn_local(times[0]) or "timeDuration"
-        message = _timer_problem(kind, text_of(times[0]))
-        if message:
-            self.problems.add(node, message)
+        problem = _timer_problem(kind, text_of(times[0]))
+        if problem:
+            self.problems.add(node, key=problem[0], **problem[1])
 
 
-def _department_property_problem(value: str) -> str | None:
-    """Return what is wrong with a `department` property expression, or None."""
+EXPRESSION_KEYS = {
+    "the loop condition": "bpmn_p_loop_condition_invalid",
+    "the loop cardinality": "bpmn_p_loop_cardinality_invalid",
+    "the completion condition": "bpmn_p_completion_condition_invalid",
+    "the event's condition": "bpmn_p_event_condition_invalid",
+}
+
+
+def _department_property_problem(value: str) -> tuple[str, dict[str, Any]] | None:
+    """Return what is wrong with a `department` property expression (a text key and its
+    parameters), or None."""
     text = value.strip()
     if not text:
-        return "the spiff property 'department' is empty"
+        return "bpmn_p_department_empty", {}
     if department_for_lane(text) is not None:
         # A bare `engineering` is a variable name to the evaluator, not the department.
-        return (
-            f"the spiff property 'department' is an expression, so {text} is read as a "
-            f'variable; quote the department: "{text}"'
-        )
+        return "bpmn_p_department_unquoted", {"text": text}
     message = check_expression(text)
     if message:
-        return f"the spiff property 'department' is not a valid expression: {message}"
+        return "bpmn_p_department_invalid", {"detail": message}
     is_literal, literal = literal_value(text)
     if is_literal and (not isinstance(literal, str) or department_for_lane(literal) is None):
-        return (
-            f"the spiff property 'department' gives {literal!r}, which is not a department; "
-            f"use {department_hint()}"
-        )
+        return "bpmn_p_department_unknown", {"value": repr(literal), "hint": department_hint()}
     return None
 
 
-def _timer_problem(kind: str, text: str) -> str | None:
-    """Return what is wrong with a timer expression, or None."""
+def _timer_problem(kind: str, text: str) -> tuple[str, dict[str, Any]] | None:
+    """Return what is wrong with a timer expression (a text key and its parameters), or None."""
     word = TIMER_WORDS[kind]
-    example = TIMER_EXAMPLES[kind]
+    params: dict[str, Any] = {
+        "word": word,
+        "word_zh": {"date": "日期", "duration": "时长", "cycle": "周期"}[word],
+        "example": TIMER_EXAMPLES[kind],
+        "text": text,
+    }
     if not text:
-        return f"the timer's {word} is empty; give an expression such as {example}"
+        return "bpmn_p_timer_empty", params
     if UNQUOTED_ISO.fullmatch(text):
-        return (
-            f"the timer {word} {text} is read as a Python expression, where it means nothing; "
-            f'quote the {word}: "{text}"'
-        )
+        return "bpmn_p_timer_unquoted", params
     message = check_expression(text)
     if message:
-        return f"the timer {word} is not a valid expression: {message}; for example {example}"
+        return "bpmn_p_timer_invalid", {**params, "detail": message}
     is_literal, literal = literal_value(text)
     if not is_literal:
         return None  # computed from process data; checked when the timer starts
     if not isinstance(literal, str):
-        return f"the timer {word} must be text such as {example}, not {literal!r}"
+        return "bpmn_p_timer_not_text", {**params, "value": repr(literal)}
     try:
         if kind == "timeDuration":
             TimerEventDefinition.parse_iso_duration(literal)
@@ -784,5 +705,5 @@ def _timer_problem(kind: str, text: str) -> str | None:
             raise ValueError("not a date")
     except Exception:  # noqa: BLE001 - any failure means the text is not ISO 8601
         standard = {"date": "date and time", "duration": "duration", "cycle": "repeating interval"}
-        return f'the timer {word} "{literal}" is not an ISO 8601 {standard[word]} such as {example}'
+        return "bpmn_p_timer_not_iso", {**params, "value": literal, "standard": standard[word]}
     return None
