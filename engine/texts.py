@@ -1577,7 +1577,8 @@ _BPMN_PROBLEMS: Catalogue = {
         "the spiff property 'department' is not a valid expression: {detail}",
     ),
     "bpmn_p_department_unknown": (
-        "属性“所属部门”（department）的值 {value} 不是部门；请使用销售部、客服部、物业部、工程部或成本合约部",
+        "属性“所属部门”（department）的值 {value} 不是部门；"
+        "请使用销售部、客服部、物业部、工程部或成本合约部",
         "the spiff property 'department' gives {value}, which is not a department; use {hint}",
     ),
     "bpmn_p_unsupported_serviceTask": (
@@ -1601,6 +1602,88 @@ _BPMN_PROBLEMS: Catalogue = {
     "bpmn_p_unsupported_adHocSubProcess": (
         "不支持自由子流程",
         "ad-hoc subprocesses are not supported by flowdesk",
+    ),
+    "bpmn_p_diagram_position": (
+        "元素在图中的位置不是数字",
+        "the diagram position of the element is not a number",
+    ),
+    # reading the files and SpiffWorkflow's parser (engine/bpmn/validation.py)
+    "bpmn_p_not_bpmn": (
+        "文件不是 BPMN 2.0 或 DMN 文件：根元素是 {root}，"
+        "应为 bpmn:definitions 或 DMN 的 definitions",
+        "the file is not a BPMN 2.0 or DMN file: its root element is {root}, "
+        "expected bpmn:definitions or a DMN definitions element",
+    ),
+    "bpmn_p_id_in_other_file": (
+        "标识“{id}”也是 {file} 中的流程、子流程或决策表",
+        "the id '{id}' is also a process, subprocess or decision of {file}",
+    ),
+    "bpmn_p_too_deep": (
+        "流程中连续的步骤太多，解析器无法处理（最多几百个）；请拆分为调用活动",
+        "cannot parse: the process has too many steps in a row for the parser "
+        "(a few hundred at most); split it into call activities",
+    ),
+    "bpmn_p_cannot_parse": ("无法解析：{detail}", "cannot parse: {detail}"),
+    "bpmn_p_cannot_check": ("无法检查此文件：{detail}", "cannot check the file: {detail}"),
+    # the DMN checks (engine/bpmn/dmn_checks.py)
+    "dmn_p_namespace": (
+        "请把 DMN 命名空间写成默认命名空间（xmlns=...）或使用前缀 dmn",
+        "write the DMN namespace as the default namespace (xmlns=...) or with the prefix dmn",
+    ),
+    "dmn_p_nested_decision": (
+        "决策必须直接位于 DMN 定义之下",
+        "the decision must sit directly inside the DMN definitions",
+    ),
+    "dmn_p_no_decision": ("DMN 文件中没有定义决策", "the DMN file defines no decision"),
+    "dmn_p_many_decisions": (
+        "每个 DMN 文件只能有一个决策；此文件有 {count} 个（{names}）：请分别放在各自的文件中",
+        "flowdesk reads one decision per DMN file; this one has {count} ({names}): "
+        "put each in a file of its own",
+    ),
+    "dmn_p_decision_no_id": ("决策没有标识", "the decision has no id"),
+    "dmn_p_no_table": (
+        "决策中没有决策表；只能运行决策表",
+        "the decision has no decision table; flowdesk runs decision tables only",
+    ),
+    "dmn_p_hit_policy": (
+        "不支持命中策略 {policy}；请使用 UNIQUE、FIRST、ANY 或 COLLECT",
+        "the hit policy {policy} is not supported; use UNIQUE, FIRST, ANY or COLLECT",
+    ),
+    "dmn_p_aggregation": (
+        "不支持汇总方式 {aggregation}",
+        "the aggregation {aggregation} is not supported",
+    ),
+    "dmn_p_table_no_id": ("决策表没有标识", "the decision table has no id"),
+    "dmn_p_columns_after_rules": (
+        "决策表的列必须位于规则之前",
+        "the columns of a decision table must come before its rules",
+    ),
+    "dmn_p_unknown_child": (
+        "决策表中有无法读取的 {local} 元素",
+        "the decision table holds a {local} element, which flowdesk cannot read",
+    ),
+    "dmn_p_column_no_id": ("决策表的某一列没有标识", "a column of the decision table has no id"),
+    "dmn_p_input_no_expression": ("输入列没有表达式", "the input column has no expression"),
+    "dmn_p_input_expression_invalid": (
+        "输入列的表达式无效：{detail}",
+        "the input expression is not valid: {detail}",
+    ),
+    "dmn_p_output_no_name": (
+        "输出列没有名称：请填写它设置的变量名",
+        "the output column has no name: name the variable it sets",
+    ),
+    "dmn_p_rule_no_id": ("第 {number} 条规则没有标识", "{where} has no id"),
+    "dmn_p_rule_too_many_entries": (
+        "第 {number} 条规则的条目多于决策表的列数",
+        "{where} has more entries than the table has columns",
+    ),
+    "dmn_p_input_entry_no_id": (
+        "第 {number} 条规则有一个没有标识的输入条目",
+        "{where} has an input entry without an id",
+    ),
+    "dmn_p_output_entry_no_id": (
+        "第 {number} 条规则有一个没有标识的输出条目",
+        "{where} has an output entry without an id",
     ),
 }
 

@@ -4,8 +4,8 @@ with the element's id and name and a plain-language message."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -112,7 +112,7 @@ class BpmnChecker:
                 self.problems.add_raw(
                     element_id,
                     element.get("name") if element is not None else None,
-                    "the diagram position of the element is not a number",
+                    key="bpmn_p_diagram_position",
                 )
         # As SpiffWorkflow does: the last lane listing a node (the innermost) owns it.
         for ref in self.root.iter(bpmn_tag("flowNodeRef")):

@@ -17,10 +17,7 @@ def check_dmn(doc: Document, problems: Problems) -> None:
     ns = etree.QName(root).namespace
     nsmap = root.nsmap
     if not (nsmap.get(None) == ns or (None not in nsmap and nsmap.get("dmn") == ns)):
-        problems.add(
-            root,
-            "write the DMN namespace as the default namespace (xmlns=...) or with the prefix dmn",
-        )
+        problems.add(root, key="dmn_p_namespace")
 
     def q(local: str) -> str:
         return f"{{{ns}}}{local}"
@@ -28,25 +25,19 @@ def check_dmn(doc: Document, problems: Problems) -> None:
     decisions = root.findall(q("decision"))
     for nested in root.iter(q("decision")):
         if nested.getparent() is not root:
-            problems.add(nested, "the decision must sit directly inside the DMN definitions")
+            problems.add(nested, key="dmn_p_nested_decision")
     if not decisions:
-        problems.add(root, "the DMN file defines no decision")
+        problems.add(root, key="dmn_p_no_decision")
         return
     if len(decisions) > 1:
         names = ", ".join(d.get("id") or "?" for d in decisions)
-        problems.add(
-            root,
-            f"flowdesk reads one decision per DMN file; this one has {len(decisions)} ({names}): "
-            f"put each in a file of its own",
-        )
+        problems.add(root, key="dmn_p_many_decisions", count=len(decisions), names=names)
     for decision in decisions:
         if not decision.get("id"):
-            problems.add(decision, "the decision has no id")
+            problems.add(decision, key="dmn_p_decision_no_id")
         tables = decision.findall(q("decisionTable"))
         if not tables:
-            problems.add(
-                decision, "the decision has no decision table; flowdesk runs decision tables only"
-            )
+            problems.add(decision, key="dmn_p_no_table")
             continue
         for table in tables:
             _check_decision_table(table, q, problems)
@@ -61,13 +52,11 @@ def _entry_text(entry: etree._Element) -> str | None:
 def _check_decision_table(table: etree._Element, q, problems: Problems) -> None:  # type: ignore[no-untyped-def]
     policy = (table.get("hitPolicy") or "UNIQUE").strip().upper()
     if policy not in SUPPORTED_HIT_POLICIES:
-        problems.add(
-            table, f"the hit policy {policy} is not supported; use UNIQUE, FIRST, ANY or COLLECT"
-        )
+        problems.add(table, key="dmn_p_hit_policy", policy=policy)
     if table.get("aggregation"):
-        problems.add(table, f"the aggregation {table.get('aggregation')} is not supported")
+        problems.add(table, key="dmn_p_aggregation", aggregation=table.get("aggregation"))
     if not table.get("id"):
-        problems.add(table, "the decision table has no id")
+        problems.add(table, key="dmn_p_table_no_id")
     inputs: list[etree._Element] = []
     outputs: list[etree._Element] = []
     rules: list[etree._Element] = []
@@ -77,7 +66,7 @@ def _check_decision_table(table: etree._Element, q, problems: Problems) -> None:
         local = etree.QName(child).localname
         if local in ("input", "output") and rules:
             # SpiffWorkflow reads the table top to bottom: a rule cannot use a later column.
-            problems.add(child, "the columns of a decision table must come before its rules")
+            problems.add(child, key="dmn_p_columns_after_rules")
         if local == "input":
             inputs.append(child)
         elif local == "output":
@@ -85,26 +74,24 @@ def _check_decision_table(table: etree._Element, q, problems: Problems) -> None:
         elif local == "rule":
             rules.append(child)
         else:
-            problems.add(
-                child, f"the decision table holds a {local} element, which flowdesk cannot read"
-            )
+            problems.add(child, key="dmn_p_unknown_child", local=local)
     for column in inputs + outputs:
         if not column.get("id"):
-            problems.add(column, "a column of the decision table has no id")
+            problems.add(column, key="dmn_p_column_no_id")
     for column in inputs:
         label = column.get("label") or column.get("id")
         expression = text_of(column.find(f"{q('inputExpression')}/{q('text')}"))
         if not expression:
-            problems.add_raw(column.get("id"), label, "the input column has no expression")
+            problems.add_raw(column.get("id"), label, key="dmn_p_input_no_expression")
             continue
         message = check_expression(expression)
         if message:
             problems.add_raw(
-                column.get("id"), label, f"the input expression is not valid: {message}"
+                column.get("id"), label, key="dmn_p_input_expression_invalid", detail=message
             )
     for column in outputs:
         if not (column.get("name") or column.get("label")):
-            problems.add(column, "the output column has no name: name the variable it sets")
+            problems.add(column, key="dmn_p_output_no_name")
     for number, rule in enumerate(rules, start=1):
         _check_rule(rule, number, inputs, outputs, problems)
 
@@ -118,7 +105,7 @@ def _check_rule(
 ) -> None:
     where = f"rule {number}"
     if not rule.get("id"):
-        problems.add(rule, f"{where} has no id")
+        problems.add(rule, key="dmn_p_rule_no_id", where=where, number=number)
     entries, results = [], []
     for child in rule:
         if isinstance(child.tag, str) and child.tag.endswith("inputEntry"):
@@ -126,12 +113,12 @@ def _check_rule(
         elif isinstance(child.tag, str) and child.tag.endswith("outputEntry"):
             results.append(child)
     if len(entries) > len(inputs) or len(results) > len(outputs):
-        problems.add(rule, f"{where} has more entries than the table has columns")
+        problems.add(rule, key="dmn_p_rule_too_many_entries", where=where, number=number)
         return
     for entry, column in zip(entries, inputs, strict=False):
         label = column.get("label") or column.get("id")
         if not entry.get("id"):
-            problems.add(rule, f"{where} has an input entry without an id")
+            problems.add(rule, key="dmn_p_input_entry_no_id", where=where, number=number)
         text = _entry_text(entry)
         if text is None:
             problems.add(rule, key="dmn_rule_input_empty", where=where, number=number, column=label)
@@ -149,7 +136,7 @@ def _check_rule(
     for entry, column in zip(results, outputs, strict=False):
         label = column.get("name") or column.get("label") or column.get("id")
         if not entry.get("id"):
-            problems.add(rule, f"{where} has an output entry without an id")
+            problems.add(rule, key="dmn_p_output_entry_no_id", where=where, number=number)
         text = _entry_text(entry)
         message = check_expression(text) if text else None
         if message:

@@ -250,6 +250,18 @@ class Problems:
         )
         self._count()
 
-    def add_raw(self, element_id: str | None, name: str | None, message: str) -> None:
-        self.items.append(BpmnProblem(element_id or None, clean(name), message, self.filename))
+    def add_raw(
+        self,
+        element_id: str | None,
+        name: str | None,
+        message: str = "",
+        *,
+        key: str | None = None,
+        **params: Any,
+    ) -> None:
+        self.items.append(
+            BpmnProblem(
+                element_id or None, clean(name), message, self.filename, key=key, params=params
+            )
+        )
         self._count()

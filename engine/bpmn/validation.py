@@ -66,12 +66,7 @@ def _load(filename: str, content: bytes, max_bytes: int, problems: Problems) -> 
         return None
     kind = kind_of(root)
     if kind is None:
-        problems.add_raw(
-            None,
-            None,
-            f"the file is not a BPMN 2.0 or DMN file: its root element is {describe_root(root)}, "
-            f"expected bpmn:definitions or a DMN definitions element",
-        )
+        problems.add_raw(None, None, key="bpmn_p_not_bpmn", root=describe_root(root))
         return None
     normalise_references(root)
     doc = Document(filename=filename, content=content, root=root, kind=kind)
@@ -118,9 +113,7 @@ def _check_cross_file_ids(targets: Sequence[Document], problems: dict[str, Probl
         for pid in doc.process_ids + doc.subprocess_ids + doc.decision_ids:
             if pid in owner and owner[pid] != doc.filename:
                 problems[doc.filename].add_raw(
-                    pid,
-                    None,
-                    f"the id '{pid}' is also a process, subprocess or decision of {owner[pid]}",
+                    pid, None, key="bpmn_p_id_in_other_file", id=pid, file=owner[pid]
                 )
             else:
                 owner.setdefault(pid, doc.filename)
@@ -141,11 +134,10 @@ def _spiff_problem(
     if "RecursionError" in detail or isinstance(exc, RecursionError):
         # SpiffWorkflow parses a chain of steps recursively, one stack frame set per step.
         element_id, name = fallback_id, fallback_name
-        detail = (
-            "the process has too many steps in a row for the parser (a few hundred at most); "
-            "split it into call activities"
-        )
-    return BpmnProblem(element_id or None, clean(name), f"cannot parse: {detail}")
+        return BpmnProblem(element_id or None, clean(name), key="bpmn_p_too_deep")
+    return BpmnProblem(
+        element_id or None, clean(name), key="bpmn_p_cannot_parse", params={"detail": detail}
+    )
 
 
 def _process_name(doc: Document, process_id: str) -> str:
@@ -217,7 +209,7 @@ def parse_and_validate(
             else:
                 check_dmn(doc, problems[doc.filename])
         except Exception as exc:  # noqa: BLE001 - a checker bug must not hide the file's problems
-            problems[doc.filename].add_raw(None, None, f"cannot check the file: {exc!r}")
+            problems[doc.filename].add_raw(None, None, key="bpmn_p_cannot_check", detail=repr(exc))
 
     processes = _build_specs(targets, library_docs, problems)
 
