@@ -135,6 +135,12 @@ def test_the_modeler_page_check_and_deploy(browsers) -> None:  # type: ignore[no
         sla["message"]
         == "时效属性 sla_hours_urgent 的值 'abc' 无效：请填写大于 0 的工作小时（天）数"
     )
+    # Every check reads in Chinese here, not only the lane, department and SLA ones.
+    not_executable = COMPLAINT.replace('isExecutable="true"', 'isExecutable="false"')
+    [off] = b.post("/designer/complaint_handling/validate", {"xml": not_executable}).json()[
+        "problems"
+    ]
+    assert off["message"] == '流程未标记为可执行（isExecutable="true"）；只能部署可执行的流程'
 
     before = _versions()
     refused = b.post("/designer/complaint_handling/deploy", {"xml": BROKEN})
