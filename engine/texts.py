@@ -1609,8 +1609,7 @@ _BPMN_PROBLEMS: Catalogue = {
     ),
     # reading the files and SpiffWorkflow's parser (engine/bpmn/validation.py)
     "bpmn_p_not_bpmn": (
-        "文件不是 BPMN 2.0 或 DMN 文件：根元素是 {root}，"
-        "应为 bpmn:definitions 或 DMN 的定义元素",
+        "文件不是 BPMN 2.0 或 DMN 文件：根元素是 {root}，应为 bpmn:definitions 或 DMN 的定义元素",
         "the file is not a BPMN 2.0 or DMN file: its root element is {root}, "
         "expected bpmn:definitions or a DMN definitions element",
     ),
