@@ -1,27 +1,41 @@
 """The append-only history: every state change appends hash-chained events.
 
-Appenders lock the single `history_head` row, so events get gapless sequence
-numbers and each event's `prev_hash` is the hash of the event before it. The
-head row also anchors the chain's end, so deleting the newest event is caught.
-Callers append at the end of their transaction to hold that lock briefly.
+Each case's events form their own chain: an event's `prev_seq` and `prev_hash` name
+the case's event before it, and the instance row keeps the newest (`history_seq`,
+`history_hash`). Every step of a case already locks that row, so cases never queue
+on each other. Events of no case go to the `system` chain, the SLA clock's to the
+`rounds` chain (heads in `history_chain`, locked only by their few writers). The
+rounds seal every head that moved into the `checkpoint` chain (engine/checkpoints.py),
+so a case removed with all its events, or a chain cut back and re-headed, still shows;
+the witness file anchors the newest checkpoint outside the database.
+
+Events recorded before revision 0012 keep the one global chain of gapless seqs that
+ends at the frozen `history_head` row; `verify_chain` walks both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from engine import clock
-from engine.db import bulk_insert
-from engine.models import AuditCheck, HistoryEvent, HistoryHead, Instance, Task
+from engine.db import bulk_insert, is_sqlite
+from engine.models import AuditCheck, HistoryChain, HistoryEvent, HistoryHead, Instance, Task
 
 GENESIS_HASH = "0" * 64
+SYSTEM_CHAIN = "system"
+ROUNDS_CHAIN = "rounds"
+CHECKPOINT_CHAIN = "checkpoint"
+NAMED_CHAINS = (SYSTEM_CHAIN, ROUNDS_CHAIN)
 
 
 @dataclass
@@ -38,7 +52,7 @@ class PendingEvent:
     department: str | None = None
 
 
-def _canonical_json(value: Any) -> str:
+def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -55,11 +69,14 @@ def event_hash(
     prev_hash: str,
     process_key: str | None = None,
     department: str | None = None,
+    chain: str | None = None,
+    prev_seq: int | None = None,
 ) -> str:
     """Return the SHA-256 of an event's content and its predecessor's hash.
 
     The search keys `process_key` and `department` (added in revision 0004) are
-    hashed when set, so events recorded before them keep their hashes.
+    hashed when set, and the chain and predecessor (revision 0012) when the event has
+    a chain, so events recorded before them keep their hashes.
     """
     fields: list[Any] = [
         seq,
@@ -72,9 +89,11 @@ def event_hash(
         data,
         prev_hash,
     ]
-    if process_key is not None or department is not None:
+    if process_key is not None or department is not None or chain is not None:
         fields.append([process_key, department])
-    body = _canonical_json(fields)
+    if chain is not None:
+        fields.append([chain, prev_seq])
+    body = canonical_json(fields)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -93,24 +112,45 @@ def row_hash(event: Any) -> str:
         prev_hash=event.prev_hash,
         process_key=event.process_key,
         department=event.department,
+        chain=event.chain,
+        prev_seq=event.prev_seq,
     )
 
 
+def _loaded(session: Session, model: type, key: str) -> Any:
+    """The object of `model` with primary key `key` when this session holds it (no SQL)."""
+    return session.identity_map.get(identity_key(model, key))
+
+
 def _fill_search_keys(session: Session, events: list[PendingEvent]) -> None:
-    """Give events without a process or department those of their instance and task."""
-    instance_ids = {e.instance_id for e in events if e.instance_id and e.process_key is None}
-    task_ids = {e.task_id for e in events if e.task_id and e.department is None}
+    """Give events without a process or department those of their instance and task,
+    from the rows this session already holds, reading only the others."""
     processes: dict[str, str] = {}
     departments: dict[str, tuple[str, str]] = {}
+    task_ids, instance_ids = set(), set()
+    for e in events:
+        if e.task_id and e.department is None and e.task_id not in departments:
+            task = _loaded(session, Task, e.task_id)
+            if task is not None:
+                departments[e.task_id] = (task.process_key, task.department)
+            else:
+                task_ids.add(e.task_id)
+        if e.instance_id and e.process_key is None and e.instance_id not in processes:
+            instance = _loaded(session, Instance, e.instance_id)
+            if instance is not None:
+                processes[e.instance_id] = instance.process_key
+            else:
+                instance_ids.add(e.instance_id)
     if task_ids:
         for task_id, key, dept in session.execute(
             select(Task.id, Task.process_key, Task.department).where(Task.id.in_(task_ids))
         ):
             departments[task_id] = (key, dept)
-            processes.setdefault(task_id, key)
-    if instance_ids:
+    if instance_ids - processes.keys():
         for instance_id, key in session.execute(
-            select(Instance.id, Instance.process_key).where(Instance.id.in_(instance_ids))
+            select(Instance.id, Instance.process_key).where(
+                Instance.id.in_(instance_ids - processes.keys())
+            )
         ):
             processes[instance_id] = key
     for ev in events:
@@ -124,27 +164,128 @@ def _fill_search_keys(session: Session, events: list[PendingEvent]) -> None:
 
 def _json_safe(data: dict[str, Any] | None) -> dict[str, Any]:
     # What we hash must be exactly what the JSON column gives back.
-    result: dict[str, Any] = json.loads(_canonical_json(data or {}))
+    result: dict[str, Any] = json.loads(canonical_json(data or {}))
     return result
 
 
-def append_events(session: Session, events: list[PendingEvent]) -> int:
-    """Append events to the chain in this transaction (locks the chain head).
+def _new_seqs(session: Session, n: int) -> list[int]:
+    """Take `n` increasing seqs: from the sequence on PostgreSQL; on SQLite the write
+    transaction holds the database, so the newest seq plus one."""
+    if is_sqlite(session):
+        newest = session.execute(select(func.max(HistoryEvent.seq))).scalar() or 0
+        return list(range(newest + 1, newest + 1 + n))
+    return list(
+        session.execute(
+            text("SELECT nextval('history_event_seq_seq') FROM generate_series(1, :n)"),
+            {"n": n},
+        ).scalars()
+    )
 
-    The rows are written with one bulk statement: a background round appends
-    thousands of events per batch.
+
+class _Heads:
+    """The heads of the chains one append writes to, read under lock, written back."""
+
+    def __init__(self, session: Session, chains: set[str], held: Iterable[Instance]) -> None:
+        self.session = session
+        self.held = {i.id: i for i in held}
+        self.heads: dict[str, tuple[int, str]] = {}
+        cases = sorted(c for c in chains if c not in NAMED_CHAINS and c not in self.held)
+        self.locking = not is_sqlite(session)  # SQLite: the write transaction holds it all
+        for instance in self.held.values():
+            self.heads[instance.id] = (instance.history_seq, instance.history_hash or GENESIS_HASH)
+        if cases:
+            # In id order, as every multi-case writer locks, so two never deadlock.
+            stmt = (
+                select(Instance.id, Instance.history_seq, Instance.history_hash)
+                .where(Instance.id.in_(cases))
+                .order_by(Instance.id)
+            )
+            for case_id, seq, digest in session.execute(
+                stmt.with_for_update() if self.locking else stmt
+            ):
+                self.heads[case_id] = (seq, digest or GENESIS_HASH)
+        named = {c for c in chains if c in NAMED_CHAINS}
+        if set(cases) - self.heads.keys():
+            named.add(SYSTEM_CHAIN)  # events naming no stored case
+        if named:
+            stmt2 = select(HistoryChain.name, HistoryChain.last_seq, HistoryChain.last_hash).where(
+                HistoryChain.name.in_(sorted(named))
+            )
+            for name, seq, digest in session.execute(
+                stmt2.with_for_update() if self.locking else stmt2
+            ):
+                self.heads[name] = (seq, digest)
+        self.moved: dict[str, tuple[int, str]] = {}
+
+    def chain_for(self, chain: str) -> str:
+        """The chain an event joins: an event naming no stored case joins the system's."""
+        return chain if chain in self.heads else SYSTEM_CHAIN
+
+    def take(self, chain: str) -> tuple[int, str]:
+        return self.moved.get(chain) or self.heads[chain]
+
+    def move(self, chain: str, seq: int, digest: str) -> None:
+        self.moved[chain] = (seq, digest)
+
+    def write(self) -> None:
+        cases: list[dict[str, Any]] = []
+        for chain, (seq, digest) in self.moved.items():
+            if chain in self.held:
+                self.held[chain].history_seq, self.held[chain].history_hash = seq, digest
+            elif chain in NAMED_CHAINS:
+                self.session.execute(
+                    update(HistoryChain)
+                    .where(HistoryChain.name == chain)
+                    .values(last_seq=seq, last_hash=digest)
+                )
+            else:
+                cases.append({"b_id": chain, "b_seq": seq, "b_hash": digest})
+        if cases:
+            table = Instance.__table__
+            assert isinstance(table, Table)
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(history_seq=bindparam("b_seq"), history_hash=bindparam("b_hash")),
+                cases,
+                execution_options={"synchronize_session": False},
+            )
+            for row in cases:  # keep loaded instances in step with their rows
+                loaded = _loaded(self.session, Instance, row["b_id"])
+                if loaded is not None:
+                    set_committed_value(loaded, "history_seq", row["b_seq"])
+                    set_committed_value(loaded, "history_hash", row["b_hash"])
+
+
+def chain_of(event: PendingEvent) -> str:
+    """The chain an event joins by default: its case's, else the system chain."""
+    return event.instance_id or SYSTEM_CHAIN
+
+
+def append_events(
+    session: Session,
+    events: list[PendingEvent],
+    *,
+    chain: str | None = None,
+    held: Iterable[Instance] = (),
+) -> int:
+    """Append events to their chains in this transaction.
+
+    Each event joins its case's chain (or `chain` when given: the rounds pass
+    ROUNDS_CHAIN); the heads are locked here in id order, except those of `held`
+    instances, which the caller has locked and will write with its own update.
+    The rows are written with one bulk statement: a round appends thousands.
     """
     if not events:
         return 0
     _fill_search_keys(session, events)
-    head = session.execute(
-        select(HistoryHead).where(HistoryHead.id == 1).with_for_update()
-    ).scalar_one()
-    seq, prev = head.last_seq, head.last_hash
+    wanted = [chain or chain_of(ev) for ev in events]
+    heads = _Heads(session, set(wanted), held)
+    chains = [heads.chain_for(name) for name in wanted]
     rows = []
     now = clock.now()
-    for ev in events:
-        seq += 1
+    for ev, name, seq in zip(events, chains, _new_seqs(session, len(events)), strict=True):
+        prev_seq, prev = heads.take(name)
         at = clock.to_utc(ev.at or now)
         data = _json_safe(ev.data)
         digest = event_hash(
@@ -159,6 +300,8 @@ def append_events(session: Session, events: list[PendingEvent]) -> int:
             prev_hash=prev,
             process_key=ev.process_key,
             department=ev.department,
+            chain=name,
+            prev_seq=prev_seq,
         )
         rows.append(
             {
@@ -174,15 +317,15 @@ def append_events(session: Session, events: list[PendingEvent]) -> int:
                 "department": ev.department,
                 "prev_hash": prev,
                 "hash": digest,
+                "chain": name,
+                "prev_seq": prev_seq,
             }
         )
-        prev = digest
+        heads.move(name, seq, digest)
     table = HistoryEvent.__table__
     assert isinstance(table, Table)
     bulk_insert(session, table, rows)
-    session.execute(
-        update(HistoryHead).where(HistoryHead.id == 1).values(last_seq=seq, last_hash=prev)
-    )
+    heads.write()
     return len(rows)
 
 
@@ -219,7 +362,7 @@ def _walk(
     while last_seen < until_seq:
         batch = session.execute(
             select(table)
-            .where(table.c.seq > last_seen, table.c.seq <= until_seq)
+            .where(table.c.seq > last_seen, table.c.seq <= until_seq, table.c.chain.is_(None))
             .order_by(table.c.seq)
             .limit(batch_size)
         ).all()
@@ -241,7 +384,7 @@ def _walk(
             if row_hash(ev) != ev.hash:
                 return broken(
                     ev.seq,
-                    f"event {ev.seq} ({ev.type}) was altered: its content does not match its hash",
+                    _altered(ev),
                 )
             prev = ev.hash
             expected_seq += 1
@@ -260,7 +403,8 @@ def _head(session: Session) -> HistoryHead:
 
 
 def _check_end(session: Session, count: int, last_seq: int, last_hash: str) -> VerifyResult | None:
-    """Compare the walked end with the recorded head; catch events added past the end."""
+    """Compare the walked end of the older global chain with its frozen head; catch
+    chainless events added past that end or before the start."""
     head = _head(session)
     if head.last_seq == last_seq and head.last_hash != last_hash:
         return VerifyResult(
@@ -271,35 +415,36 @@ def _check_end(session: Session, count: int, last_seq: int, last_hash: str) -> V
         return VerifyResult(
             False, count, oldest, f"event {oldest} was inserted before the start of the history"
         )
-    newest = session.execute(select(func.max(HistoryEvent.seq))).scalar() or 0
-    session.expire(head)
-    head = _head(session)  # appenders move the head in the transaction that adds events
-    if newest > head.last_seq:
+    stray = session.execute(
+        select(func.min(HistoryEvent.seq)).where(
+            HistoryEvent.chain.is_(None), HistoryEvent.seq > head.last_seq
+        )
+    ).scalar()
+    if stray is not None:
         return VerifyResult(
             False,
             count,
-            head.last_seq + 1,
-            f"event {head.last_seq + 1} was inserted after the recorded end of the history",
+            stray,
+            f"event {stray} was inserted: it belongs to no chain of the history",
         )
     return None
 
 
-def _check_checkpoint(session: Session, count: int, last_seq: int) -> VerifyResult | None:
+def _check_checkpoint(session: Session, count: int) -> VerifyResult | None:
     """The scheduled check remembers the newest event it verified: it must still be there."""
     check = session.get(AuditCheck, 1)
     if check is None or check.verified_seq == 0:
         return None
-    if check.verified_seq > last_seq:
-        return VerifyResult(
-            False,
-            count,
-            last_seq + 1,
-            f"events {last_seq + 1} to {check.verified_seq} were removed: "
-            f"they were verified on {check.checked_at}",
-        )
     stored = session.execute(
         select(HistoryEvent.hash).where(HistoryEvent.seq == check.verified_seq)
     ).scalar()
+    if stored is None:
+        return VerifyResult(
+            False,
+            count,
+            check.verified_seq,
+            f"event {check.verified_seq} was removed: it was verified on {check.checked_at}",
+        )
     if stored != check.verified_hash:
         return VerifyResult(
             False,
@@ -311,28 +456,241 @@ def _check_checkpoint(session: Session, count: int, last_seq: int) -> VerifyResu
     return None
 
 
+class _Problems:
+    """The problems found so far; the one of the lowest seq is reported."""
+
+    def __init__(self) -> None:
+        self.first: tuple[int, str] | None = None
+
+    def note(self, seq: int, problem: str) -> None:
+        if self.first is None or seq < self.first[0]:
+            self.first = (seq, problem)
+
+    def add(self, result: VerifyResult | None) -> None:
+        if result is not None and not result.ok and result.first_bad_seq is not None:
+            self.note(result.first_bad_seq, result.problem or "")
+
+
+def chain_heads(session: Session, chains: set[str]) -> dict[str, tuple[int, str]]:
+    """The recorded heads (seq, hash) of these chains; a removed case has none."""
+    heads: dict[str, tuple[int, str]] = {}
+    named = [c for c in chains if c in NAMED_CHAINS]
+    cases = [c for c in chains if c not in NAMED_CHAINS]
+    if named:
+        for name, seq, digest in session.execute(
+            select(HistoryChain.name, HistoryChain.last_seq, HistoryChain.last_hash).where(
+                HistoryChain.name.in_(named)
+            )
+        ):
+            heads[name] = (seq, digest)
+    for start in range(0, len(cases), 1000):
+        for case_id, case_seq, case_hash in session.execute(
+            select(Instance.id, Instance.history_seq, Instance.history_hash).where(
+                Instance.id.in_(cases[start : start + 1000])
+            )
+        ):
+            heads[case_id] = (case_seq, case_hash or GENESIS_HASH)
+    return heads
+
+
+def _altered(ev: Any) -> str:
+    return f"event {ev.seq} ({ev.type}) was altered: its content does not match its hash"
+
+
+def _missing(seq: int, chain: str) -> str:
+    return f"event {seq} is missing (removed) from the history of {chain_name(chain)}"
+
+
+def _relinked(seq: int) -> str:
+    return f"event {seq} was altered: the event after it records another hash"
+
+
+def _check_chain(
+    chain: str, events: list[Any], head: tuple[int, str] | None, out: _Problems
+) -> None:
+    """Walk one chain back from its head: every event reached once, links and hashes
+    matching, back to the genesis; what is not reached was inserted."""
+    for ev in events:
+        if row_hash(ev) != ev.hash:
+            out.note(
+                ev.seq,
+                _altered(ev),
+            )
+        if chain not in NAMED_CHAINS and ev.instance_id != chain:
+            out.note(
+                ev.seq, f"event {ev.seq} is in the chain of case {chain} but names another case"
+            )
+    if head is None:
+        out.note(
+            events[0].seq,
+            f"events {events[0].seq} to {events[-1].seq} belong to case {chain}, "
+            "whose record was removed",
+        )
+        return
+    by_seq = {ev.seq: ev for ev in events}
+    seq, expected = head
+    reached: set[int] = set()
+    while seq:
+        ev = by_seq.get(seq)
+        if ev is None:
+            out.note(seq, _missing(seq, chain))
+            return
+        if ev.hash != expected:
+            out.note(
+                seq,
+                f"event {seq} ({ev.type}) was altered: the event after it records another hash",
+            )
+        reached.add(seq)
+        if ev.prev_seq is None or ev.prev_seq >= seq:
+            out.note(seq, f"event {seq} does not name the event before it")
+            return
+        seq, expected = ev.prev_seq, ev.prev_hash
+    if expected != GENESIS_HASH and reached:
+        first = min(reached)
+        out.note(first, f"event {first} was altered: it does not start its chain")
+    for ev in events:
+        if ev.seq not in reached:
+            out.note(
+                ev.seq,
+                f"event {ev.seq} was inserted: no event of {chain_name(chain)} follows it",
+            )
+
+
+def chain_name(chain: str) -> str:
+    return f"the {chain} chain" if chain in NAMED_CHAINS else f"case {chain}"
+
+
+def _walk_chains(session: Session, batch_size: int, out: _Problems) -> int:
+    """Check every chain of events written since revision 0012; return the events read."""
+    table = HistoryEvent.__table__
+    assert isinstance(table, Table)
+    count = 0
+    seen: set[str] = set()
+    group: list[Any] = []
+    heads: dict[str, tuple[int, str]] = {}
+    after: tuple[str, int] | None = None
+    while True:
+        stmt = select(table).where(table.c.chain.is_not(None))
+        if after is not None:
+            stmt = stmt.where(tuple_(table.c.chain, table.c.seq) > after)
+        batch = session.execute(stmt.order_by(table.c.chain, table.c.seq).limit(batch_size)).all()
+        if not batch:
+            break
+        heads.update(chain_heads(session, {ev.chain for ev in batch} - heads.keys()))
+        for ev in batch:
+            count += 1
+            if group and group[0].chain != ev.chain:
+                _check_chain(group[0].chain, group, heads.pop(group[0].chain, None), out)
+                group = []
+            seen.add(ev.chain)
+            group.append(ev)
+        after = (batch[-1].chain, batch[-1].seq)
+    if group:
+        _check_chain(group[0].chain, group, heads.get(group[0].chain), out)
+    # Heads whose events are all gone.
+    for case_id, seq in session.execute(
+        select(Instance.id, Instance.history_seq).where(Instance.history_seq > 0)
+    ):
+        if case_id not in seen:
+            out.note(seq, f"event {seq} is missing (removed): case {case_id} has no events left")
+    for name, seq in session.execute(
+        select(HistoryChain.name, HistoryChain.last_seq).where(
+            HistoryChain.name.in_(NAMED_CHAINS), HistoryChain.last_seq > 0
+        )
+    ):
+        if name not in seen:
+            out.note(seq, f"event {seq} is missing (removed): the {name} chain has no events left")
+    return count
+
+
 def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
-    """Walk the whole history in order and report the first altered, removed or inserted event."""
+    """Walk the whole history and report the first altered, removed or inserted event:
+    the older global chain, every case's and named chain, and the checkpoints."""
+    from engine import checkpoints
+
     bound = _head(session).last_seq
+    out = _Problems()
     count, last_seq, last_hash, problem = _walk(
         session, after_seq=0, prev_hash=GENESIS_HASH, until_seq=bound, batch_size=batch_size
     )
-    problem = (
-        problem
-        or _check_end(session, count, last_seq, last_hash)
-        or _check_checkpoint(session, count, last_seq)
-    )
-    return problem or VerifyResult(True, count)
+    out.add(problem)
+    if problem is None:
+        out.add(_check_end(session, count, last_seq, last_hash))
+    count += _walk_chains(session, batch_size, out)
+    for seq, text_ in checkpoints.verify_checkpoints(session):
+        out.note(seq, text_)
+    out.add(_check_checkpoint(session, count))
+    if out.first is not None:
+        return VerifyResult(False, count, out.first[0], out.first[1])
+    return VerifyResult(True, count)
+
+
+def _check_new_chained(
+    session: Session, *, after_seq: int, limit: int
+) -> tuple[int, int, str, VerifyResult | None]:
+    """Check chained events after `after_seq` in seq order: each one's hash, and that
+    the event it names before it is there with the hash it records.
+
+    Returns (events checked, newest seq checked, its hash, the first problem or None).
+    """
+    table = HistoryEvent.__table__
+    assert isinstance(table, Table)
+    batch = session.execute(
+        select(table)
+        .where(table.c.seq > after_seq, table.c.chain.is_not(None))
+        .order_by(table.c.seq)
+        .limit(limit)
+    ).all()
+    if not batch:
+        return 0, after_seq, "", None
+    known = {ev.seq: ev for ev in batch}
+    wanted = sorted({ev.prev_seq for ev in batch if ev.prev_seq and ev.prev_seq not in known})
+    for start in range(0, len(wanted), 1000):
+        for ev in session.execute(
+            select(table.c.seq, table.c.chain, table.c.hash).where(
+                table.c.seq.in_(wanted[start : start + 1000])
+            )
+        ):
+            known.setdefault(ev.seq, ev)
+    out = _Problems()
+    for ev in batch:
+        if row_hash(ev) != ev.hash:
+            out.note(
+                ev.seq,
+                _altered(ev),
+            )
+        if not ev.prev_seq:
+            if ev.prev_hash != GENESIS_HASH:
+                out.note(ev.seq, f"event {ev.seq} does not name the event before it")
+            continue
+        before = known.get(ev.prev_seq)
+        if before is None:
+            out.note(
+                ev.prev_seq,
+                _missing(ev.prev_seq, ev.chain),
+            )
+        elif before.chain != ev.chain or before.hash != ev.prev_hash:
+            out.note(
+                ev.prev_seq,
+                _relinked(ev.prev_seq),
+            )
+    if out.first is None:
+        return len(batch), batch[-1].seq, batch[-1].hash, None
+    good = [ev for ev in batch if ev.seq < out.first[0]]
+    last_seq, last_hash = (good[-1].seq, good[-1].hash) if good else (after_seq, "")
+    return len(batch), last_seq, last_hash, VerifyResult(False, len(batch), *out.first)
 
 
 def verify_new_events(
     session: Session, *, batch_size: int = 5000, max_events: int = 100_000
 ) -> VerifyResult | None:
     """The scheduled check: verify the events added since the last run and remember
-    how far the chain is good. Returns None when another round holds the check.
+    how far the history is good. Returns None when another round holds the check.
 
     One run checks at most `max_events` (a history that predates the check is
-    caught up over several rounds, each a short transaction).
+    caught up over several rounds, each a short transaction): first the older global
+    chain up to its frozen head, then the chained events in seq order. An event that
+    commits after a later one was checked is left to `verify_chain`.
     """
     stmt = select(AuditCheck).where(AuditCheck.id == 1)
     if session.get_bind().dialect.name != "sqlite":
@@ -343,14 +701,7 @@ def verify_new_events(
     bound = _head(session).last_seq
     result: VerifyResult | None = None
     start_seq, start_hash = check.verified_seq, check.verified_hash
-    if start_seq > bound:
-        result = VerifyResult(
-            False,
-            0,
-            bound + 1,
-            f"events {bound + 1} to {start_seq} were removed: they were verified before",
-        )
-    elif start_seq > 0:
+    if start_seq > 0:
         anchor = session.execute(select(HistoryEvent).where(HistoryEvent.seq == start_seq)).scalar()
         if anchor is None or anchor.hash != start_hash or row_hash(anchor) != anchor.hash:
             result = VerifyResult(
@@ -360,7 +711,7 @@ def verify_new_events(
                 f"event {start_seq} was removed or altered after it was verified",
             )
     count = 0
-    if result is None:
+    if result is None and start_seq < bound:
         count, last_seq, last_hash, result = _walk(
             session,
             after_seq=start_seq,
@@ -371,6 +722,15 @@ def verify_new_events(
         if result is None and last_seq == bound:
             result = _check_end(session, count, last_seq, last_hash)
         check.verified_seq, check.verified_hash = last_seq, last_hash
+    if result is None and check.verified_seq >= bound and count < max_events:
+        checked, last_seq, last_hash, result = _check_new_chained(
+            session, after_seq=check.verified_seq, limit=max_events - count
+        )
+        count += checked
+        if last_seq > check.verified_seq:
+            check.verified_seq, check.verified_hash = last_seq, last_hash
+        if result is None:
+            result = _check_end(session, count, bound, _head(session).last_hash)
     check.checked_at = clock.now()
     check.ok = result is None
     check.first_bad_seq = result.first_bad_seq if result else None

@@ -18,25 +18,33 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from engine import clock
 from engine.config import get_settings
 from engine.errors import FlowdeskError
-from engine.witness import WitnessedHead, append_head, read_witness
+from engine.witness import (
+    NEWEST_CHECKPOINT_SQL,
+    NEWEST_EVENT_SQL,
+    WitnessedHead,
+    append_head,
+    head_of,
+    read_witness,
+)
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 _MAGIC = {SQLITE: b"SQLite format 3\x00", POSTGRESQL: b"PGDMP"}
 _KIND_NAMES = {SQLITE: "a SQLite backup", POSTGRESQL: "a PostgreSQL backup (pg_dump)"}
 # Tables the migrations fill themselves: rows there do not make a database non-empty.
-_SEEDED_TABLES = {"alembic_version", "department", "history_head", "audit_check"}
+_SEEDED_TABLES = {"alembic_version", "department", "history_head", "history_chain", "audit_check"}
 
 
 class BackupError(FlowdeskError):
@@ -162,11 +170,20 @@ def _server_major(conn: Connection) -> int:
 # ---------------------------------------------------------------- backup
 
 
-def _head_of(row: Any) -> WitnessedHead:
-    if row is None:
-        raise BackupError("the database has no history head: is it a migrated flowdesk database?")
-    seq, digest = row[0], row[1]
-    return WitnessedHead(int(seq), str(digest), clock.now().isoformat(timespec="seconds"))
+def _head_of(query: Any) -> WitnessedHead:
+    """The history head through `query(sql)` (a function returning the first row or None)."""
+    try:
+        query("SELECT last_seq FROM history_head WHERE id = 1")
+        event = query(NEWEST_EVENT_SQL)
+    except (sqlite3.DatabaseError, SQLAlchemyError):
+        raise BackupError(
+            "the database has no history head: is it a migrated flowdesk database?"
+        ) from None
+    try:
+        checkpoint = query(NEWEST_CHECKPOINT_SQL)
+    except (sqlite3.DatabaseError, SQLAlchemyError):
+        checkpoint = None  # a database from before revision 0012
+    return replace(head_of(event, checkpoint), at=clock.now().isoformat(timespec="seconds"))
 
 
 def _backup_sqlite(url: URL, target: Path) -> WitnessedHead:
@@ -178,13 +195,7 @@ def _backup_sqlite(url: URL, target: Path) -> WitnessedHead:
     try:
         src.backup(dst)  # pages=-1: every page in one step, one consistent read
         dst.execute("PRAGMA journal_mode=DELETE")  # the copy is one self-contained file
-        try:
-            row = dst.execute(
-                "SELECT last_seq, last_hash FROM history_head WHERE id = 1"
-            ).fetchone()
-        except sqlite3.OperationalError:
-            row = None
-        return _head_of(row)
+        return _head_of(lambda sql: dst.execute(sql).fetchone())
     finally:
         dst.close()
         src.close()
@@ -198,10 +209,7 @@ def _backup_postgresql(url: URL, target: Path) -> tuple[WitnessedHead, str]:
             with conn.begin():
                 tool = find_pg_tool("pg_dump", _server_major(conn))
                 snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
-                row = conn.exec_driver_sql(
-                    "SELECT last_seq, last_hash FROM history_head WHERE id = 1"
-                ).first()
-                head = _head_of(row)
+                head = _head_of(lambda sql: conn.exec_driver_sql(sql).first())
                 conninfo, env = _libpq_args(url)
                 # The exported snapshot lives while this transaction is open.
                 _run_tool(
@@ -332,12 +340,15 @@ def _restored_head(url: str) -> WitnessedHead:
     engine = create_engine(make_url(url), poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            row = conn.execute(
-                text("SELECT last_seq, last_hash FROM history_head WHERE id = 1")
-            ).first()
+            return _head_of(lambda sql: _first_or_none(conn, sql))
     finally:
         engine.dispose()
-    return _head_of(row)
+
+
+def _first_or_none(conn: Connection, sql: str) -> Any:
+    """The first row of `sql` in its own savepoint, so a failing query spoils nothing."""
+    with conn.begin_nested() if conn.in_transaction() else conn.begin():
+        return conn.exec_driver_sql(sql).first()
 
 
 def restore_database(path: Path, *, url: str | None = None, force: bool = False) -> RestoreResult:

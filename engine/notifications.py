@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import clock, texts
-from engine.audit import PendingEvent, append_events
+from engine.audit import ROUNDS_CHAIN, PendingEvent, append_events
 from engine.bounds import row_id_exists
 from engine.config import get_settings
 from engine.db import bulk_insert, is_sqlite, unit_of_work
@@ -413,7 +413,7 @@ def deliver_outbox(at: datetime, *, batch_size: int = 50) -> DeliveryCounts:
                     counts.sent += 1
                     events.append(_mail_event(session, row, "notification_sent", at))
             session.flush()
-            append_events(session, events)
+            append_events(session, events, chain=ROUNDS_CHAIN)
 
 
 def _mail_event(

@@ -1,6 +1,7 @@
 """One round of background work as of an instant: BPMN timers, the SLA clock, e-mail,
-the incremental check of the history added since the previous round, and the
-history's head written to the witness file (engine/witness.py).
+the incremental check of the history added since the previous round, the moved
+history heads sealed into a checkpoint (engine/checkpoints.py), and the newest
+event and checkpoint written to the witness file (engine/witness.py).
 
 Each part selects due rows in batches on an index and claims them with
 `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serializes writers), so rounds on
@@ -14,7 +15,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from engine import audit, calendar, clock, notifications, runtime, witness
+from engine import audit, calendar, checkpoints, clock, notifications, runtime, witness
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
 from engine.identity import SYSTEM
@@ -55,8 +56,15 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
     result.notifications_sent, result.notifications_failed = delivered.sent, delivered.failed
     check_calendar_years(at)
     verify_history(result)
+    seal_history(at)
     witness.witness_current_head()  # outside the database: a restored old copy shows
     return result
+
+
+def seal_history(at: datetime) -> None:
+    """Seal the history heads that moved since the last round into a checkpoint."""
+    with unit_of_work() as session:
+        checkpoints.seal(session, at=at)
 
 
 def verify_history(result: RoundResult | None = None) -> audit.VerifyResult | None:

@@ -387,7 +387,7 @@ def _save(
     if pending is not None:
         pending.extend(step.events)
     else:
-        append_events(session, step.events)
+        append_events(session, step.events, held=[instance])
 
 
 # ---------------------------------------------------------------- operations
@@ -877,4 +877,5 @@ def mark_instance_error(session: Session, *, instance_id: str, message: str, act
                 data={"error": message},
             )
         ],
+        held=[instance],
     )

@@ -17,13 +17,18 @@ from sqlalchemy.orm import Session
 from engine.audit import PendingEvent, append_events
 from engine.db import is_sqlite
 from engine.identity import Actor
-from engine.models import Task
+from engine.models import Instance, Task
 
 
 def lock_task_row(session: Session, task: Task) -> None:
-    """Lock the task's row and read it afresh (SQLite's write transaction already locks)."""
+    """Lock the task's case and row and read the task afresh (SQLite's write transaction
+    already locks). The case first, as a step does: its head takes the task's event,
+    and two writers locking in the same order never deadlock."""
     stmt = select(Task).where(Task.id == task.id).execution_options(populate_existing=True)
     if not is_sqlite(session):
+        session.execute(
+            select(Instance.id).where(Instance.id == task.instance_id).with_for_update()
+        )
         stmt = stmt.with_for_update()
     session.execute(stmt)
 

@@ -1,12 +1,14 @@
 """The history's head witnessed outside the database, so that a rollback shows.
 
-The hash chain (engine/audit.py) proves that the events in a database follow one
-another; it cannot tell an old copy of the database from the real one, because an
-old copy is a perfectly good chain that simply ends earlier. So every background
-round appends the current head (sequence number and hash) to an append-only file
-outside the database, one JSON line per change of head, and every backup carries
-the head it was taken at. `flowdesk audit verify --witness FILE` then checks that
-the database still holds every witnessed event with the witnessed hash.
+The hash chains (engine/audit.py) prove that the events in a database follow one
+another; they cannot tell an old copy of the database from the real one, because an
+old copy is a perfectly good history that simply ends earlier, nor a history whose
+checkpoints (engine/checkpoints.py) were all rebuilt. So every background round
+appends the current head — the newest event's seq and hash, and the newest
+checkpoint's number and hash — to an append-only file outside the database, one
+JSON line per change of head, and every backup carries the head it was taken at.
+`flowdesk audit verify --witness FILE` then checks that the database still holds
+every witnessed event and checkpoint with the witnessed hash.
 """
 
 from __future__ import annotations
@@ -15,19 +17,20 @@ import fcntl
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.audit import GENESIS_HASH
 from engine.config import get_settings
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
-from engine.models import HistoryEvent, HistoryHead
+from engine.models import HistoryCheckpoint, HistoryEvent
 
 log = logging.getLogger("flowdesk.witness")
 
@@ -41,10 +44,15 @@ class WitnessedHead:
     seq: int
     hash: str
     at: str = ""
+    checkpoint: int = 0
+    checkpoint_hash: str = ""
 
     def as_json(self) -> str:
         """Return the head as one line of the witness file."""
-        return json.dumps({"seq": self.seq, "hash": self.hash, "at": self.at}, sort_keys=True)
+        item: dict[str, Any] = {"seq": self.seq, "hash": self.hash, "at": self.at}
+        if self.checkpoint:
+            item |= {"checkpoint": self.checkpoint, "checkpoint_hash": self.checkpoint_hash}
+        return json.dumps(item, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -57,11 +65,24 @@ class WitnessResult:
     problem: str | None = None
 
 
+NEWEST_EVENT_SQL = "SELECT seq, hash FROM history_event ORDER BY seq DESC LIMIT 1"
+NEWEST_CHECKPOINT_SQL = "SELECT last_seq, last_hash FROM history_chain WHERE name = 'checkpoint'"
+
+
+def head_of(event: Any, checkpoint: Any) -> WitnessedHead:
+    """The head from the newest event's and checkpoint's (seq, hash) rows (or None)."""
+    seq, digest = (event[0], event[1]) if event else (0, GENESIS_HASH)
+    number, sealed = (checkpoint[0], checkpoint[1]) if checkpoint else (0, "")
+    return WitnessedHead(seq, digest, "", number, sealed if number else "")
+
+
 def current_head(session: Session, *, at: datetime | None = None) -> WitnessedHead:
-    """Return the history's head as recorded in the database."""
-    head = session.execute(select(HistoryHead).where(HistoryHead.id == 1)).scalar_one()
+    """Return the history's head in the database: its newest event and checkpoint."""
+    event = session.execute(text(NEWEST_EVENT_SQL)).first()
+    checkpoint = session.execute(text(NEWEST_CHECKPOINT_SQL)).first()
+    head = head_of(event, checkpoint)
     instant = clock.to_utc(at or clock.now()).isoformat(timespec="seconds")
-    return WitnessedHead(head.last_seq, head.last_hash, instant)
+    return replace(head, at=instant)
 
 
 def _last_line(handle: Any) -> str:
@@ -87,7 +108,11 @@ def append_head(path: Path, head: WitnessedHead) -> bool:
             if last:
                 try:
                     previous = json.loads(last)
-                    if (previous.get("seq"), previous.get("hash")) == (head.seq, head.hash):
+                    if (
+                        previous.get("seq"),
+                        previous.get("hash"),
+                        previous.get("checkpoint", 0),
+                    ) == (head.seq, head.hash, head.checkpoint):
                         return False
                 except ValueError:
                     pass  # a torn last line: write the head on a line of its own
@@ -148,7 +173,11 @@ def read_witness(path: Path) -> list[WitnessedHead]:
             raise WitnessUnreadable(
                 f"{path}:{number}: not a witnessed head (a JSON object with seq and hash)"
             ) from None
-        heads.append(WitnessedHead(seq, digest, str(item.get("at", ""))))
+        checkpoint = item.get("checkpoint", 0)
+        sealed = item.get("checkpoint_hash", "")
+        if not isinstance(checkpoint, int) or checkpoint < 0 or not isinstance(sealed, str):
+            raise WitnessUnreadable(f"{path}:{number}: not a witnessed checkpoint")
+        heads.append(WitnessedHead(seq, digest, str(item.get("at", "")), checkpoint, sealed))
     return heads
 
 
@@ -162,21 +191,21 @@ def _span(first: int, last: int) -> str:
 
 def check_witness(session: Session, heads: list[WitnessedHead]) -> WitnessResult:
     """Check that the database holds every witnessed event with its witnessed hash."""
-    recorded = session.execute(select(HistoryHead).where(HistoryHead.id == 1)).scalar_one()
+    last_seq = session.execute(select(func.max(HistoryEvent.seq))).scalar() or 0
     wanted = [h for h in heads if h.seq > 0]
     newest = max(wanted, key=lambda h: h.seq, default=None)
-    if newest is not None and newest.seq > recorded.last_seq:
-        missing = newest.seq - recorded.last_seq
+    if newest is not None and newest.seq > last_seq:
+        missing = newest.seq - last_seq
         return WitnessResult(
             False,
             len(heads),
             newest.seq,
             missing=missing,
-            first_bad_seq=recorded.last_seq + 1,
+            first_bad_seq=last_seq + 1,
             problem=(
                 f"the database is behind its witness: {_events(missing)} missing "
-                f"({_span(recorded.last_seq + 1, newest.seq)}; the history ends at "
-                f"{recorded.last_seq} but event {newest.seq} was witnessed at {newest.at}); "
+                f"({_span(last_seq + 1, newest.seq)}; the history ends at "
+                f"{last_seq} but event {newest.seq} was witnessed at {newest.at}); "
                 "an older copy of the database was restored or events were removed"
             ),
         )
@@ -201,4 +230,63 @@ def check_witness(session: Session, heads: list[WitnessedHead]) -> WitnessResult
                     "replaced by another one"
                 ),
             )
-    return WitnessResult(True, len(heads), newest.seq if newest else 0)
+    checkpoint = _check_checkpoints(session, heads, newest.seq if newest else 0)
+    return checkpoint or WitnessResult(True, len(heads), newest.seq if newest else 0)
+
+
+def _check_checkpoints(
+    session: Session, heads: list[WitnessedHead], newest: int
+) -> WitnessResult | None:
+    """Every witnessed checkpoint must still be in the database with its hash."""
+    # A restored copy that ran a round witnessed checkpoints of its own: a checkpoint
+    # passes when it is one that was witnessed under its number.
+    witnessed: dict[int, list[WitnessedHead]] = {}
+    for h in heads:
+        if h.checkpoint:
+            witnessed.setdefault(h.checkpoint, []).append(h)
+    if not witnessed:
+        return None
+    stored = dict(
+        session.execute(
+            select(HistoryCheckpoint.id, HistoryCheckpoint.hash).where(
+                HistoryCheckpoint.id.in_(sorted(witnessed))
+            )
+        ).all()
+    )
+    for number in sorted(witnessed):
+        seen = witnessed[number]
+        if stored.get(number) not in {h.checkpoint_hash for h in seen}:
+            what = "is missing" if number not in stored else "differs from the witnessed one"
+            return WitnessResult(
+                False,
+                len(heads),
+                newest,
+                first_bad_seq=seen[0].seq,
+                problem=(
+                    f"checkpoint {number} {what} (witnessed at {seen[0].at}): the history's "
+                    "checkpoints were rebuilt or an older copy of the database was restored"
+                ),
+            )
+    return None
+    stored = dict(
+        session.execute(
+            select(HistoryCheckpoint.id, HistoryCheckpoint.hash).where(
+                HistoryCheckpoint.id.in_(sorted(witnessed))
+            )
+        ).all()
+    )
+    for number in sorted(witnessed):
+        head = witnessed[number]
+        if stored.get(number) != head.checkpoint_hash:
+            what = "is missing" if number not in stored else "differs from the witnessed one"
+            return WitnessResult(
+                False,
+                len(heads),
+                newest,
+                first_bad_seq=head.seq,
+                problem=(
+                    f"checkpoint {number} {what} (witnessed at {head.at}): the history's "
+                    "checkpoints were rebuilt or an older copy of the database was restored"
+                ),
+            )
+    return None

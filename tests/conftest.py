@@ -40,7 +40,7 @@ use_low_cost_hashing_for_tests()
 crm.install()
 
 # Tables that keep their rows between tests (seeded by the migrations).
-KEEP = {"department", "alembic_version", "history_head", "audit_check"}
+KEEP = {"department", "alembic_version", "history_head", "history_chain", "audit_check"}
 
 
 def _backends() -> list:
@@ -118,6 +118,7 @@ def _empty_tables(url: str) -> None:
             for name in reversed(tables):
                 conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(text("UPDATE history_head SET last_seq = 0, last_hash = :h"), {"h": "0" * 64})
+        conn.execute(text("UPDATE history_chain SET last_seq = 0, last_hash = :h"), {"h": "0" * 64})
         # Departments stay, as the migrations seeded them: names and calendars put back.
         conn.execute(
             text(

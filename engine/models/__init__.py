@@ -7,7 +7,13 @@ from engine.models.calendar import CalendarDay, CalendarYear
 from engine.models.case_facts import CaseFact
 from engine.models.definitions import ProcessDefinition, ProcessVersion
 from engine.models.handovers import Handover
-from engine.models.history import AuditCheck, HistoryEvent, HistoryHead
+from engine.models.history import (
+    AuditCheck,
+    HistoryChain,
+    HistoryCheckpoint,
+    HistoryEvent,
+    HistoryHead,
+)
 from engine.models.instances import Instance
 from engine.models.notifications import EmailOutbox, Notification, NotificationRead
 from engine.models.org import ROLES, Department, User, UserRole
@@ -25,6 +31,8 @@ __all__ = [
     "NotificationRead",
     "Department",
     "Handover",
+    "HistoryChain",
+    "HistoryCheckpoint",
     "HistoryEvent",
     "HistoryHead",
     "Instance",

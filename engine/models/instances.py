@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UTCDateTime
@@ -32,5 +32,11 @@ class Instance(Base):
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     # Optimistic lock: every save bumps it; a stale writer gets ConcurrentUpdate.
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The head of this case's own history chain (engine/audit.py): the seq and hash of
+    # its newest event; 0 and None before its first chained event.
+    history_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=False, default=0, server_default="0"
+    )
+    history_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __mapper_args__ = {"version_id_col": lock_version}

@@ -21,7 +21,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.audit import PendingEvent, append_events
+from engine.audit import ROUNDS_CHAIN, PendingEvent, append_events
 from engine.config import get_settings
 from engine.db import bulk_update, is_sqlite, unit_of_work
 from engine.identity import SYSTEM
@@ -251,4 +251,4 @@ def _sweep_batches(at: datetime, batch_size: int, counts: SweepCounts) -> None:
                 session, table, "id", [{c: getattr(row, c) for c in _CHANGED} for row in rows]
             )
             notes.write(session)
-            append_events(session, events)  # last: the chain head lock is held until commit
+            append_events(session, events, chain=ROUNDS_CHAIN)  # last: its head is held to commit

@@ -34,7 +34,7 @@ def test_failing_history_append_rolls_back_the_whole_completion(
         state_before = s.get(Instance, instance_id).workflow_state
     before = _counts()
 
-    def broken_append(session, events):  # type: ignore[no-untyped-def]
+    def broken_append(session, events, **kwargs):  # type: ignore[no-untyped-def]
         session.flush()  # the task rows and the new state are written ...
         raise RuntimeError("disk full")  # ... and then the step fails
 
