@@ -118,8 +118,15 @@ def row_hash(event: Any) -> str:
 
 
 def _loaded(session: Session, model: type, key: str) -> Any:
-    """The object of `model` with primary key `key` when this session holds it (no SQL)."""
-    return session.identity_map.get(identity_key(model, key))
+    """The object of `model` with primary key `key` when this session holds it, stored
+    or about to be (no SQL)."""
+    found = session.identity_map.get(identity_key(model, key))
+    if found is None:
+        found = next(
+            (o for o in session.new if isinstance(o, model) and getattr(o, "id", None) == key),
+            None,
+        )
+    return found
 
 
 def _fill_search_keys(session: Session, events: list[PendingEvent]) -> None:
@@ -192,7 +199,10 @@ class _Heads:
         cases = sorted(c for c in chains if c not in NAMED_CHAINS and c not in self.held)
         self.locking = not is_sqlite(session)  # SQLite: the write transaction holds it all
         for instance in self.held.values():
-            self.heads[instance.id] = (instance.history_seq, instance.history_hash or GENESIS_HASH)
+            self.heads[instance.id] = (
+                instance.history_seq or 0,
+                instance.history_hash or GENESIS_HASH,
+            )
         if cases:
             # In id order, as every multi-case writer locks, so two never deadlock.
             stmt = (

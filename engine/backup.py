@@ -248,7 +248,7 @@ def backup_database(path: Path, *, url: str | None = None) -> BackupResult:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    sidecar = {"kind": kind, "seq": head.seq, "hash": head.hash, "at": head.at}
+    sidecar = {"kind": kind, **json.loads(head.as_json())}
     sidecar_path(path).write_text(json.dumps(sidecar, sort_keys=True) + "\n", encoding="utf-8")
     witness = get_settings().witness_file
     if witness is not None:
