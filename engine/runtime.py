@@ -380,15 +380,14 @@ def _save(
             )
         )
     try:
-        run_step_hooks(session, instance=instance, events=step.events)
-        if pending is not None:
-            pending.extend(step.events)
-        else:
-            # Before the flush: the case's new head goes into its one UPDATE.
-            append_events(session, step.events, held=[instance])
         session.flush()
     except StaleDataError as exc:
         raise ConcurrentUpdate(key="error_concurrent_update") from exc
+    run_step_hooks(session, instance=instance, events=step.events)  # they see the saved step
+    if pending is not None:
+        pending.extend(step.events)
+    else:
+        append_events(session, step.events, held=[instance])
 
 
 # ---------------------------------------------------------------- operations
