@@ -26,9 +26,11 @@ def search_customers(
     """Find customers by name or phone fragment and/or project."""
     filters = customers.CustomerFilters(q=q, project=project, limit=limit, offset=offset)
     with unit_of_work(write=False) as session:
-        items, total = customers.search_customers(session, actor=actor, filters=filters)
+        items, total = customers.customer_page(session, actor=actor, filters=filters)
         return CustomerPage(
-            items=[CustomerSummary.model_validate(item) for item in items], total=total
+            items=[CustomerSummary.model_validate(item) for item in items],
+            total=total.n,
+            total_exact=total.exact,
         )
 
 

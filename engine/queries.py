@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, union
+from sqlalchemy import Select, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from engine import access, clock
@@ -18,6 +18,30 @@ from engine.sla.ladder import escalated_to
 
 TASK_SCOPES = ("mine", "department", "escalated", "all")
 SEARCH_LIMIT = 2000
+# Lists count their rows up to this many and then say "more": an exact count of a
+# million open tasks reads a million index entries on every page (see `Count`).
+COUNT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many rows match: exactly `n` when `exact`, else more than `n` (counted up to
+    a bound, so that a count costs at most that many index entries)."""
+
+    n: int
+    exact: bool = True
+
+
+def bounded_count(session: Session, query: Select[Any], limit: int | None) -> Count:
+    """Count the rows of `query` up to `limit` (None: all of them)."""
+    if limit is None:
+        return Count(
+            int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+        )
+    found = session.execute(
+        select(func.count()).select_from(query.limit(limit + 1).subquery())
+    ).scalar_one()
+    return Count(min(int(found), limit), int(found) <= limit)
 
 
 @dataclass(frozen=True)
@@ -37,10 +61,21 @@ class TaskFilters:
 
 
 def known_projects(session: Session) -> list[str]:
-    """Return the projects named by the case facts, for filters."""
-    rows = session.execute(
-        select(CaseFact.project).where(CaseFact.project.is_not(None)).distinct()
-    ).scalars()
+    """Return the projects named by the case facts, for filters.
+
+    A skip scan of the project index (each step the next larger project): as many
+    index probes as there are projects, however many cases name them.
+    """
+    step = (
+        select(func.min(CaseFact.project).label("project"))
+        .where(CaseFact.project.is_not(None))
+        .cte("projects", recursive=True)
+    )
+    following = select(func.min(CaseFact.project)).where(CaseFact.project > step.c.project)
+    step = step.union_all(
+        select(following.scalar_subquery().label("project")).where(step.c.project.is_not(None))
+    )
+    rows = session.execute(select(step.c.project).where(step.c.project.is_not(None))).scalars()
     return sorted({r for r in rows if r})
 
 
@@ -56,34 +91,47 @@ def case_facts_of(session: Session, instance_ids: Iterable[str]) -> dict[str, Ca
 
 
 def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple[list[Task], int]:
-    """Return one page of the actor's tasks in `scope`, overdue first then by due time.
+    """Return one page of the actor's tasks in `scope` and their exact number."""
+    rows, total = task_page(session, actor=actor, filters=filters, count_limit=None)
+    return rows, total.n
+
+
+def task_page(
+    session: Session, *, actor: Actor, filters: TaskFilters, count_limit: int | None = COUNT_LIMIT
+) -> tuple[list[Task], Count]:
+    """Return one page of the actor's tasks in `scope`, overdue first then by due time,
+    and how many match (counted up to `count_limit`, and at least past this page).
 
     Overdue tasks are exactly those due before now, so ascending due time puts
     them first (most overdue first) and lets the (…, state, due_at) indexes
     deliver the page without sorting the whole scope.
     """
     conditions = _task_conditions(session, actor, filters)
-    total = session.execute(select(func.count()).select_from(Task).where(*conditions)).scalar_one()
+    limit, offset = max(1, min(filters.limit, 500)), max(0, filters.offset)
+    if count_limit is not None:
+        count_limit = max(count_limit, offset + limit)
+    total = bounded_count(session, select(Task.id).where(*conditions), count_limit)
     rows = (
         session.execute(
             select(Task)
             .where(*conditions)
             .order_by(Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
-            .limit(max(1, min(filters.limit, 500)))
-            .offset(max(0, filters.offset))
+            .limit(limit)
+            .offset(offset)
         )
         .scalars()
         .all()
     )
-    return list(rows), int(total)
+    return list(rows), total
 
 
-def count_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> int:
-    """Return how many tasks `list_tasks` would find (the inbox's tab counts)."""
+def count_tasks(
+    session: Session, *, actor: Actor, filters: TaskFilters, limit: int | None = COUNT_LIMIT
+) -> Count:
+    """Return how many tasks `list_tasks` would find (the inbox's tab counts), counted
+    up to `limit` (None: all)."""
     conditions = _task_conditions(session, actor, filters)
-    return int(
-        session.execute(select(func.count()).select_from(Task).where(*conditions)).scalar_one()
-    )
+    return bounded_count(session, select(Task.id).where(*conditions), limit)
 
 
 def _one_of(field: str, values: tuple[str, ...]) -> FieldProblem:
@@ -111,9 +159,11 @@ def _task_conditions(session: Session, actor: Actor, filters: TaskFilters) -> li
             raise InvalidData([_one_of("sla_status", ("on_track", "at_risk", "breached"))])
         conditions.append(Task.sla_status == filters.sla_status)
     if filters.project:
+        # Correlated: the scope's tasks in due order, each case's facts by primary key
+        # (a project names a third of the cases; a semi-join would hash them all).
         conditions.append(
-            Task.instance_id.in_(
-                select(CaseFact.instance_id).where(CaseFact.project == filters.project)
+            exists().where(
+                CaseFact.instance_id == Task.instance_id, CaseFact.project == filters.project
             )
         )
     if filters.search:
