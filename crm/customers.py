@@ -15,7 +15,7 @@ from engine.bounds import row_id_exists
 from engine.errors import NotFound
 from engine.identity import Actor
 from engine.privacy import contains, mask_phone, phone_matches, phones_whole_in
-from engine.queries import COUNT_LIMIT, Count, bounded_count
+from engine.queries import Count, bounded_count
 
 
 def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int]) -> set[int]:
@@ -69,7 +69,7 @@ def customer_page(
     *,
     actor: Actor,
     filters: CustomerFilters,
-    count_limit: int | None = COUNT_LIMIT,
+    count_limit: int | None,
 ) -> tuple[list[dict[str, Any]], Count]:
     """Return one page of the customers matching a name fragment or a phone (the whole
     number or its last four digits) and/or a project, and how many match (counted up

@@ -97,7 +97,7 @@ def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple
 
 
 def task_page(
-    session: Session, *, actor: Actor, filters: TaskFilters, count_limit: int | None = COUNT_LIMIT
+    session: Session, *, actor: Actor, filters: TaskFilters, count_limit: int | None
 ) -> tuple[list[Task], Count]:
     """Return one page of the actor's tasks in `scope`, overdue first then by due time,
     and how many match (counted up to `count_limit`, and at least past this page).
@@ -126,7 +126,7 @@ def task_page(
 
 
 def count_tasks(
-    session: Session, *, actor: Actor, filters: TaskFilters, limit: int | None = COUNT_LIMIT
+    session: Session, *, actor: Actor, filters: TaskFilters, limit: int | None
 ) -> Count:
     """Return how many tasks `list_tasks` would find (the inbox's tab counts), counted
     up to `limit` (None: all)."""

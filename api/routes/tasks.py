@@ -58,7 +58,9 @@ def list_tasks(
         offset=offset,
     )
     with unit_of_work(write=False) as session:
-        rows, total = queries.task_page(session, actor=actor, filters=filters)
+        rows, total = queries.task_page(
+            session, actor=actor, filters=filters, count_limit=queries.COUNT_LIMIT
+        )
         return TaskPage(
             items=[TaskRead.from_task(t) for t in rows], total=total.n, total_exact=total.exact
         )

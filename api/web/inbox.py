@@ -82,7 +82,10 @@ def inbox(
     page_no = min(max(1, page_no), QUERY_INT_MAX // PAGE_SIZE)  # an offset a query can take
     counts = {
         name: queries.count_tasks(
-            page.session, actor=page.actor, filters=queries.TaskFilters(scope=name)
+            page.session,
+            actor=page.actor,
+            filters=queries.TaskFilters(scope=name),
+            limit=queries.COUNT_LIMIT,
         )
         if access.can_use_scope(page.actor, name)
         else queries.Count(0)
@@ -101,7 +104,9 @@ def inbox(
         offset=(page_no - 1) * PAGE_SIZE,
     )
     rows, total = (
-        queries.task_page(page.session, actor=page.actor, filters=filters)
+        queries.task_page(
+            page.session, actor=page.actor, filters=filters, count_limit=queries.COUNT_LIMIT
+        )
         if access.can_use_scope(page.actor, tab)
         else ([], queries.Count(0))
     )
