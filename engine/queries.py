@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select, union
+from sqlalchemy import Select, exists, func, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor
 from engine.models import CaseFact, HistoryEvent, Instance, Task, TaskComment
+from engine.models.tasks import TASK_STATES
 from engine.privacy import contains, phone_matches
 from engine.sla.ladder import escalated_to
 
@@ -111,18 +112,45 @@ def task_page(
     if count_limit is not None:
         count_limit = max(count_limit, offset + limit)
     total = bounded_count(session, select(Task.id).where(*conditions), count_limit)
+    if filters.state is None:
+        return _page_of_every_state(session, conditions, limit, offset), total
     rows = (
         session.execute(
-            select(Task)
-            .where(*conditions)
-            .order_by(Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
-            .limit(limit)
-            .offset(offset)
+            select(Task).where(*conditions).order_by(*_due_order(Task)).limit(limit).offset(offset)
         )
         .scalars()
         .all()
     )
     return list(rows), total
+
+
+def _due_order(columns: Any) -> tuple[Any, ...]:
+    """Overdue first then by due time (no due time last), then by creation."""
+    return (columns.due_at.asc().nulls_last(), columns.created_at, columns.id)
+
+
+def _page_of_every_state(
+    session: Session, conditions: list[Any], limit: int, offset: int
+) -> list[Task]:
+    """One page of tasks in any state: the first `offset + limit` of each state in due
+    order (each from its (…, state, due_at) index), merged, instead of sorting every
+    task of the scope."""
+    firsts = [
+        select(Task.id, Task.due_at, Task.created_at)
+        .where(*conditions, Task.state == state)
+        .order_by(*_due_order(Task))
+        .limit(offset + limit)
+        .subquery()
+        for state in TASK_STATES
+    ]
+    merged = union_all(*(select(first) for first in firsts)).subquery()
+    ids = list(
+        session.execute(
+            select(merged.c.id).order_by(*_due_order(merged.c)).limit(limit).offset(offset)
+        ).scalars()
+    )
+    found = {t.id: t for t in session.execute(select(Task).where(Task.id.in_(ids))).scalars()}
+    return [found[i] for i in ids]
 
 
 def count_tasks(

@@ -8,7 +8,8 @@ Each inbox tab, filter and search, and GET /tasks and GET /customers?q=, read an
 index that matches them (engine/queries.py, crm/customers.py):
 
 - the SLA filter: (department, state, sla_status, due_at) and (state, sla_status,
-  due_at), in due order and counted from the index;
+  due_at), in due order and counted from the index; the process and step filters
+  of GET /tasks: (process_key | element_id, state, due_at);
 - the escalated tab: partial indexes of the escalated tasks only, by department
   and overall;
 - a phone by its last four digits: an index on the expression
@@ -48,6 +49,8 @@ def upgrade() -> None:
         "ix_task_department_state_sla_due", "task", ["department", "state", "sla_status", "due_at"]
     )
     op.create_index("ix_task_state_sla_due", "task", ["state", "sla_status", "due_at"])
+    op.create_index("ix_task_process_state_due", "task", ["process_key", "state", "due_at"])
+    op.create_index("ix_task_element_state_due", "task", ["element_id", "state", "due_at"])
     op.create_index(
         "ix_task_escalated_department",
         "task",
@@ -84,6 +87,8 @@ def downgrade() -> None:
         ("ix_case_fact_phone", "case_fact"),
         ("ix_task_escalated", "task"),
         ("ix_task_escalated_department", "task"),
+        ("ix_task_element_state_due", "task"),
+        ("ix_task_process_state_due", "task"),
         ("ix_task_state_sla_due", "task"),
         ("ix_task_department_state_sla_due", "task"),
     ):

@@ -33,6 +33,9 @@ class Task(Base):
         # The inbox's SLA filter, in due order and counted from the index alone.
         Index("ix_task_department_state_sla_due", "department", "state", "sla_status", "due_at"),
         Index("ix_task_state_sla_due", "state", "sla_status", "due_at"),
+        # GET /tasks?process_key= / element_id=: a filter that finds few reads only them.
+        Index("ix_task_process_state_due", "process_key", "state", "due_at"),
+        Index("ix_task_element_state_due", "element_id", "state", "due_at"),
         # The escalated tab (engine.sla.ladder.escalated_to): only the escalated tasks,
         # a department's for its supervisors, all of them for executives.
         Index(

@@ -99,3 +99,23 @@ def test_the_inbox_says_more_than_in_chinese_when_the_count_stops(
     assert re.search(r'部门队列 <span class="count">4</span>', page), page
     assert "1 / 4 (4)" in page and "超过" not in page
     browser.close()
+
+
+def test_a_page_of_every_state_is_the_same_order_as_one_sort(api: Api) -> None:
+    # Two cases acknowledged: completed tasks beside the open ones, due times mixed.
+    for case_id in [t["instance_id"] for t in api.tasks("cs1", scope="department")][:2]:
+        [ack] = [t for t in api.tasks("cs1", scope="department") if t["instance_id"] == case_id]
+        assert api.complete("cs1", ack["id"], {"contacted": True}).status_code == 200
+    every = api.get("/tasks", "gm", params={"scope": "all", "state": "any", "limit": 500}).json()
+    states = [t["state"] for t in every["items"]]
+    assert sorted(set(states)) == ["completed", "open"] and every["total"] == len(states) == 6
+    far = "9999-12-31T23:59:59+00:00"  # no due time: last
+    keys = [(t["due_at"] or far, t["created_at"], t["id"]) for t in every["items"]]
+    assert keys == sorted(keys)
+    paged = [
+        api.get(
+            "/tasks", "gm", params={"scope": "all", "state": "any", "limit": 1, "offset": n}
+        ).json()["items"][0]["id"]
+        for n in range(6)
+    ]
+    assert paged == [t["id"] for t in every["items"]]
