@@ -22,7 +22,7 @@ class CustomerPage(BaseModel):
 
     items: list[CustomerSummary]
     total: int = Field(
-        description="customers matching, over every page (counted up to 10 000 or past "
+        description="customers matching, over every page (counted up to 1 000 or past "
         "this page: with `total_exact` false, more than `total` match)"
     )
     total_exact: bool = Field(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select, union, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import False_
 
 from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
@@ -21,7 +22,7 @@ TASK_SCOPES = ("mine", "department", "escalated", "all")
 SEARCH_LIMIT = 2000
 # Lists count their rows up to this many and then say "more": an exact count of a
 # million open tasks reads a million index entries on every page (see `Count`).
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -98,20 +99,28 @@ def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple
 
 
 def task_page(
-    session: Session, *, actor: Actor, filters: TaskFilters, count_limit: int | None
+    session: Session,
+    *,
+    actor: Actor,
+    filters: TaskFilters,
+    count_limit: int | None,
+    counted: Count | None = None,
 ) -> tuple[list[Task], Count]:
     """Return one page of the actor's tasks in `scope`, overdue first then by due time,
     and how many match (counted up to `count_limit`, and at least past this page).
 
     Overdue tasks are exactly those due before now, so ascending due time puts
     them first (most overdue first) and lets the (…, state, due_at) indexes
-    deliver the page without sorting the whole scope.
+    deliver the page without sorting the whole scope. `counted`: the count of these
+    filters up to `count_limit`, known already (the inbox's tab count).
     """
     conditions = _task_conditions(session, actor, filters)
     limit, offset = max(1, min(filters.limit, 500)), max(0, filters.offset)
-    if count_limit is not None:
-        count_limit = max(count_limit, offset + limit)
-    total = bounded_count(session, select(Task.id).where(*conditions), count_limit)
+    if count_limit is not None and offset + limit > count_limit:
+        count_limit, counted = offset + limit, None
+    if _finds_nothing(conditions):
+        return [], Count(0)
+    total = counted or bounded_count(session, select(Task.id).where(*conditions), count_limit)
     if filters.state is None:
         return _page_of_every_state(session, conditions, limit, offset), total
     rows = (
@@ -159,7 +168,14 @@ def count_tasks(
     """Return how many tasks `list_tasks` would find (the inbox's tab counts), counted
     up to `limit` (None: all)."""
     conditions = _task_conditions(session, actor, filters)
+    if _finds_nothing(conditions):
+        return Count(0)
     return bounded_count(session, select(Task.id).where(*conditions), limit)
+
+
+def _finds_nothing(conditions: list[Any]) -> bool:
+    """Whether a condition is plain false (the escalated scope of someone no rung reaches)."""
+    return any(isinstance(c, False_) for c in conditions)
 
 
 def _one_of(field: str, values: tuple[str, ...]) -> FieldProblem:

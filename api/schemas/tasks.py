@@ -94,7 +94,7 @@ class TaskPage(BaseModel):
 
     items: list[TaskRead]
     total: int = Field(
-        description="tasks matching the filters, over every page (counted up to 10 000 or "
+        description="tasks matching the filters, over every page (counted up to 1 000 or "
         "past this page: with `total_exact` false, more than `total` match)"
     )
     total_exact: bool = Field(

@@ -105,7 +105,14 @@ def inbox(
     )
     rows, total = (
         queries.task_page(
-            page.session, actor=page.actor, filters=filters, count_limit=queries.COUNT_LIMIT
+            page.session,
+            actor=page.actor,
+            filters=filters,
+            count_limit=queries.COUNT_LIMIT,
+            # the tab's own count when nothing narrows it
+            counted=counts[tab]
+            if filters == queries.TaskFilters(scope=tab, limit=PAGE_SIZE, offset=filters.offset)
+            else None,
         )
         if access.can_use_scope(page.actor, tab)
         else ([], queries.Count(0))
