@@ -107,6 +107,8 @@ def customer_page(
         .scalars()
         .all()
     )
+    if not rows:  # nothing found: no owners or phones to look up
+        return [], total
     owners = set(
         session.execute(
             select(UnitOwnership.customer_id).where(

@@ -62,7 +62,7 @@ def _task_choices(page: Page, process: str) -> list[tuple[str, str]]:
 
 
 def _shown(page: Page, count: queries.Count) -> str:
-    """A count as the page shows it: 1234, or 10000+ when the count stopped there."""
+    """A count as the page shows it: 123, or 1000+ when the count stopped there."""
     return str(count.n) if count.exact else page.t("count_more", n=count.n)
 
 
