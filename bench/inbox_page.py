@@ -1,24 +1,33 @@
-"""Inbox page render time with many open tasks on PostgreSQL.
+"""Inbox pages and the list APIs with many open tasks on PostgreSQL.
 
-    python -m bench.inbox_page [--tasks 100000] [--requests 30]
+    python -m bench.inbox_page [--tasks 10000 100000 1000000] [--requests 30] [--reuse]
 
-A fresh database (`flowdesk_bench`, or FLOWDESK_BENCH_DATABASE_URL) with the
-shipped processes, the demo-sized organisation and N open tasks (one per case,
-spread over the five departments, 10% breached, customers, complaints and
-case facts linked), then the inbox pages requested through the whole app (session
-cookie, templates) by a staff member and a supervisor: median and p95 per view.
+For each size N, a database (`flowdesk_bench_<N>`, or FLOWDESK_BENCH_DATABASE_URL with
+`_<N>` appended to its name) with the shipped processes, the demo-sized organisation
+and N open tasks (one per case, spread over the five departments, 10% breached and
+escalated one to three levels, 5% at risk, 1% of them a rarer step; customers,
+complaints and case facts linked; N/10 completed tasks besides), then every inbox
+view — each tab, filter and search of the page, through the whole app (session cookie,
+templates) — and `GET /api/v1/tasks` (every scope and filter of CONTRACT.md) and
+`GET /api/v1/customers?q=` (whole phone, last four digits, name), through the API
+with a bearer token: median and p95 per view, and the change of the p95 from the
+second-largest size to the largest.
+
+`--reuse` keeps a database that already holds N open tasks (built by an earlier run)
+and only migrates it to the newest revision: a million rows are written once.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.sla_sweep import DEFAULT_URL, ROOT, fresh_database
@@ -45,6 +54,7 @@ def _populate(n: int) -> None:
                 roles=["supervisor"],
                 department=dept,
             )
+        create_user(s, username="gm", password="bench-pass", roles=["executive"])
     with get_engine().begin() as conn:
         version_id = conn.execute(
             text(
@@ -94,23 +104,43 @@ def _populate(n: int) -> None:
             FROM generate_series(1, :n) AS g"""),
             params,
         )
+        # One open task per case: 1% at a rarer step (a filter that finds few), 10%
+        # breached and escalated one to three levels, 5% at risk; every 7th claimed.
         conn.execute(
             text("""
             INSERT INTO task (id, instance_id, process_key, element_id, name, department,
                 assignee, state, created_at, due_at, sla_status, escalation_level,
                 sla_calendar, escalation_ladder, warn_at, next_sla_at)
             SELECT md5('t' || g)::uuid::text, md5('i' || g)::uuid::text,
-                'complaint_handling', 'site_survey', '现场勘查',
+                'complaint_handling',
+                CASE WHEN g % 100 = 1 THEN 'return_visit' ELSE 'site_survey' END,
+                CASE WHEN g % 100 = 1 THEN '回访' ELSE '现场勘查' END,
                 (ARRAY['sales','customer_service','property','engineering','cost_contracts'])
                     [1 + g % 5],
                 CASE WHEN g % 7 = 0 THEN (ARRAY['sales','customer_service','property',
                     'engineering','cost_contracts'])[1 + g % 5] || '_1' END,
                 'open', :t - interval '3 days',
                 :t + ((g % 200) - 20) * interval '1 hour',
-                CASE WHEN g % 10 = 0 THEN 'breached' ELSE 'on_track' END,
-                CASE WHEN g % 10 = 0 THEN 1 ELSE 0 END,
+                CASE WHEN g % 10 = 0 THEN 'breached' WHEN g % 20 = 3 THEN 'at_risk'
+                    ELSE 'on_track' END,
+                CASE WHEN g % 10 = 0 THEN 1 + (g / 10) % 3 ELSE 0 END,
                 'standard', 'complaint', :t, NULL
             FROM generate_series(1, :n) AS g"""),
+            params,
+        )
+        # N/10 completed tasks: the first step of the first tenth of the cases.
+        conn.execute(
+            text("""
+            INSERT INTO task (id, instance_id, process_key, element_id, name, department,
+                assignee, state, created_at, due_at, sla_status, escalation_level,
+                sla_calendar, escalation_ladder, completed_at, completed_by, working_seconds)
+            SELECT md5('c' || g)::uuid::text, md5('i' || g)::uuid::text,
+                'complaint_handling', 'acknowledge_complaint', '首次响应',
+                'customer_service', 'customer_service_1', 'completed',
+                :t - interval '4 days', :t - interval '3 days' - (g % 48) * interval '1 hour',
+                'on_track', 0, 'standard', 'complaint', :t - interval '3 days',
+                'customer_service_1', 3600
+            FROM generate_series(1, :n / 10) AS g"""),
             params,
         )
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -132,55 +162,195 @@ def _signed_in(client, username: str) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 303, r.text
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=30)
-    args = parser.parse_args()
-    url = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
-    fresh_database(url)
+def _token(client, username: str) -> str:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/auth/token", data={"username": username, "password": "bench-pass"})
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def _database_for(url: str, n: int) -> str:
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{n}").render_as_string(hide_password=False)
+
+
+def _open_tasks(url: str) -> int | None:
+    """Return the open tasks of the bench database at `url` (None: no such database)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(text("SELECT count(*) FROM task WHERE state = 'open'")).scalar_one()
+            )
+    except Exception:  # noqa: BLE001 - missing database or tables: build it
+        return None
+    finally:
+        engine.dispose()
+
+
+def _use_database(url: str) -> None:
+    """Point flowdesk at an existing bench database and migrate it to the newest revision."""
+    from engine.config import get_settings
+    from engine.db import dispose_engines
+    from engine.migrations import upgrade_database
+
+    os.environ["FLOWDESK_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    dispose_engines()
+    upgrade_database()
+    with contextlib.closing(create_engine(url).connect()) as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+
+
+# (who, path): each tab, filter and search of the inbox page.
+PAGES = [
+    ("engineering_1", "/inbox"),
+    ("engineering_1", "/inbox?tab=department"),
+    ("engineering_1", "/inbox?tab=mine"),
+    ("engineering_sup", "/inbox?tab=escalated"),
+    ("customer_service_sup", "/inbox?tab=escalated"),
+    ("gm", "/inbox?tab=escalated"),
+    ("engineering_sup", "/inbox?tab=all"),
+    ("engineering_sup", "/inbox?tab=all&page_no=200"),
+    ("engineering_1", "/inbox?tab=department&sla=breached"),
+    ("engineering_1", "/inbox?tab=department&sla=at_risk"),
+    ("engineering_1", "/inbox?tab=department&project=云山府"),
+    ("engineering_1", "/inbox?tab=department&process=lead_follow_up"),
+    ("engineering_1", "/inbox?tab=department&element=return_visit"),
+    ("engineering_1", "/inbox?tab=department&sla=breached&project=云山府"),
+    ("engineering_1", "/inbox?tab=department&q=13900012348"),
+    ("engineering_1", "/inbox?tab=department&q=2348"),
+    ("engineering_1", "/inbox?tab=department&q=客户4243"),
+    ("engineering_1", "/inbox?tab=department&q=TS-0004243"),
+    ("engineering_sup", "/inbox?tab=all&q=客户4243"),
+    ("engineering_sup", "/inbox?tab=all&sla=breached"),
+    ("engineering_sup", "/inbox?tab=all&project=湖畔花园"),
+]
+
+# (who, path): every scope and filter of GET /tasks, and GET /customers?q=.
+API = [
+    ("engineering_1", "/api/v1/tasks"),
+    ("engineering_1", "/api/v1/tasks?scope=department"),
+    ("engineering_1", "/api/v1/tasks?scope=department&overdue=true"),
+    ("engineering_1", "/api/v1/tasks?scope=department&state=completed"),
+    ("engineering_1", "/api/v1/tasks?scope=department&state=any"),
+    ("engineering_1", "/api/v1/tasks?scope=department&process_key=lead_follow_up"),
+    ("engineering_1", "/api/v1/tasks?scope=department&element_id=return_visit"),
+    ("engineering_1", "/api/v1/tasks?scope=department&instance_id=INSTANCE"),
+    ("engineering_1", "/api/v1/tasks?scope=department&offset=5000"),
+    ("engineering_1", "/api/v1/tasks?scope=mine&overdue=true"),
+    ("engineering_sup", "/api/v1/tasks?scope=escalated"),
+    ("customer_service_sup", "/api/v1/tasks?scope=escalated"),
+    ("gm", "/api/v1/tasks?scope=escalated"),
+    ("engineering_sup", "/api/v1/tasks?scope=all"),
+    ("engineering_sup", "/api/v1/tasks?scope=all&overdue=true"),
+    ("engineering_sup", "/api/v1/tasks?scope=all&state=completed"),
+    ("engineering_sup", "/api/v1/tasks?scope=all&state=any"),
+    ("engineering_sup", "/api/v1/tasks?scope=all&process_key=lead_follow_up"),
+    ("engineering_sup", "/api/v1/tasks?scope=all&element_id=return_visit"),
+    ("engineering_sup", "/api/v1/tasks?scope=all&instance_id=INSTANCE"),
+    ("customer_service_1", "/api/v1/customers?q=13900012348"),
+    ("customer_service_1", "/api/v1/customers?q=%2B86%20139%200001%202348"),
+    ("customer_service_1", "/api/v1/customers?q=2348"),
+    ("customer_service_1", "/api/v1/customers?q=客户4243"),
+    ("customer_service_1", "/api/v1/customers?q=客户42"),
+    ("customer_service_1", "/api/v1/customers?q=TS-0004243"),
+]
+
+
+def _time_views(n: int, requests: int) -> dict[str, tuple[float, float]]:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from engine import clock
 
-    started = time.perf_counter()
-    _populate(args.tasks)
-    print(
-        f"inbox pages on {make_url(url).render_as_string(hide_password=True)}: "
-        f"{args.tasks:,} open tasks written in {time.perf_counter() - started:.1f} s"
-    )
     clock.set_global_time(T + timedelta(minutes=5))
-    views = [
-        ("engineering_1", "/inbox?tab=department"),
-        ("engineering_1", "/inbox?tab=mine"),
-        ("engineering_sup", "/inbox?tab=escalated"),
-        ("engineering_sup", "/inbox?tab=all"),
-        ("engineering_sup", "/inbox?tab=all&page_no=200"),
-        ("engineering_1", "/inbox?tab=department&sla=breached"),
-        ("engineering_1", "/inbox?tab=department&project=云山府"),
-        ("engineering_1", "/inbox?tab=department&q=13900012345"),
-        ("engineering_1", "/inbox?tab=department&q=客户4242"),
-    ]
+    instance = md5_uuid(f"i{min(n, 4243)}")
+    out: dict[str, tuple[float, float]] = {}
     with TestClient(create_app(), follow_redirects=False) as client:
-        signed: set[str] = set()
-        for user, path in views:
-            if user not in signed:
+        tokens: dict[str, str] = {}
+        signed = ""
+        for user, path in PAGES + API:
+            path = path.replace("INSTANCE", instance)
+            headers = {}
+            if path.startswith("/api/"):
+                if user not in tokens:
+                    tokens[user] = _token(client, user)
+                headers = {"Authorization": f"Bearer {tokens[user]}"}
+            elif user != signed:
                 client.cookies.clear()
                 _signed_in(client, user)
-                signed = {user}
+                signed = user
             times = []
-            for _ in range(args.requests):
+            for _ in range(requests):
                 t0 = time.perf_counter()
-                r = client.get(path)
+                r = client.get(path, headers=headers)
                 times.append((time.perf_counter() - t0) * 1000)
-                assert r.status_code == 200, (path, r.status_code)
+                assert r.status_code == 200, (path, r.status_code, r.text[:300])
             times.sort()
-            p95 = times[int(len(times) * 0.95) - 1]
+            p95 = times[max(0, -(-len(times) * 95 // 100) - 1)]
+            out[f"{user} {path}"] = (statistics.median(times), p95)
             print(
-                f"  {user:16} {path:48} median {statistics.median(times):6.1f} ms"
-                f"  p95 {p95:6.1f} ms"
+                f"  {n:>9,}  {user:20} {path:58} median {out[f'{user} {path}'][0]:7.1f} ms"
+                f"  p95 {p95:7.1f} ms",
+                flush=True,
             )
+    clock.set_global_time(None)
+    return out
+
+
+def md5_uuid(value: str) -> str:
+    """The bench's ids: md5(value)::uuid::text, as the SQL writes them."""
+    import hashlib
+    import uuid
+
+    return str(uuid.UUID(hashlib.md5(value.encode()).hexdigest()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a database already holding N open tasks"
+    )
+    args = parser.parse_args()
+    # A database server needs the key every process signs sessions and tokens with.
+    os.environ.setdefault("FLOWDESK_SECRET_KEY", "bench-inbox-" + "k" * 40)
+    base = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
+    results: dict[int, dict[str, tuple[float, float]]] = {}
+    for n in args.tasks:
+        url = _database_for(base, n)
+        shown = make_url(url).render_as_string(hide_password=True)
+        if args.reuse and _open_tasks(url) == n:
+            _use_database(url)
+            print(f"inbox views on {shown}: {n:,} open tasks, reused", flush=True)
+        else:
+            fresh_database(url)
+            started = time.perf_counter()
+            _populate(n)
+            print(
+                f"inbox views on {shown}: {n:,} open tasks written in "
+                f"{time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+        results[n] = _time_views(n, args.requests)
+    sizes = sorted(results)
+    print(
+        "\nmedian / p95 in ms per size"
+        + (f"; change of the p95 {sizes[-2]:,} → {sizes[-1]:,}" if len(sizes) > 1 else "")
+    )
+    worst = 0.0
+    for view in results[sizes[0]]:
+        cells = "  ".join(f"{results[n][view][0]:6.1f} /{results[n][view][1]:6.1f}" for n in sizes)
+        change = ""
+        if len(sizes) > 1:
+            before, after = results[sizes[-2]][view][1], results[sizes[-1]][view][1]
+            pct = (after - before) / before * 100
+            worst = max(worst, pct)
+            change = f"  {pct:+6.0f}%"
+        print(f"  {view:80} {cells}{change}")
+    if len(sizes) > 1:
+        print(f"largest p95 growth {sizes[-2]:,} → {sizes[-1]:,}: {worst:+.0f}%")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -15,6 +15,7 @@ from engine.bounds import row_id_exists
 from engine.errors import NotFound
 from engine.identity import Actor
 from engine.privacy import contains, mask_phone, phone_matches, phones_whole_in
+from engine.queries import Count, bounded_count
 
 
 def _customers_seen_whole(session: Session, actor: Actor, customer_ids: list[int]) -> set[int]:
@@ -58,7 +59,21 @@ def search_customers(
     session: Session, *, actor: Actor, filters: CustomerFilters
 ) -> tuple[list[dict[str, Any]], int]:
     """Return customers matching a name fragment or a phone (the whole number or its last
-    four digits) and/or a project."""
+    four digits) and/or a project, and their exact number."""
+    items, total = customer_page(session, actor=actor, filters=filters, count_limit=None)
+    return items, total.n
+
+
+def customer_page(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: CustomerFilters,
+    count_limit: int | None,
+) -> tuple[list[dict[str, Any]], Count]:
+    """Return one page of the customers matching a name fragment or a phone (the whole
+    number or its last four digits) and/or a project, and how many match (counted up
+    to `count_limit`, and at least past this page)."""
     access.require_customer_reader(actor)
     conditions = []
     if filters.q and filters.q.strip():
@@ -77,20 +92,23 @@ def search_customers(
                 ),
             )
         )
-    total = session.execute(
-        select(func.count()).select_from(Customer).where(*conditions)
-    ).scalar_one()
+    limit, offset = max(1, min(filters.limit, 200)), max(0, filters.offset)
+    if count_limit is not None:
+        count_limit = max(count_limit, offset + limit)
+    total = bounded_count(session, select(Customer.id).where(*conditions), count_limit)
     rows = (
         session.execute(
             select(Customer)
             .where(*conditions)
             .order_by(Customer.name, Customer.id)
-            .limit(max(1, min(filters.limit, 200)))
-            .offset(max(0, filters.offset))
+            .limit(limit)
+            .offset(offset)
         )
         .scalars()
         .all()
     )
+    if not rows:  # nothing found: no owners or phones to look up
+        return [], total
     owners = set(
         session.execute(
             select(UnitOwnership.customer_id).where(
@@ -108,7 +126,7 @@ def search_customers(
         }
         for c in rows
     ]
-    return items, int(total)
+    return items, total
 
 
 def read_customer(session: Session, *, actor: Actor, customer_id: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UTCDateTime
@@ -16,12 +16,30 @@ from engine.models.base import Base, UTCDateTime
 
 class Customer(Base):
     __tablename__ = "customer"
+    __table_args__ = (
+        # GET /customers?q=: a name fragment by its trigrams on PostgreSQL (pg_trgm;
+        # a plain index on SQLite); the whole phone is the unique index.
+        Index(
+            "ix_customer_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# A phone by its last four digits (engine.privacy.phone_matches): an index on the
+# expression itself, so it follows every write of the phone (nothing to keep in step).
+Index(
+    "ix_customer_phone_last4",
+    func.substr(Customer.phone, func.length(Customer.phone) - literal_column("3")),
+)
 
 
 class Lead(Base):

@@ -9,6 +9,7 @@ from api.schemas.errors import error_responses
 from crm import customers
 from crm.funnel import funnel_report
 from crm.schemas import CustomerDetail, CustomerPage, CustomerSummary, FunnelReport
+from engine import queries
 from engine.bounds import QUERY_INT_MAX
 from engine.db import unit_of_work
 
@@ -26,9 +27,13 @@ def search_customers(
     """Find customers by name or phone fragment and/or project."""
     filters = customers.CustomerFilters(q=q, project=project, limit=limit, offset=offset)
     with unit_of_work(write=False) as session:
-        items, total = customers.search_customers(session, actor=actor, filters=filters)
+        items, total = customers.customer_page(
+            session, actor=actor, filters=filters, count_limit=queries.COUNT_LIMIT
+        )
         return CustomerPage(
-            items=[CustomerSummary.model_validate(item) for item in items], total=total
+            items=[CustomerSummary.model_validate(item) for item in items],
+            total=total.n,
+            total_exact=total.exact,
         )
 
 

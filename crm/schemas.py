@@ -21,7 +21,13 @@ class CustomerPage(BaseModel):
     """Customers matching a search, by name."""
 
     items: list[CustomerSummary]
-    total: int
+    total: int = Field(
+        description="customers matching, over every page (counted up to 1 000 or past "
+        "this page: with `total_exact` false, more than `total` match)"
+    )
+    total_exact: bool = Field(
+        default=True, description="false: the count stopped, more than `total` customers match"
+    )
 
 
 class StageChange(BaseModel):

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -74,8 +74,15 @@ def phone_matches(column: Any, q: str) -> ColumnElement[bool] | None:
     if whole:
         return column == whole.group(1)  # type: ignore[no-any-return]
     if len(typed) == 4 and typed.isascii() and typed.isdigit():
-        return column.like(f"%{typed}")  # type: ignore[no-any-return]
+        return last_four(column) == typed
     return None
+
+
+def last_four(column: Any) -> ColumnElement[str]:
+    """The last four characters of `column`, as the phone indexes hold them (the
+    `ix_*_phone_last4` expression indexes; the 3 is written into the SQL, not bound, so
+    that the expression is the index's)."""
+    return func.substr(column, func.length(column) - literal_column("3"))  # type: ignore[no-any-return]
 
 
 def mask_name(name: str) -> str:

@@ -6,18 +6,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, union
+from sqlalchemy import Select, exists, func, or_, select, union, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import False_
 
 from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotFound, NotPermitted
 from engine.identity import Actor
 from engine.models import CaseFact, HistoryEvent, Instance, Task, TaskComment
+from engine.models.tasks import TASK_STATES
 from engine.privacy import contains, phone_matches
 from engine.sla.ladder import escalated_to
 
 TASK_SCOPES = ("mine", "department", "escalated", "all")
 SEARCH_LIMIT = 2000
+# Lists count their rows up to this many and then say "more": an exact count of a
+# million open tasks reads a million index entries on every page (see `Count`).
+COUNT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many rows match: exactly `n` when `exact`, else more than `n` (counted up to
+    a bound, so that a count costs at most that many index entries)."""
+
+    n: int
+    exact: bool = True
+
+
+def bounded_count(session: Session, query: Select[Any], limit: int | None) -> Count:
+    """Count the rows of `query` up to `limit` (None: all of them)."""
+    if limit is None:
+        return Count(
+            int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+        )
+    found = session.execute(
+        select(func.count()).select_from(query.limit(limit + 1).subquery())
+    ).scalar_one()
+    return Count(min(int(found), limit), int(found) <= limit)
 
 
 @dataclass(frozen=True)
@@ -37,10 +63,21 @@ class TaskFilters:
 
 
 def known_projects(session: Session) -> list[str]:
-    """Return the projects named by the case facts, for filters."""
-    rows = session.execute(
-        select(CaseFact.project).where(CaseFact.project.is_not(None)).distinct()
-    ).scalars()
+    """Return the projects named by the case facts, for filters.
+
+    A skip scan of the project index (each step the next larger project): as many
+    index probes as there are projects, however many cases name them.
+    """
+    step = (
+        select(func.min(CaseFact.project).label("project"))
+        .where(CaseFact.project.is_not(None))
+        .cte("projects", recursive=True)
+    )
+    following = select(func.min(CaseFact.project)).where(CaseFact.project > step.c.project)
+    step = step.union_all(
+        select(following.scalar_subquery().label("project")).where(step.c.project.is_not(None))
+    )
+    rows = session.execute(select(step.c.project).where(step.c.project.is_not(None))).scalars()
     return sorted({r for r in rows if r})
 
 
@@ -56,34 +93,89 @@ def case_facts_of(session: Session, instance_ids: Iterable[str]) -> dict[str, Ca
 
 
 def list_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> tuple[list[Task], int]:
-    """Return one page of the actor's tasks in `scope`, overdue first then by due time.
+    """Return one page of the actor's tasks in `scope` and their exact number."""
+    rows, total = task_page(session, actor=actor, filters=filters, count_limit=None)
+    return rows, total.n
+
+
+def task_page(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: TaskFilters,
+    count_limit: int | None,
+    counted: Count | None = None,
+) -> tuple[list[Task], Count]:
+    """Return one page of the actor's tasks in `scope`, overdue first then by due time,
+    and how many match (counted up to `count_limit`, and at least past this page).
 
     Overdue tasks are exactly those due before now, so ascending due time puts
     them first (most overdue first) and lets the (…, state, due_at) indexes
-    deliver the page without sorting the whole scope.
+    deliver the page without sorting the whole scope. `counted`: the count of these
+    filters up to `count_limit`, known already (the inbox's tab count).
     """
     conditions = _task_conditions(session, actor, filters)
-    total = session.execute(select(func.count()).select_from(Task).where(*conditions)).scalar_one()
+    limit, offset = max(1, min(filters.limit, 500)), max(0, filters.offset)
+    if count_limit is not None and offset + limit > count_limit:
+        count_limit, counted = offset + limit, None
+    if _finds_nothing(conditions):
+        return [], Count(0)
+    total = counted or bounded_count(session, select(Task.id).where(*conditions), count_limit)
+    if filters.state is None:
+        return _page_of_every_state(session, conditions, limit, offset), total
     rows = (
         session.execute(
-            select(Task)
-            .where(*conditions)
-            .order_by(Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
-            .limit(max(1, min(filters.limit, 500)))
-            .offset(max(0, filters.offset))
+            select(Task).where(*conditions).order_by(*_due_order(Task)).limit(limit).offset(offset)
         )
         .scalars()
         .all()
     )
-    return list(rows), int(total)
+    return list(rows), total
 
 
-def count_tasks(session: Session, *, actor: Actor, filters: TaskFilters) -> int:
-    """Return how many tasks `list_tasks` would find (the inbox's tab counts)."""
-    conditions = _task_conditions(session, actor, filters)
-    return int(
-        session.execute(select(func.count()).select_from(Task).where(*conditions)).scalar_one()
+def _due_order(columns: Any) -> tuple[Any, ...]:
+    """Overdue first then by due time (no due time last), then by creation."""
+    return (columns.due_at.asc().nulls_last(), columns.created_at, columns.id)
+
+
+def _page_of_every_state(
+    session: Session, conditions: list[Any], limit: int, offset: int
+) -> list[Task]:
+    """One page of tasks in any state: the first `offset + limit` of each state in due
+    order (each from its (…, state, due_at) index), merged, instead of sorting every
+    task of the scope."""
+    firsts = [
+        select(Task.id, Task.due_at, Task.created_at)
+        .where(*conditions, Task.state == state)
+        .order_by(*_due_order(Task))
+        .limit(offset + limit)
+        .subquery()
+        for state in TASK_STATES
+    ]
+    merged = union_all(*(select(first) for first in firsts)).subquery()
+    ids = list(
+        session.execute(
+            select(merged.c.id).order_by(*_due_order(merged.c)).limit(limit).offset(offset)
+        ).scalars()
     )
+    found = {t.id: t for t in session.execute(select(Task).where(Task.id.in_(ids))).scalars()}
+    return [found[i] for i in ids]
+
+
+def count_tasks(
+    session: Session, *, actor: Actor, filters: TaskFilters, limit: int | None
+) -> Count:
+    """Return how many tasks `list_tasks` would find (the inbox's tab counts), counted
+    up to `limit` (None: all)."""
+    conditions = _task_conditions(session, actor, filters)
+    if _finds_nothing(conditions):
+        return Count(0)
+    return bounded_count(session, select(Task.id).where(*conditions), limit)
+
+
+def _finds_nothing(conditions: list[Any]) -> bool:
+    """Whether a condition is plain false (the escalated scope of someone no rung reaches)."""
+    return any(isinstance(c, False_) for c in conditions)
 
 
 def _one_of(field: str, values: tuple[str, ...]) -> FieldProblem:
@@ -111,9 +203,11 @@ def _task_conditions(session: Session, actor: Actor, filters: TaskFilters) -> li
             raise InvalidData([_one_of("sla_status", ("on_track", "at_risk", "breached"))])
         conditions.append(Task.sla_status == filters.sla_status)
     if filters.project:
+        # Correlated: the scope's tasks in due order, each case's facts by primary key
+        # (a project names a third of the cases; a semi-join would hash them all).
         conditions.append(
-            Task.instance_id.in_(
-                select(CaseFact.instance_id).where(CaseFact.project == filters.project)
+            exists().where(
+                CaseFact.instance_id == Task.instance_id, CaseFact.project == filters.project
             )
         )
     if filters.search:

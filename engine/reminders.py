@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import False_
 
 from engine import access, clock, identity
 from engine.errors import FieldProblem, InvalidData, NotFound, TaskNotOpen
@@ -39,12 +40,10 @@ class Reminder:
 
 def escalated_to_actor(session: Session, actor: Actor, task_ids: Iterable[str]) -> set[str]:
     """Return which of these tasks escalated to the actor (the `escalated` scope's rule)."""
-    ids = set(task_ids)
-    if not ids:
+    ids, reached = set(task_ids), escalated_to(actor)
+    if not ids or isinstance(reached, False_):  # no rung reaches the actor
         return set()
-    return set(
-        session.execute(select(Task.id).where(Task.id.in_(ids), escalated_to(actor))).scalars()
-    )
+    return set(session.execute(select(Task.id).where(Task.id.in_(ids), reached)).scalars())
 
 
 def remind_task(session: Session, *, task_id: str, text: object, actor: Actor) -> Reminder:

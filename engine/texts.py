@@ -1687,6 +1687,13 @@ _BPMN_PROBLEMS: Catalogue = {
 }
 
 
+# Counts that stop at a bound (engine.queries.Count): the inbox says "more than".
+_BOUNDED_COUNTS: Catalogue = {
+    "count_more": ("{n}+", "{n}+"),
+    "count_more_title": ("超过 {n} 条，只数到 {n} 条", "more than {n}; counting stops at {n}"),
+}
+
+
 def _merged(*sections: Catalogue) -> Catalogue:
     merged: Catalogue = {}
     for section in sections:
@@ -1719,6 +1726,7 @@ TEXTS: Catalogue = _merged(
     _MIGRATION,
     _REPORTS,
     _BPMN_PROBLEMS,
+    _BOUNDED_COUNTS,
 )
 
 

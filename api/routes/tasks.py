@@ -58,8 +58,12 @@ def list_tasks(
         offset=offset,
     )
     with unit_of_work(write=False) as session:
-        rows, total = queries.list_tasks(session, actor=actor, filters=filters)
-        return TaskPage(items=[TaskRead.from_task(t) for t in rows], total=total)
+        rows, total = queries.task_page(
+            session, actor=actor, filters=filters, count_limit=queries.COUNT_LIMIT
+        )
+        return TaskPage(
+            items=[TaskRead.from_task(t) for t in rows], total=total.n, total_exact=total.exact
+        )
 
 
 # The form is a designer's definition: its fields carry only the rules they have.

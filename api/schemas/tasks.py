@@ -93,7 +93,13 @@ class TaskPage(BaseModel):
     """A page of the inbox: overdue first, then by due time."""
 
     items: list[TaskRead]
-    total: int = Field(description="tasks matching the filters, over every page")
+    total: int = Field(
+        description="tasks matching the filters, over every page (counted up to 1 000 or "
+        "past this page: with `total_exact` false, more than `total` match)"
+    )
+    total_exact: bool = Field(
+        default=True, description="false: the count stopped, more than `total` tasks match"
+    )
 
 
 class CommentInTask(BaseModel):

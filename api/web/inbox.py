@@ -25,12 +25,12 @@ def home() -> RedirectResponse:
     return RedirectResponse("/inbox", status_code=303)
 
 
-def _landing_tab(page: Page, counts: dict[str, int], tabs: list[str]) -> str:
+def _landing_tab(page: Page, counts: dict[str, queries.Count], tabs: list[str]) -> str:
     """Where each role's work is: staff and supervisors their own tasks (their department's
     queue while they hold none), executives what escalated to them, auditors and admins
     everything."""
     if page.actor.has(*access.WORKER_ROLES):
-        return "mine" if counts.get("mine") else "department"
+        return "mine" if counts["mine"].n else "department"
     if page.actor.has("executive"):
         return "escalated"
     return "all" if "all" in tabs else "mine"
@@ -61,6 +61,11 @@ def _task_choices(page: Page, process: str) -> list[tuple[str, str]]:
     return sorted(choices.items(), key=lambda kv: kv[1])
 
 
+def _shown(page: Page, count: queries.Count) -> str:
+    """A count as the page shows it: 123, or 1000+ when the count stopped there."""
+    return str(count.n) if count.exact else page.t("count_more", n=count.n)
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(
     page: SignedInPage,
@@ -77,10 +82,13 @@ def inbox(
     page_no = min(max(1, page_no), QUERY_INT_MAX // PAGE_SIZE)  # an offset a query can take
     counts = {
         name: queries.count_tasks(
-            page.session, actor=page.actor, filters=queries.TaskFilters(scope=name)
+            page.session,
+            actor=page.actor,
+            filters=queries.TaskFilters(scope=name),
+            limit=queries.COUNT_LIMIT,
         )
         if access.can_use_scope(page.actor, name)
-        else 0
+        else queries.Count(0)
         for name in tabs
     }
     if tab not in tabs:
@@ -96,9 +104,18 @@ def inbox(
         offset=(page_no - 1) * PAGE_SIZE,
     )
     rows, total = (
-        queries.list_tasks(page.session, actor=page.actor, filters=filters)
+        queries.task_page(
+            page.session,
+            actor=page.actor,
+            filters=filters,
+            count_limit=queries.COUNT_LIMIT,
+            # the tab's own count when nothing narrows it
+            counted=counts[tab]
+            if filters == queries.TaskFilters(scope=tab, limit=PAGE_SIZE, offset=filters.offset)
+            else None,
+        )
         if access.can_use_scope(page.actor, tab)
-        else ([], 0)
+        else ([], queries.Count(0))
     )
     cases = queries.instances_by_id(page.session, {t.instance_id for t in rows})
     facts = queries.case_facts_of(page.session, cases)
@@ -111,7 +128,7 @@ def inbox(
         "inbox.html",
         tab=tab,
         tabs=tabs,
-        counts=counts,
+        counts={name: _shown(page, count) for name, count in counts.items()},
         rows=[
             task_row(
                 page,
@@ -122,9 +139,11 @@ def inbox(
             )
             for t in rows
         ],
-        total=total,
+        total=_shown(page, total),
         page_no=page_no,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=_shown(page, queries.Count(max(1, -(-total.n // PAGE_SIZE)), total.exact)),
+        more_pages=page_no * PAGE_SIZE < total.n or not total.exact,
+        count_stopped=None if total.exact else page.t("count_more_title", n=total.n),
         filters=query,
         query_for=lambda **changes: urlencode({**query, **changes}),
         projects=_projects(page),

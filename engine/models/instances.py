@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UTCDateTime
@@ -13,6 +13,16 @@ from engine.models.base import Base, UTCDateTime
 
 class Instance(Base):
     __tablename__ = "instance"
+    __table_args__ = (
+        # The inbox search by a fragment of the business key: its trigrams on
+        # PostgreSQL (pg_trgm; on SQLite a plain index beside the one below).
+        Index(
+            "ix_instance_business_key_trgm",
+            "business_key",
+            postgresql_using="gin",
+            postgresql_ops={"business_key": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_key: Mapped[str] = mapped_column(String(200), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UTCDateTime
@@ -30,6 +30,29 @@ class Task(Base):
         Index("ix_task_state_escalation", "state", "escalation_level"),
         # Reports and scorecards: the tasks completed in a period.
         Index("ix_task_state_completed", "state", "completed_at"),
+        # The inbox's SLA filter, in due order and counted from the index alone.
+        Index("ix_task_department_state_sla_due", "department", "state", "sla_status", "due_at"),
+        Index("ix_task_state_sla_due", "state", "sla_status", "due_at"),
+        # GET /tasks?process_key= / element_id=: a filter that finds few reads only them.
+        Index("ix_task_process_state_due", "process_key", "state", "due_at"),
+        Index("ix_task_element_state_due", "element_id", "state", "due_at"),
+        # The escalated tab (engine.sla.ladder.escalated_to): only the escalated tasks,
+        # a department's for its supervisors, all of them for executives.
+        Index(
+            "ix_task_escalated_department",
+            "department",
+            "state",
+            "due_at",
+            postgresql_where=text("escalation_level > 0"),
+            sqlite_where=text("escalation_level > 0"),
+        ),
+        Index(
+            "ix_task_escalated",
+            "state",
+            "due_at",
+            postgresql_where=text("escalation_level > 0"),
+            sqlite_where=text("escalation_level > 0"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, false, literal_column, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.identity import Actor
@@ -202,23 +202,40 @@ SLA_POLICY = LadderPolicy(WarnBeforeDue(), BreachAtDue(), EscalateOneLevel())
 
 
 def escalated_to(actor: Actor) -> ColumnElement[bool]:
-    """Return the condition selecting the tasks that escalated to `actor`."""
-    conditions: list[ColumnElement[bool]] = []
+    """Return the condition selecting the tasks that escalated to `actor`.
+
+    The rungs that reach the actor are grouped by (level, department): one branch per
+    group, its ladders in one IN list, so that the supervisor of a department reads
+    one index range (`ix_task_escalated_department`: department, state, due time, of
+    the escalated tasks only). The levels are written into the SQL, not bound, so
+    that the planner proves them above 0 and takes the partial indexes.
+    """
+    groups: dict[tuple[int, str | None], set[str]] = {}
     for name, rungs in LADDERS.items():
-        ladder_is = (
-            or_(Task.escalation_ladder == name, Task.escalation_ladder.is_(None))
-            if name == "default"
-            else Task.escalation_ladder == name
-        )
         for rung in rungs:
-            reached = and_(ladder_is, Task.escalation_level >= rung.level)
+            department: str | None = None
             if rung.recipients == "owning_supervisors":
-                if actor.has("supervisor") and actor.department:
-                    conditions.append(and_(reached, Task.department == actor.department))
+                if not (actor.has("supervisor") and actor.department):
+                    continue
+                department = actor.department
             elif rung.recipients.startswith("supervisors:"):
-                department = rung.recipients.split(":", 1)[1]
-                if actor.has("supervisor") and actor.department == department:
-                    conditions.append(reached)
-            elif rung.recipients == "executives" and actor.has("executive"):
-                conditions.append(reached)
+                if not (actor.has("supervisor") and actor.department == rung.recipients[12:]):
+                    continue
+            elif not (rung.recipients == "executives" and actor.has("executive")):
+                continue
+            groups.setdefault((rung.level, department), set()).add(name)
+    conditions: list[ColumnElement[bool]] = []
+    for (level, department), names in sorted(
+        groups.items(), key=lambda g: (g[0][0], g[0][1] or "")
+    ):
+        ladder_is: ColumnElement[bool] = Task.escalation_ladder.in_(sorted(names))
+        if "default" in names:  # a task without a ladder climbs the default one
+            ladder_is = or_(ladder_is, Task.escalation_ladder.is_(None))
+        branch: list[ColumnElement[bool]] = [
+            Task.escalation_level >= literal_column(str(int(level))),
+            ladder_is,
+        ]
+        if department is not None:
+            branch.append(Task.department == department)
+        conditions.append(and_(*branch))
     return or_(*conditions) if conditions else false()
