@@ -79,11 +79,12 @@ def funnel_report(
         .group_by(Lead.id)
         .subquery("furthest")
     )
-    leads_at = dict(
-        session.execute(
+    leads_at: dict[int, int] = {
+        at: n
+        for at, n in session.execute(
             select(furthest.c.furthest, func.count()).group_by(furthest.c.furthest)
-        ).all()
-    )
+        )
+    }
     reached = [sum(n for at, n in leads_at.items() if at >= i) for i in range(len(FUNNEL_STAGES))]
     conversion = []
     for i in range(len(FUNNEL_STAGES) - 1):

@@ -84,6 +84,7 @@ def grouped_with_medians(
     of: Any,
     scale: Callable[[Any], float] = float,
     median_keys: int | None = None,
+    joins: Sequence[tuple[Any, Any]] = (),
 ) -> tuple[dict[tuple[Any, ...], dict[str, Any]], dict[tuple[Any, ...], float]]:
     """Return `grouped` (measures that add up: counts and sums; a text keeps its
     smallest) and the `medians` of `value` over the rows where `of` holds too, per group
@@ -91,8 +92,8 @@ def grouped_with_medians(
     PostgreSQL (the histogram of the medians is grouped with the measures)."""
     by = keys[:median_keys] if median_keys is not None else keys
     if not _postgresql(session):
-        counted = grouped(session, keys, measures, conditions)
-        return counted, medians(session, by, value, [*conditions, of], scale=scale)
+        counted = grouped(session, keys, measures, conditions, joins=joins)
+        return counted, medians(session, by, value, [*conditions, of], scale=scale, joins=joins)
     bucket = value // BUCKET
     width = len(keys)
     found = grouped(
@@ -100,6 +101,7 @@ def grouped_with_medians(
         [*keys, bucket],
         {**measures, "_n": count_if(of & value.is_not(None))},
         conditions,
+        joins=joins,
     )
     figures: dict[tuple[Any, ...], dict[str, Any]] = {}
     per_bucket: dict[tuple[Any, ...], dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -114,7 +116,7 @@ def grouped_with_medians(
         for name, v in row.items():
             total[name] = min(total[name], v) if isinstance(v, str) else total[name] + v
     histogram = {key: list(buckets.items()) for key, buckets in per_bucket.items()}
-    query = _select((), [*conditions, of, value.is_not(None)])
+    query = _select(joins, [*conditions, of, value.is_not(None)])
     middles = _middles(session, by, value, query, histogram)
     return figures, {key: (scale(low) + scale(high)) / 2 for key, (low, high) in middles.items()}
 
