@@ -172,35 +172,31 @@ def _rating_sums(
     if not _rating_sources or not people:
         return {}
     selects = [source(since=since, until=until) for source in _rating_sources]
-    ratings = union_all(*selects).cte("ratings")
+    ratings = union_all(*selects).subquery("ratings")
     names = sorted(people)
     who: list[Any] = [Task.completed_by.in_(names)]
     if len(names) == 1:  # one card: the index on (assignee, state), the completer's
         who.append(Task.assignee == names[0])
-    # When each person (or department) first completed a task of each rated case: a
-    # rating credits them when that was by the time it was given — once, however many
-    # of the case's tasks they (or the department's members) completed.
-    query = select(
-        Task.instance_id.label("instance_id"),
-        func.min(Task.completed_at).label("first"),
-    ).where(
-        Task.state == "completed",
-        Task.instance_id.in_(select(ratings.c.instance_id)),
-        *who,
+    credit = (
+        select(Task.completed_by.label("key"), ratings.c.source, ratings.c.ref, ratings.c.score)
+        .join(ratings, ratings.c.instance_id == Task.instance_id)
+        .where(Task.state == "completed", Task.completed_at <= ratings.c.at, *who)
+        .distinct()
+        .subquery("credit")
     )
     keep: set[Any] = set(people)
     if group_by == "department":
-        key = User.department_code
-        query = query.join(User, User.username == Task.completed_by)
+        credit = (
+            select(User.department_code.label("key"), credit.c.source, credit.c.ref, credit.c.score)
+            .join(User, User.username == credit.c.key)
+            .distinct()
+            .subquery("by_department")
+        )
         keep = {dept for _, dept in people.values()}
-    else:
-        key = Task.completed_by
-    firsts = query.add_columns(key.label("key")).group_by(Task.instance_id, key).subquery("first")
     rows = session.execute(
-        select(firsts.c.key, ratings.c.source, func.count(), func.sum(ratings.c.score))
-        .join(firsts, firsts.c.instance_id == ratings.c.instance_id)
-        .where(firsts.c.first <= ratings.c.at)
-        .group_by(firsts.c.key, ratings.c.source)
+        select(credit.c.key, credit.c.source, func.count(), func.sum(credit.c.score)).group_by(
+            credit.c.key, credit.c.source
+        )
     )
     return {(k, source): (int(n), int(total or 0)) for k, source, n, total in rows if k in keep}
 
