@@ -30,6 +30,8 @@ class Task(Base):
         Index("ix_task_state_escalation", "state", "escalation_level"),
         # Reports and scorecards: the tasks completed in a period.
         Index("ix_task_state_completed", "state", "completed_at"),
+        # The SLA report and the bottleneck steps: the tasks created in a period.
+        Index("ix_task_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
