@@ -77,7 +77,7 @@ def sla_report(
     conditions = _task_conditions(since, until, process_key)
     done = Task.state == "completed"
     measured = done & Task.due_at.is_not(None) & Task.completed_at.is_not(None)
-    tune(session)
+    tune(session, work_mem="16MB")  # its histogram hashed, not sorted
     counted, hours = grouped_with_medians(
         session,
         [Task.department],
