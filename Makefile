@@ -86,6 +86,7 @@ bench: $(STAMP) $(NPM_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python -m bench.inbox_page
 	$(BIN)/python -m bench.audit_history
 	$(BIN)/python -m bench.version_stats
+	$(BIN)/python -m bench.reports --reuse
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache node_modules api/static/dist test-artifacts

@@ -8,7 +8,7 @@ complaint_handling deployed twice and N task rows spread over its seven user tas
 four per instance, 3/4 of them on version 1 (70% completed with a working time, 20%
 open, 10% cancelled; 10% breached); then the figures of version 1 read N times: median
 and p95. On PostgreSQL also the per-element query alone with its median by
-`percentile_cont` and by Python (the SQLite way).
+the database's histogram (engine/report_sql.py) and by Python (the SQLite way).
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def run(url: str, tasks: int, requests: int) -> None:
             with unit_of_work(write=False) as s:
                 vs.element_figures(s, version_id, median_in_database=False)
 
-        for label, call in (("percentile_cont", pg_median), ("Python median", python_median)):
+        for label, call in (("the database's histogram", pg_median), ("Python", python_median)):
             median, p95 = _timed(call, requests)
             print(f"  element figures, median by {label}: median {median:.1f} ms, p95 {p95:.1f} ms")
 

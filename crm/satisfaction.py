@@ -7,16 +7,16 @@ group: `returned` the return visits done (a reopened complaint visited twice cou
 `average` their mean score, `low` the visits scored 1–2, `reopened` the complaints
 reopened at least once, `customer_answered` and `customer_average` the survey answers of
 the customers (crm/surveys.py). Each visit's score is its own task's submission (the
-complaint row keeps only the latest).
+complaint row keeps only the latest). Each figure is a grouped count of the database
+(engine/report_sql.py): no row of the period is loaded here.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from crm.models import Complaint, SurveyLink
@@ -26,6 +26,7 @@ from engine import clock
 from engine.errors import FieldProblem, InvalidData, NotPermitted
 from engine.identity import Actor
 from engine.models import Task
+from engine.report_sql import count_if, grouped
 
 GroupBy = Literal["project", "department", "category"]
 GROUPS: dict[str, Any] = {
@@ -43,19 +44,14 @@ def require_satisfaction_reader(actor: Actor) -> None:
         raise NotPermitted(key="error_satisfaction_readers_only")
 
 
-def visit_score(submitted: dict[str, Any] | None) -> int | None:
-    """Return the score a return visit's submission recorded (None when it holds none)."""
-    score = (submitted or {}).get("satisfaction")
-    return score if isinstance(score, int) and not isinstance(score, bool) else None
-
-
 def visit_score_column() -> Any:
-    """The same score as a SQL expression (the form keeps it a whole number 1–5)."""
+    """The score a return visit's submission recorded, as a SQL expression: NULL when it
+    holds none (the form keeps it a required whole number 1–5)."""
     return Task.submitted["satisfaction"].as_integer()
 
 
-def _mean(values: list[int]) -> float | None:
-    return sum(values) / len(values) if values else None
+def _mean(n: int, total: Any) -> float | None:
+    return int(total) / n if n else None
 
 
 def satisfaction_report(
@@ -86,49 +82,44 @@ def satisfaction_report(
         conditions.append(Complaint.project == project)
     if department:
         conditions.append(Complaint.responsible_department == department)
-    complaints = {
-        instance_id: (key, reopens)
-        for instance_id, key, reopens in session.execute(
-            select(Complaint.instance_id, GROUPS[group_by], Complaint.reopen_count).where(
-                *conditions
-            )
-        )
-    }
-    visits: dict[Any, list[int]] = defaultdict(list)
-    answers: dict[Any, list[int]] = defaultdict(list)
-    reopened: dict[Any, int] = defaultdict(int)
-    for key, reopens in complaints.values():
-        reopened[key] += 1 if (reopens or 0) > 0 else 0
-    for instance_id, submitted in session.execute(
-        select(Task.instance_id, Task.submitted)
-        .join(Complaint, Complaint.instance_id == Task.instance_id)
-        .where(
+    key = GROUPS[group_by]
+    on_complaint = [(Complaint, Complaint.instance_id == Task.instance_id)]
+    reopened = grouped(
+        session, [key], {"reopened": count_if(Complaint.reopen_count > 0)}, conditions
+    )
+    score = visit_score_column()
+    visits = grouped(
+        session,
+        [key],
+        {"n": func.count(score), "total": func.sum(score), "low": count_if(score.in_(LOW_SCORES))},
+        [
             Task.process_key == COMPLAINT_PROCESS,
             Task.element_id == RETURN_VISIT,
             Task.state == "completed",
             *conditions,
+        ],
+        joins=on_complaint,
+    )
+    answers = grouped(
+        session,
+        [key],
+        {"n": func.count(SurveyLink.score), "total": func.sum(SurveyLink.score)},
+        [SurveyLink.score.is_not(None), *conditions],
+        joins=[(Complaint, Complaint.instance_id == SurveyLink.instance_id)],
+    )
+    none = {"n": 0, "total": None, "low": 0}
+    items = []
+    for (k,) in sorted(reopened, key=lambda k: (k[0] is None, k[0] or "")):
+        visited, answered = visits.get((k,), none), answers.get((k,), none)
+        items.append(
+            {
+                "key": k,
+                "returned": visited["n"],
+                "average": _mean(visited["n"], visited["total"]),
+                "low": int(visited["low"]),
+                "reopened": int(reopened[(k,)]["reopened"]),
+                "customer_answered": answered["n"],
+                "customer_average": _mean(answered["n"], answered["total"]),
+            }
         )
-    ):
-        score = visit_score(submitted)
-        if instance_id in complaints and score is not None:
-            visits[complaints[instance_id][0]].append(score)
-    for instance_id, score in session.execute(
-        select(SurveyLink.instance_id, SurveyLink.score)
-        .join(Complaint, Complaint.instance_id == SurveyLink.instance_id)
-        .where(SurveyLink.score.is_not(None), *conditions)
-    ):
-        if instance_id in complaints and score is not None:
-            answers[complaints[instance_id][0]].append(score)
-    items = [
-        {
-            "key": key,
-            "returned": len(visits[key]),
-            "average": _mean(visits[key]),
-            "low": sum(1 for s in visits[key] if s in LOW_SCORES),
-            "reopened": reopened[key],
-            "customer_answered": len(answers[key]),
-            "customer_average": _mean(answers[key]),
-        }
-        for key in sorted(reopened, key=lambda k: (k is None, k or ""))
-    ]
     return {"group_by": group_by, "since": since, "until": until, "items": items}

@@ -1,33 +1,30 @@
-"""SLA achievement per department (`GET /reports/sla`)."""
+"""SLA achievement per department (`GET /reports/sla`) and the bottleneck steps.
+
+Both count in the database (engine/report_sql.py): one grouped aggregate over the tasks
+of the period, the medians in a query of their own, and in Python only the pauses
+running now (each on its own calendar).
+"""
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine import calendar as cal_mod
 from engine.identity import Actor
 from engine.models import Department, Task
+from engine.report_sql import count_if, grouped_with_medians, tune
+
+EMPTY = ("done", "with_sla", "on_time", "breached", "escalated", "open", "paused_seconds")
 
 
-def _empty() -> dict[str, Any]:
-    return {
-        "done": 0,
-        "with_sla": 0,
-        "on_time": 0,
-        "breached": 0,
-        "escalated": 0,
-        "open": 0,
-        "hours": [],
-        "paused_seconds": 0,
-        "paused_now": 0,
-    }
+def _hours(seconds: Any) -> float:
+    return float(seconds / 3600)
 
 
 def _task_conditions(
@@ -44,6 +41,26 @@ def _task_conditions(
     return conditions
 
 
+def _pauses_so_far(pauses: Any, now: datetime) -> list[tuple[str, int]]:
+    """Return the department and the working seconds until `now` of each pause running
+    now (department, paused_at, calendar), on its task's calendar. Each calendar walks
+    the days back from now once: the pauses latest first, each one's time the next
+    one's plus the working time between them."""
+    by_calendar: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for department, paused_at, calendar in pauses:
+        by_calendar[calendar or cal_mod.STANDARD].append((paused_at, department))
+    found = []
+    for name, started in by_calendar.items():
+        on = cal_mod.get_calendar(name)
+        so_far, edge = timedelta(0), now
+        for paused_at, department in sorted(started, reverse=True):
+            if paused_at < edge:
+                so_far += on.between(paused_at, edge)
+                edge = paused_at
+            found.append((department, int(so_far.total_seconds())))
+    return found
+
+
 def sla_report(
     session: Session,
     *,
@@ -58,57 +75,42 @@ def sla_report(
     counted up to now)."""
     access.require_report_reader(actor)
     conditions = _task_conditions(since, until, process_key)
-    rows = session.execute(
-        select(
-            Task.department,
-            Task.state,
-            Task.due_at,
-            Task.completed_at,
-            Task.sla_status,
-            Task.escalation_level,
-            Task.working_seconds,
-            Task.paused_seconds,
-            Task.paused_at,
-            Task.sla_calendar,
-        ).where(*conditions)
+    done = Task.state == "completed"
+    measured = done & Task.due_at.is_not(None) & Task.completed_at.is_not(None)
+    tune(session, work_mem="16MB")  # its histogram hashed, not sorted
+    counted, hours = grouped_with_medians(
+        session,
+        [Task.department],
+        {
+            "done": count_if(done),
+            "with_sla": count_if(measured),
+            "on_time": count_if(measured & (Task.completed_at <= Task.due_at)),
+            "breached": count_if(Task.sla_status == "breached"),
+            "escalated": count_if(Task.escalation_level > 0),
+            "open": count_if(Task.state != "completed"),
+            "paused_seconds": func.coalesce(func.sum(Task.paused_seconds), 0),
+        },
+        conditions,
+        value=Task.working_seconds,
+        of=done,
+        scale=_hours,
     )
-    now = clock.now()
-    stats: dict[str, dict[str, Any]] = defaultdict(_empty)
-    for (
-        department,
-        state,
-        due_at,
-        completed_at,
-        status,
-        level,
-        seconds,
-        paused_seconds,
-        paused_at,
-        calendar,
-    ) in rows:
-        s = stats[department]
-        s["paused_seconds"] += paused_seconds or 0
-        if paused_at is not None and state == "open":  # the pause running now, so far
-            s["paused_now"] += 1
-            s["paused_seconds"] += int(
-                cal_mod.get_calendar(calendar or cal_mod.STANDARD)
-                .between(paused_at, now)
-                .total_seconds()
+    stats = {dept: figures for (dept,), figures in counted.items()}
+    paused_now: dict[str, int] = defaultdict(int)
+    for department, seconds in _pauses_so_far(
+        session.execute(
+            select(Task.department, Task.paused_at, Task.sla_calendar).where(
+                *conditions, Task.state == "open", Task.paused_at.is_not(None)
             )
-        if state == "completed":
-            s["done"] += 1
-            if due_at is not None and completed_at is not None:
-                s["with_sla"] += 1
-                s["on_time"] += completed_at <= due_at
-            if seconds is not None:
-                s["hours"].append(seconds / 3600)
-        else:
-            s["open"] += 1
-        s["breached"] += status == "breached"
-        s["escalated"] += level > 0
+        ),
+        clock.now(),
+    ):
+        paused_now[department] += 1
+        stats[department]["paused_seconds"] += seconds
     items = []
     for dept in session.execute(select(Department).order_by(Department.code)).scalars():
-        s = stats.get(dept.code) or _empty()
+        s = stats.get(dept.code) or dict.fromkeys(EMPTY, 0)
+        median = hours.get((dept.code,))
         items.append(
             {
                 "department": dept.code,
@@ -121,11 +123,9 @@ def sla_report(
                 "breached": s["breached"],
                 "escalated": s["escalated"],
                 "open": s["open"],
-                "median_working_hours": round(statistics.median(s["hours"]), 2)
-                if s["hours"]
-                else None,
-                "paused_hours": round(s["paused_seconds"] / 3600, 2),
-                "paused_now": s["paused_now"],
+                "median_working_hours": round(median, 2) if median is not None else None,
+                "paused_hours": round(int(s["paused_seconds"]) / 3600, 2),
+                "paused_now": paused_now.get(dept.code, 0),
             }
         )
     return {
@@ -156,35 +156,39 @@ def bottleneck_tasks(
         conditions.append(Task.department == department)
     steps: dict[tuple[str, str, str], dict[str, Any]] = {}
     levels: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for key, element, name, dept, state, status, level, seconds in session.execute(
-        select(
-            Task.process_key,
-            Task.element_id,
-            Task.name,
-            Task.department,
-            Task.state,
-            Task.sla_status,
-            Task.escalation_level,
-            Task.working_seconds,
-        ).where(*conditions)
-    ):
+    tune(session, work_mem="16MB")  # its many groups hashed, not sorted
+    groups, medians_by_group = grouped_with_medians(
+        session,
+        [Task.process_key, Task.element_id, Task.department, Task.escalation_level],
+        {
+            "name": func.min(Task.name),
+            "tasks": func.count(),
+            "breached": count_if(Task.sla_status == "breached"),
+            "open": count_if(Task.state == "open"),
+        },
+        conditions,
+        value=Task.working_seconds,
+        of=Task.state == "completed",
+        scale=_hours,
+        median_keys=3,  # per step and department, whatever the levels
+    )
+    for (key, element, dept, level), figures in groups.items():
         s = steps.setdefault(
             (key, element, dept),
-            {"process_key": key, "element_id": element, "name": name, "department": dept}
-            | {"tasks": 0, "breached": 0, "escalated": 0, "open": 0, "hours": []},
+            {"process_key": key, "element_id": element, "name": figures["name"]}
+            | {"department": dept, "tasks": 0, "breached": 0, "escalated": 0, "open": 0},
         )
-        s["tasks"] += 1
-        s["breached"] += status == "breached"
-        s["escalated"] += level > 0
-        s["open"] += state == "open"
-        if state == "completed" and seconds is not None:
-            s["hours"].append(seconds / 3600)
+        s["name"] = min(s["name"], figures["name"])
+        s["tasks"] += figures["tasks"]
+        s["breached"] += int(figures["breached"])
+        s["open"] += int(figures["open"])
         if level > 0:
-            levels[dept][level] += 1
+            s["escalated"] += figures["tasks"]
+            levels[dept][level] += figures["tasks"]
     items = []
-    for s in steps.values():
-        hours = s.pop("hours")
-        s["median_working_hours"] = round(statistics.median(hours), 2) if hours else None
+    for step, s in steps.items():
+        median = medians_by_group.get(step)
+        s["median_working_hours"] = round(median, 2) if median is not None else None
         items.append(s)
     items.sort(key=lambda s: (-s["breached"], -(s["median_working_hours"] or 0), s["name"]))
     return {

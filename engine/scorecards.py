@@ -27,6 +27,7 @@ from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotPermitted
 from engine.identity import Actor
 from engine.models import Department, Task, User, UserRole
+from engine.report_sql import tune
 
 GROUP_BY = ("person", "department")
 RATING_SOURCES = ("staff", "customer")
@@ -253,6 +254,7 @@ def scorecards(
     if group_by == "department" and scope.username is not None and username is None:
         raise NotPermitted(key="error_scorecards_own_only")  # staff: their own card only
     people = _people(session, scope)
+    tune(session, work_mem="64MB")  # the credits of the ratings hashed, not sorted on disk
     tasks = _task_figures(session, sorted(people), since, until)
     ratings = _rating_sums(session, people, group_by, since, until)
     if group_by == "person":

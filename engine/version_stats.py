@@ -5,9 +5,9 @@ how many are open there now, their median working time and how many breached.
 Everything is counted over the instances that are on the version now (`instance.version_id`),
 so a case migrated to another version counts, with all its tasks, on the version it
 moved to. Figures come from the task rows the inbox reads: grouped aggregates over the
-indexed `instance.version_id` and `task(instance_id, state)`; the median is
-PostgreSQL's `percentile_cont` in the same query, elsewhere computed here over the one
-column it needs.
+indexed `instance.version_id` and `task(instance_id, state)`; the median on PostgreSQL
+from a histogram counted in the same query (engine/report_sql.py: no sort of the rows),
+elsewhere computed here over the one column it needs.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import access, definitions
 from engine.identity import Actor
 from engine.models import Instance, Task
+from engine.report_sql import count_if, grouped, grouped_with_medians, tune
 
 INSTANCE_STATUSES = ("running", "completed", "cancelled")
 
@@ -89,34 +89,43 @@ def element_figures(
     session: Session, version_id: int, *, median_in_database: bool
 ) -> dict[str, ElementStats]:
     """Return the figures of each element that has tasks on the version: one grouped
-    query, whose median is PostgreSQL's `percentile_cont` with `median_in_database`,
-    else computed here over a second query of the one column it needs."""
+    query, with the histogram of the medians on PostgreSQL with `median_in_database`
+    (and a small query of the values in the middle buckets), else the medians computed
+    here over a second query of the one column it needs."""
     counted = Task.state.in_(("open", "completed"))
     is_completed = Task.state == "completed"
-    columns: list[Any] = [
-        Task.element_id,
-        func.count(case((is_completed, 1))),
-        func.count(case((Task.state == "open", 1))),
-        func.count(case((counted & (Task.sla_status == "breached"), 1))),
-    ]
+    measures = {
+        "completed": count_if(is_completed),
+        "open": count_if(Task.state == "open"),
+        "breached": count_if(counted & (Task.sla_status == "breached")),
+    }
+    on_version = [(Instance, Instance.id == Task.instance_id)]
+    where = [Instance.version_id == version_id]
+    medians: dict[str, int | None]
     if median_in_database:  # NULLs (no SLA, so no working time measured) are left out
-        columns.append(
-            func.percentile_cont(0.5).within_group(Task.working_seconds).filter(is_completed)
+        tune(session)
+        rows, found = grouped_with_medians(
+            session,
+            [Task.element_id],
+            measures,
+            where,
+            value=Task.working_seconds,
+            of=is_completed,
+            joins=on_version,
         )
-    rows = session.execute(
-        select(*columns)
-        .join(Instance, Instance.id == Task.instance_id)
-        .where(Instance.version_id == version_id)
-        .group_by(Task.element_id)
-    ).all()
-    medians = (
-        {row[0]: None if row[4] is None else round(row[4]) for row in rows}
-        if median_in_database
-        else _medians_in_python(session, version_id)
-    )
+        medians = {key: round(median) for (key,), median in found.items()}
+    else:
+        rows = grouped(session, [Task.element_id], measures, where, joins=on_version)
+        medians = _medians_in_python(session, version_id)
     return {
-        element_id: ElementStats(element_id, completed, open_, medians.get(element_id), breached)
-        for element_id, completed, open_, breached, *_ in rows
+        element_id: ElementStats(
+            element_id,
+            int(row["completed"]),
+            int(row["open"]),
+            medians.get(element_id),
+            int(row["breached"]),
+        )
+        for (element_id,), row in rows.items()
     }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select
 
 from api.web.kit import Page, value_text_of
 from api.web.reports import (
@@ -32,7 +32,9 @@ from crm.models import Complaint, Customer, Lead, LeadStage
 from crm.records import COMPLAINT_PROCESS, LEAD_PROCESS
 from crm.satisfaction import satisfaction_report
 from engine import calendar, clock, definitions
+from engine.models.base import UTCDateTime
 from engine.privacy import mask_phone, phones_whole_in
+from engine.report_sql import count_if, grouped, seconds_between
 
 WON_STAGES = ("won", "owner")
 
@@ -92,25 +94,28 @@ def _period(column: Any, filters: Filters) -> list[Any]:
 def _days_in_stage(page: Page, filters: Filters) -> dict[str, float]:
     """Return the mean days the leads spent in each stage they entered: until the next
     stage, or until now for the stage a running lead is in (a closed lead's last stage
-    counts no time)."""
-    entries: dict[int, list[tuple[datetime, int, str]]] = defaultdict(list)
-    outcome: dict[int, str] = {}
-    for lead_id, lead_outcome, entry, stage, at in page.session.execute(
-        select(Lead.id, Lead.outcome, LeadStage.id, LeadStage.stage, LeadStage.at)
-        .join(LeadStage, LeadStage.lead_id == Lead.id)
+    counts no time). Stages in time, and in the order written at one instant."""
+    following = func.lead(LeadStage.at).over(
+        partition_by=LeadStage.lead_id, order_by=(LeadStage.at, LeadStage.id)
+    )
+    running = case((Lead.outcome == "open", literal(clock.now(), UTCDateTime())))
+    entries = (
+        select(
+            LeadStage.stage.label("stage"),
+            LeadStage.at.label("at"),
+            func.coalesce(following, running).label("until"),
+        )
+        .join(Lead, Lead.id == LeadStage.lead_id)
         .where(*_lead_conditions(filters))
-    ):
-        entries[lead_id].append((clock.to_utc(at), entry, stage))
-        outcome[lead_id] = lead_outcome
-    now = clock.now()
-    spent: dict[str, list[float]] = defaultdict(list)
-    for lead_id, stages in entries.items():
-        stages.sort()  # in time, and in the order written at one instant
-        ends = [at for at, _, _ in stages[1:]] + [now if outcome[lead_id] == "open" else None]
-        for (at, _, stage), end in zip(stages, ends, strict=True):
-            if end is not None:
-                spent[stage].append((end - at).total_seconds() / 86400)
-    return {stage: round(sum(d) / len(d), 1) for stage, d in spent.items() if d}
+        .subquery("entries")
+    )
+    spent = seconds_between(page.session, entries.c.at, entries.c.until)
+    rows = page.session.execute(
+        select(entries.c.stage, func.count(), func.sum(spent))
+        .where(entries.c.until.is_not(None))
+        .group_by(entries.c.stage)
+    )
+    return {stage: round(float(total) / n / 86400, 1) for stage, n, total in rows if n}
 
 
 def funnel_section(page: Page, filters: Filters) -> Section | None:
@@ -169,13 +174,17 @@ def funnel_section(page: Page, filters: Filters) -> Section | None:
         ],
     )
     per_consultant: dict[str, Counter[str]] = defaultdict(Counter)
-    for consultant, stage in page.session.execute(
-        select(Lead.consultant, Lead.stage).where(*_lead_conditions(filters))
-    ):
-        tally = per_consultant[consultant or ""]
-        tally["leads"] += 1
-        tally["won"] += stage in WON_STAGES
-        tally["lost"] += stage == "lost"
+    for (consultant,), counts in grouped(
+        page.session,
+        [Lead.consultant],
+        {
+            "leads": func.count(),
+            "won": count_if(Lead.stage.in_(WON_STAGES)),
+            "lost": count_if(Lead.stage == "lost"),
+        },
+        _lead_conditions(filters),
+    ).items():
+        per_consultant[consultant or ""].update({k: int(v) for k, v in counts.items()})
     names = sorted(per_consultant, key=lambda u: (not u, u))
     people = [page.people.get(u, u) if u else page.t("reports_no_consultant") for u in names]
     consultant_rows = [
@@ -283,15 +292,16 @@ def complaints_section(page: Page, filters: Filters) -> Section | None:
         conditions.append(Complaint.project == filters.project)
     if filters.department:
         conditions.append(Complaint.responsible_department == filters.department)
-    rows = page.session.execute(
-        select(
-            Complaint.category,
-            Complaint.project,
-            Complaint.channel,
-            Complaint.status,
-            Complaint.reopen_count,
-        ).where(*conditions)
-    ).all()
+    counted = grouped(
+        page.session,
+        [Complaint.category, Complaint.project, Complaint.channel],
+        {
+            "all": func.count(),
+            "closed": count_if(Complaint.status == "closed"),
+            "reopened": count_if(Complaint.reopen_count > 0),
+        },
+        conditions,
+    )
     category = _option_names(page, COMPLAINT_PROCESS, "category")
     channel = _option_names(page, COMPLAINT_PROCESS, "channel")
     groups = (
@@ -313,11 +323,8 @@ def complaints_section(page: Page, filters: Filters) -> Section | None:
     tables = []
     for title, heading, index, label in groups:
         tally: dict[Any, Counter[str]] = defaultdict(Counter)
-        for row in rows:
-            counts = tally[row[index]]
-            counts["all"] += 1
-            counts["closed"] += row[3] == "closed"
-            counts["reopened"] += (row[4] or 0) > 0
+        for key, counts in counted.items():
+            tally[key[index]].update({k: int(v) for k, v in counts.items()})
         keys = sorted(tally, key=lambda k: (-tally[k]["all"], k or ""))
         names = [label(k) for k in keys]
         table_rows = [
@@ -338,16 +345,17 @@ def complaints_section(page: Page, filters: Filters) -> Section | None:
             },
         )
         tables.append(Table(page.t(title), [heading, *columns], table_rows, chart))
-    reopened = sum(1 for r in rows if (r[4] or 0) > 0)
+    total = sum(int(c["all"]) for c in counted.values())
+    reopened = sum(int(c["reopened"]) for c in counted.values())
     return Section(
         "complaints",
         page.t("reports_complaints_title"),
         tables,
         note=page.t(
             "reports_complaints_note",
-            total=len(rows),
+            total=total,
             reopened=reopened,
-            pct=f"{percent(reopened, len(rows)):g}" if rows else "—",
+            pct=f"{percent(reopened, total):g}" if total else "—",
         ),
     )
 

@@ -53,6 +53,10 @@ class Task(Base):
             postgresql_where=text("escalation_level > 0"),
             sqlite_where=text("escalation_level > 0"),
         ),
+        # The SLA report and the bottleneck steps: the tasks created in a period.
+        Index("ix_task_created", "created_at"),
+        # The reports' medians: the values of a few buckets of working time.
+        Index("ix_task_working", "working_seconds"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
