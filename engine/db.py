@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import select
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import get_settings
@@ -26,6 +28,8 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 WRITE_OPTION = "flowdesk_write"
+# Pooled PostgreSQL connections are replaced after this age (firewalls, idle timeouts).
+POOL_RECYCLE_SECONDS = 1800
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -44,6 +48,38 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _connection_dropped(dbapi_connection: Any) -> bool:
+    """Tell, without a round trip, whether the server has ended an idle connection.
+
+    An idle PostgreSQL connection has nothing to read; a backend that was terminated
+    (pg_terminate_backend, a server restart, an idle timeout) sent its FATAL message and
+    closed the socket, so the socket reads as ready. Anything unsolicited counts as
+    dropped: at worst a live connection is replaced by a new one.
+    """
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return False
+    try:
+        fd = pgconn.socket
+    except Exception:  # noqa: BLE001 - a closed libpq connection has no socket
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """No ping per checkout (it was one statement and one round trip per request):
+    a connection the server dropped while pooled is found by looking at its socket,
+    and replaced before use; one that breaks in use invalidates the pool
+    (SQLAlchemy's disconnect handling), and `pool_recycle` bounds a connection's age."""
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if _connection_dropped(dbapi_connection):
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -65,9 +101,11 @@ def get_engine(url: str | None = None) -> Engine:
                     url,
                     pool_size=10,
                     max_overflow=20,
-                    pool_pre_ping=True,
+                    pool_pre_ping=False,
+                    pool_recycle=POOL_RECYCLE_SECONDS,
                     json_serializer=_json_text,
                 )
+                _configure_postgresql(engine)
             _engines[url] = engine
         return engine
 
