@@ -28,6 +28,8 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 WRITE_OPTION = "flowdesk_write"
+# A connection of single reads: SQLite gets no BEGIN (see `single_statement_engine`).
+NO_TRANSACTION_OPTION = "flowdesk_no_transaction"
 # Pooled PostgreSQL connections are replaced after this age (firewalls, idle timeouts).
 POOL_RECYCLE_SECONDS = 1800
 
@@ -46,8 +48,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(NO_TRANSACTION_OPTION, False):
+            return  # sqlite3 runs the statement in its own implicit read transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
 def _connection_dropped(dbapi_connection: Any) -> bool:
@@ -108,6 +112,17 @@ def get_engine(url: str | None = None) -> Engine:
                 _configure_postgresql(engine)
             _engines[url] = engine
         return engine
+
+
+def single_statement_engine(url: str | None = None) -> Engine:
+    """Return the engine for a read of one statement, which needs no transaction around
+    it (a statement is atomic by itself): PostgreSQL in autocommit (no BEGIN and no
+    ROLLBACK round trips), SQLite without the BEGIN flowdesk sends otherwise. Reads only.
+    """
+    engine = get_engine(url)
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(**{NO_TRANSACTION_OPTION: True})
 
 
 def dispose_engines() -> None:
