@@ -576,6 +576,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict:
     results: dict[str, Any] = {"backend": backend}
     if not args.no_statements:
         results["statements"] = count_statements(backend, url, args.count_instances)
+    if args.statements_only:
+        return results
     if not args.no_floors:
         results["floors"] = floors(backend, url, workdir, args)
     figures: dict[str, Any] = {}
@@ -656,6 +658,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     )
     parser.add_argument("--workdir", help="where SQLite files go (kept); default a temp dir")
     parser.add_argument("--no-statements", action="store_true")
+    parser.add_argument("--statements-only", action="store_true", help="count, then stop")
     parser.add_argument("--no-floors", action="store_true")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
