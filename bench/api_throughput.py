@@ -574,6 +574,9 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict:
     url = database_url(backend, workdir, reuse=args.reuse)
     prepare(url)
     results: dict[str, Any] = {"backend": backend}
+    if args.growth_only:
+        results["growth"] = growth(url, args)
+        return results
     if not args.no_statements:
         results["statements"] = count_statements(backend, url, args.count_instances)
     if args.statements_only:
@@ -658,6 +661,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     )
     parser.add_argument("--workdir", help="where SQLite files go (kept); default a temp dir")
     parser.add_argument("--no-statements", action="store_true")
+    parser.add_argument(
+        "--growth-only", action="store_true", help="only the --growth steps (with --reuse)"
+    )
     parser.add_argument("--statements-only", action="store_true", help="count, then stop")
     parser.add_argument("--no-floors", action="store_true")
     parser.add_argument("--json", help="also write the figures to this file")
