@@ -54,14 +54,10 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
-def _connection_dropped(dbapi_connection: Any) -> bool:
-    """Tell, without a round trip, whether the server has ended an idle connection.
-
-    An idle PostgreSQL connection has nothing to read; a backend that was terminated
-    (pg_terminate_backend, a server restart, an idle timeout) sent its FATAL message and
-    closed the socket, so the socket reads as ready. Anything unsolicited counts as
-    dropped: at worst a live connection is replaced by a new one.
-    """
+def _has_input(dbapi_connection: Any) -> bool:
+    """Tell, without a round trip, whether an idle PostgreSQL connection has something to
+    read: it should have nothing, but a backend the server ended (pg_terminate_backend,
+    a restart, an idle timeout) sent its FATAL message and closed the socket."""
     pgconn = getattr(dbapi_connection, "pgconn", None)
     if pgconn is None:
         return False
@@ -75,15 +71,19 @@ def _connection_dropped(dbapi_connection: Any) -> bool:
 
 
 def _configure_postgresql(engine: Engine) -> None:
-    """No ping per checkout (it was one statement and one round trip per request):
-    a connection the server dropped while pooled is found by looking at its socket,
-    and replaced before use; one that breaks in use invalidates the pool
-    (SQLAlchemy's disconnect handling), and `pool_recycle` bounds a connection's age."""
+    """No ping per checkout (it was one statement and one round trip per request): a
+    pooled connection with input waiting (see `_has_input`) is pinged, and replaced when
+    the ping fails; one that breaks in use invalidates the pool (SQLAlchemy's disconnect
+    handling); `pool_recycle` bounds a connection's age."""
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        if _connection_dropped(dbapi_connection):
-            raise DisconnectionError("the server closed this pooled connection")
+        if not _has_input(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure: replace the connection
+            raise DisconnectionError("the server closed this pooled connection") from exc
 
 
 def get_engine(url: str | None = None) -> Engine:

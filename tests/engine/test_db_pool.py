@@ -67,3 +67,21 @@ def test_the_api_answers_after_its_connections_were_killed(db_url: str) -> None:
     assert api.get("/tasks", "cathy").status_code == 200
     assert _terminate_pooled_connections(db_url) >= 1
     assert api.get("/tasks", "cathy").status_code == 200
+
+
+def test_a_live_connection_with_input_waiting_is_kept(db_url: str) -> None:
+    """Input on an idle connection is not proof of death (a notification, a parameter
+    report): the connection is pinged and kept when it answers."""
+    _only_postgresql(db_url)
+    get_engine(db_url).dispose()  # one pooled connection: the next checkout gets it again
+    engine = get_engine(db_url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        conn.execute(text("LISTEN flowdesk_pool_test"))
+    other = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    with other.connect() as conn:
+        conn.execute(text("NOTIFY flowdesk_pool_test"))
+    other.dispose()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+        conn.execute(text("UNLISTEN *"))
