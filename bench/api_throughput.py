@@ -489,6 +489,15 @@ def grow(url: str, open_: int) -> None:
             s, process_key="bench_two_lane", variables={"n": 1}, actor=cs
         ).instance
     engine = create_engine(url)
+    if engine.dialect.name == "postgresql":
+        t0 = time.perf_counter()
+        _grow_in_postgresql(engine, running.id, open_)
+        engine.dispose()
+        print(
+            f"  grew by {open_} open instances in {time.perf_counter() - t0:.0f} s (copies made "
+            "inside PostgreSQL; their history chain is not valid: a benchmark database)"
+        )
+        return
     batch = 10_000
     with engine.begin() as conn:
         inst = conn.execute(Instance.__table__.select().where(Instance.id == running.id))
@@ -537,6 +546,72 @@ def grow(url: str, open_: int) -> None:
         f"  grew by {open_} open instances in {time.perf_counter() - t0:.0f} s (bulk copy; "
         "the history chain of the copies is not valid: a benchmark database)"
     )
+
+
+def _grow_in_postgresql(engine: Any, template: str, count: int) -> None:
+    """Copy one running instance `count` times with INSERT … SELECT (no rows through
+    Python): its instance row, its task rows and its history events."""
+    from engine.models import HistoryEvent, Instance, Task
+
+    def columns(table: Any, replaced: dict[str, str], alias: str) -> tuple[str, str]:
+        names = [c.name for c in table.columns]
+        values = [replaced.get(n, f"{alias}.{n}") for n in names]
+        return ", ".join(names), ", ".join(values)
+
+    inst_cols, inst_vals = columns(Instance.__table__, {"id": "g.id"}, "i")
+    task_cols, task_vals = columns(
+        Task.__table__, {"id": "gen_random_uuid()::text", "instance_id": "g.id"}, "t"
+    )
+    event_cols, event_vals = columns(
+        HistoryEvent.__table__,
+        {"seq": ":base + (g.n - 1) * :per + e.rank", "instance_id": "g.id"},
+        "e",
+    )
+    batch = 100_000
+    made = 0
+    while made < count:
+        n = min(batch, count - made)
+        with engine.begin() as conn:
+            base = conn.execute(text("SELECT coalesce(max(seq), 0) FROM history_event")).scalar()
+            per = conn.execute(
+                text("SELECT count(*) FROM history_event WHERE instance_id = :t"), {"t": template}
+            ).scalar()
+            conn.execute(
+                text(
+                    "CREATE TEMP TABLE grow_ids ON COMMIT DROP AS SELECT gen_random_uuid()::text "
+                    "AS id, row_number() OVER () AS n FROM generate_series(1, :n)"
+                ),
+                {"n": n},
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO instance ({inst_cols}) SELECT {inst_vals} FROM grow_ids g "
+                    "CROSS JOIN instance i WHERE i.id = :t"
+                ),
+                {"t": template},
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO task ({task_cols}) SELECT {task_vals} FROM grow_ids g "
+                    "CROSS JOIN task t WHERE t.instance_id = :t"
+                ),
+                {"t": template},
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO history_event ({event_cols}) SELECT {event_vals} FROM grow_ids g "
+                    "CROSS JOIN (SELECT *, row_number() OVER (ORDER BY seq) AS rank "
+                    "FROM history_event WHERE instance_id = :t) e"
+                ),
+                {"t": template, "base": base, "per": per},
+            )
+            if "history_head" in inspect(conn).get_table_names():
+                conn.execute(
+                    text("UPDATE history_head SET last_seq = (SELECT max(seq) FROM history_event)")
+                )
+        made += n
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
 
 
 def growth(url: str, args: argparse.Namespace) -> dict:
