@@ -12,10 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import read_token
 from engine import access, signin
-from engine.db import unit_of_work
 from engine.errors import NotAuthenticated
-from engine.identity import Actor, actor_for
-from engine.models import User
+from engine.identity import Actor
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -72,11 +70,9 @@ def _token_actor(credentials: HTTPAuthorizationCredentials | None) -> Actor:
         if not signin.token_epoch_ok(user_id=user_id, epoch=epoch):
             raise NotAuthenticated(_REVOKED)
         return cached
-    with unit_of_work(write=False) as session:
-        user = session.get(User, user_id)
-        if user is None or not user.is_active or user.session_epoch != epoch:
-            raise NotAuthenticated(_REVOKED)
-        actor = actor_for(user)
+    actor = signin.token_actor(user_id=user_id, epoch=epoch)
+    if actor is None:
+        raise NotAuthenticated(_REVOKED)
     _remember_actor(token, actor)
     return actor
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import select
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import get_settings
@@ -26,6 +28,10 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 WRITE_OPTION = "flowdesk_write"
+# A connection of single reads: SQLite gets no BEGIN (see `single_statement_engine`).
+NO_TRANSACTION_OPTION = "flowdesk_no_transaction"
+# Pooled PostgreSQL connections are replaced after this age (firewalls, idle timeouts).
+POOL_RECYCLE_SECONDS = 1800
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -42,8 +48,42 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(NO_TRANSACTION_OPTION, False):
+            return  # sqlite3 runs the statement in its own implicit read transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """Tell, without a round trip, whether an idle PostgreSQL connection has something to
+    read: it should have nothing, but a backend the server ended (pg_terminate_backend,
+    a restart, an idle timeout) sent its FATAL message and closed the socket."""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return False
+    try:
+        fd = pgconn.socket
+    except Exception:  # noqa: BLE001 - a closed libpq connection has no socket
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """No ping per checkout (it was one statement and one round trip per request): a
+    pooled connection with input waiting (see `_has_input`) is pinged, and replaced when
+    the ping fails; one that breaks in use invalidates the pool (SQLAlchemy's disconnect
+    handling); `pool_recycle` bounds a connection's age."""
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not _has_input(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure: replace the connection
+            raise DisconnectionError("the server closed this pooled connection") from exc
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -65,11 +105,24 @@ def get_engine(url: str | None = None) -> Engine:
                     url,
                     pool_size=10,
                     max_overflow=20,
-                    pool_pre_ping=True,
+                    pool_pre_ping=False,
+                    pool_recycle=POOL_RECYCLE_SECONDS,
                     json_serializer=_json_text,
                 )
+                _configure_postgresql(engine)
             _engines[url] = engine
         return engine
+
+
+def single_statement_engine(url: str | None = None) -> Engine:
+    """Return the engine for a read of one statement, which needs no transaction around
+    it (a statement is atomic by itself): PostgreSQL in autocommit (no BEGIN and no
+    ROLLBACK round trips), SQLite without the BEGIN flowdesk sends otherwise. Reads only.
+    """
+    engine = get_engine(url)
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(**{NO_TRANSACTION_OPTION: True})
 
 
 def dispose_engines() -> None:

@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -92,18 +92,20 @@ def _lock_instance(
     return session.execute(stmt).scalar_one_or_none()
 
 
-def _load(session: Session, instance: Instance) -> _Step:
+def _load(session: Session, instance: Instance, open_tasks: dict[str, Task] | None = None) -> _Step:
+    """Restore the instance's workflow; read its open tasks unless the caller has them."""
     spec, subprocess_specs = SPEC_CACHE.get(session, instance.version_id)
     workflow = load_state(instance.workflow_state, spec, subprocess_specs)
     workflow.script_engine = restricted_script_engine()
-    open_tasks = {
-        t.id: t
-        for t in session.execute(
-            select(Task)
-            .where(Task.instance_id == instance.id, Task.state == "open")
-            .execution_options(populate_existing=True)
-        ).scalars()
-    }
+    if open_tasks is None:
+        open_tasks = {
+            t.id: t
+            for t in session.execute(
+                select(Task)
+                .where(Task.instance_id == instance.id, Task.state == "open")
+                .execution_options(populate_existing=True)
+            ).scalars()
+        }
     return _Step(instance, workflow, open_tasks)
 
 
@@ -118,11 +120,50 @@ def _lock_task_instance(session: Session, task: Task) -> _Step:
     """Lock the task's instance and load it; the open-task read refreshes `task` if open."""
     instance = _lock_instance(session, task.instance_id)
     assert instance is not None
-    step = _load(session, instance)
+    return _checked_open(session, task, _load(session, instance))
+
+
+def _checked_open(session: Session, task: Task, step: _Step) -> _Step:
     if task.id not in step.open_tasks:
         session.refresh(task)  # only on this path: say what became of it
         raise TaskNotOpen(key=f"error_task_is_{task.state}")
     return step
+
+
+def _lock_task_with_instance(
+    session: Session, task_id: str
+) -> tuple[Task, Instance, dict[str, Task] | None]:
+    """Load a task with its instance locked, in one statement; NotFound without it.
+
+    SQLite (the write transaction holds the database lock from BEGIN IMMEDIATE, so what
+    it reads is current): the instance, the task and the instance's open tasks in one
+    statement. PostgreSQL: the task and its instance `FOR UPDATE OF` the instance; the
+    open tasks are read after the lock (None here), since a statement that waited for
+    the lock sees the other rows as they were before the holder committed.
+    """
+    if is_sqlite(session):
+        of_task = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
+        rows = session.execute(
+            select(Instance, Task)
+            .join(Task, Task.instance_id == Instance.id)
+            .where(Instance.id == of_task, or_(Task.state == "open", Task.id == task_id))
+            .execution_options(populate_existing=True)
+        ).all()
+        found = [t for _, t in rows if t.id == task_id]
+        if not found:
+            raise NotFound(key="error_task_not_found", task_id=task_id)
+        open_tasks = {t.id: t for _, t in rows if t.state == "open"}
+        return found[0], rows[0][0], open_tasks
+    row = session.execute(
+        select(Task, Instance)
+        .join(Instance, Instance.id == Task.instance_id)
+        .where(Task.id == task_id)
+        .with_for_update(of=Instance)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(key="error_task_not_found", task_id=task_id)
+    return row[0], row[1], None
 
 
 # ---------------------------------------------------------------- running
@@ -476,9 +517,9 @@ def complete_task(
     session: Session, *, task_id: str, variables: Any, actor: Actor, language: str = "zh-CN"
 ) -> tuple[Task, CaseState]:
     """Complete an open user task with submitted data and run the process on."""
-    task = _load_task(session, task_id)
+    task, instance, open_tasks = _lock_task_with_instance(session, task_id)
     access.require_work_task(actor, task)
-    step = _lock_task_instance(session, task)
+    step = _checked_open(session, task, _load(session, instance, open_tasks))
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskHeldByOther(key="error_task_claimed_by", assignee=task.assignee)
     data = validate_submission(

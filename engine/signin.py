@@ -22,13 +22,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
 from engine.audit import PendingEvent, append_events
 from engine.config import get_settings
-from engine.db import get_engine, unit_of_work
-from engine.identity import check_credentials, end_user_sessions
+from engine.db import single_statement_engine, unit_of_work
+from engine.identity import Actor, actor_for, check_credentials, end_user_sessions
 from engine.models import SigninAttempt, User, UserSession
 
 MAX_FAILURES = 5
@@ -218,17 +218,29 @@ def close_session(session: Session, session_id: str) -> None:
 def token_epoch_ok(*, user_id: int, epoch: int) -> bool:
     """Tell whether a bearer token of `epoch` still stands for an active user.
 
-    One primary-key SELECT outside any transaction on PostgreSQL (autocommit: one
-    round trip, no BEGIN/ROLLBACK); SQLite's read costs no round trip anyway.
+    One primary-key SELECT outside any transaction (`single_statement_engine`): one
+    round trip on PostgreSQL, no BEGIN/ROLLBACK on either backend.
     """
-    engine = get_engine()
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
+    with single_statement_engine().connect() as conn:
         row = conn.execute(
             select(User.is_active, User.session_epoch).where(User.id == user_id)
         ).first()
     return row is not None and bool(row.is_active) and row.session_epoch == epoch
+
+
+def token_actor(*, user_id: int, epoch: int) -> Actor | None:
+    """Return the actor a bearer token of `epoch` stands for; None when its user is gone,
+    inactive or signed in anew since. One SELECT with the roles joined, outside any
+    transaction."""
+    with Session(single_statement_engine()) as session:
+        user = (
+            session.execute(select(User).options(joinedload(User.roles)).where(User.id == user_id))
+            .unique()
+            .scalar_one_or_none()
+        )
+        if user is None or not user.is_active or user.session_epoch != epoch:
+            return None
+        return actor_for(user)
 
 
 __all__ = [
@@ -241,5 +253,6 @@ __all__ = [
     "open_session",
     "session_user",
     "sign_in",
+    "token_actor",
     "token_epoch_ok",
 ]

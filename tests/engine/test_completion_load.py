@@ -1,0 +1,123 @@
+"""What a completion reads before it runs the engine: the task and its locked instance in
+one statement (issue 18), and what it sees when it had to wait for that lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import event, select
+
+from engine import runtime
+from engine.db import get_engine, unit_of_work
+from engine.models import Task
+from tests.fixtures.factories import deploy_fixture, make_user
+
+
+def _open(instance_id: str) -> dict[str, Task]:
+    with unit_of_work(write=False) as s:
+        return {
+            t.department: t
+            for t in s.scalars(
+                select(Task).where(Task.instance_id == instance_id, Task.state == "open")
+            )
+        }
+
+
+def test_a_completion_reads_task_and_instance_in_one_statement(db_url: str) -> None:
+    cathy = make_user("cathy", "staff", department="customer_service")
+    deploy_fixture("two_lane.bpmn")
+    with unit_of_work() as s:
+        case = runtime.start_instance(s, process_key="two_lane", variables={}, actor=cathy)
+    [task] = case.open_tasks
+    statements: list[str] = []
+
+    def on_execute(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    engine = get_engine(db_url)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        with unit_of_work() as s:
+            runtime.complete_task(s, task_id=task.id, variables={}, actor=cathy)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    writes = [i for i, q in enumerate(statements) if q.startswith(("UPDATE", "INSERT"))]
+    reads = [
+        q
+        for q in statements[: writes[0]]
+        if q.startswith("SELECT") and (" FROM task" in q or " FROM instance" in q)
+    ]
+    if engine.dialect.name == "sqlite":
+        # The instance, the task and its open siblings: one statement.
+        assert len(reads) == 1, reads
+        assert "JOIN task" in reads[0]
+    else:
+        # Task ⋈ instance locked FOR UPDATE OF the instance, then the open tasks.
+        assert len(reads) == 2, reads
+        assert "JOIN instance" in reads[0] and reads[0].endswith("FOR UPDATE OF instance")
+        assert "task.state" in reads[1]
+
+
+def test_a_completion_that_waited_for_the_lock_sees_the_committed_tasks(db_url: str) -> None:
+    """B completes one parallel task while A, holding the instance, completes another:
+    B waits, and then works on the tasks as A left them (not as they were when B's
+    statement began)."""
+    sam = make_user("sam", "staff", department="sales")
+    eric = make_user("eric", "staff", department="engineering")
+    pete = make_user("pete", "staff", department="property")
+    deploy_fixture("parallel_mi.bpmn")
+    with unit_of_work() as s:
+        instance_id = runtime.start_instance(
+            s,
+            process_key="parallel_mi",
+            variables={"departments": ["engineering", "property"]},
+            actor=sam,
+        ).instance.id
+    tasks = _open(instance_id)
+    a_done, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def a() -> None:
+        with unit_of_work() as s:
+            runtime.complete_task(
+                s, task_id=tasks["engineering"].id, variables={"solution": "pipe"}, actor=eric
+            )
+            a_done.set()
+            release.wait(10)
+
+    def b() -> None:
+        try:
+            with unit_of_work() as s:
+                _, case = runtime.complete_task(
+                    s, task_id=tasks["sales"].id, variables={}, actor=sam
+                )
+                results["open"] = sorted(t.department for t in case.open_tasks)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results["error"] = exc
+
+    ta = threading.Thread(target=a)
+    ta.start()
+    assert a_done.wait(10)
+    tb = threading.Thread(target=b)
+    tb.start()
+    time.sleep(0.5)  # B is waiting for A's lock
+    assert "open" not in results and "error" not in results
+    release.set()
+    ta.join(20)
+    tb.join(20)
+    assert "error" not in results, results
+    assert results["open"] == ["property"]
+    assert sorted(_open(instance_id)) == ["property"]
+    with unit_of_work(write=False) as s:
+        states = dict(
+            s.execute(
+                select(Task.department, Task.state).where(Task.instance_id == instance_id)
+            ).all()
+        )
+    assert states == {"engineering": "completed", "sales": "completed", "property": "open"}
+    with unit_of_work() as s:
+        runtime.complete_task(
+            s, task_id=tasks["property"].id, variables={"solution": "clean"}, actor=pete
+        )
+    assert _open(instance_id) == {}
