@@ -22,6 +22,7 @@ history append (engine/audit.py) is timed as a whole.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import tempfile
@@ -174,10 +175,13 @@ class Probe:
         self.statements: dict[str, list[str]] = defaultdict(list)
         self.db_seconds: dict[str, float] = defaultdict(float)  # by statement kind, in the sweep
         self._local = threading.local()
+        self.gc = [0.0, 0]
+        self._gc_started = 0.0
         self._patched: list[tuple[Any, str, Any]] = []
 
     def reset(self) -> None:
         """Forget the figures of the previous round."""
+        self.gc = [0.0, 0]
         self.seconds.clear()
         self.statements.clear()
         self.db_seconds.clear()
@@ -197,6 +201,7 @@ class Probe:
         wrap(witness, "witness_current_head", "witness")
         if hasattr(sweep, "append_events"):
             self._time_only(sweep, "append_events", "sla: history append (audit.py)")
+        gc.callbacks.append(self._gc)
         engine = get_engine()
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
@@ -205,6 +210,14 @@ class Probe:
         event.listen(engine, "begin", lambda *a: self._note("BEGIN"))
         event.listen(engine, "commit", lambda *a: self._note("COMMIT"))
         event.listen(engine, "rollback", lambda *a: self._note("ROLLBACK"))
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        # the collector's pauses stop every thread: part of the round's time
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self.part != "outside":
+            self.gc[0] += time.perf_counter() - self._gc_started
+            self.gc[1] += 1
 
     def _note(self, what: str) -> None:
         self.statements[self.part].append(what)
@@ -337,6 +350,7 @@ def run(size: int, due_percent: float, url: str, *, runs: int, reuse: bool) -> N
                 f"      {part:14} {probe.seconds.get(part, 0.0) * 1000:8.1f} ms  "
                 f"{len(probe.statements.get(part, [])):5} statements"
             )
+        probe.db_seconds["garbage collector (all threads stop)"] = probe.gc[0]
         for label, seconds in sorted(probe.db_seconds.items(), key=lambda kv: -kv[1]):
             details[label].append(seconds)
             print(f"        {label:48} {seconds * 1000:8.1f} ms (summed over threads)")
