@@ -172,17 +172,21 @@ class Probe:
     def __init__(self) -> None:
         self.part = "outside"
         self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)  # this process's, all threads
         self.statements: dict[str, list[str]] = defaultdict(list)
         self.db_seconds: dict[str, float] = defaultdict(float)  # by statement kind, in the sweep
         self._local = threading.local()
         self.gc = [0.0, 0]
+        self.gc_by_generation = [0, 0, 0]
         self._gc_started = 0.0
         self._patched: list[tuple[Any, str, Any]] = []
 
     def reset(self) -> None:
         """Forget the figures of the previous round."""
         self.gc = [0.0, 0]
+        self.gc_by_generation = [0, 0, 0]
         self.seconds.clear()
+        self.cpu.clear()
         self.statements.clear()
         self.db_seconds.clear()
 
@@ -218,6 +222,7 @@ class Probe:
         elif self.part != "outside":
             self.gc[0] += time.perf_counter() - self._gc_started
             self.gc[1] += 1
+            self.gc_by_generation[info["generation"]] += 1
 
     def _note(self, what: str) -> None:
         self.statements[self.part].append(what)
@@ -227,11 +232,12 @@ class Probe:
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             outer, self.part = self.part, part
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
                 self.seconds[part] += time.perf_counter() - started
+                self.cpu[part] += time.process_time() - cpu
                 self.part = outer
 
         self._patched.append((module, name, original))
@@ -326,6 +332,7 @@ def run(size: int, due_percent: float, url: str, *, runs: int, reuse: bool) -> N
     parts: dict[str, list[float]] = defaultdict(list)
     idle_parts: dict[str, list[float]] = defaultdict(list)
     details: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
     for number in range(1, runs + 1):
         _put_back_due(url)
         due = _count(
@@ -346,11 +353,17 @@ def run(size: int, due_percent: float, url: str, *, runs: int, reuse: bool) -> N
         )
         for part in PARTS:
             parts[part].append(probe.seconds.get(part, 0.0))
+            cpu[part].append(probe.cpu.get(part, 0.0))
             print(
                 f"      {part:14} {probe.seconds.get(part, 0.0) * 1000:8.1f} ms  "
+                f"(flowdesk CPU {probe.cpu.get(part, 0.0) * 1000:7.1f} ms)  "
                 f"{len(probe.statements.get(part, [])):5} statements"
             )
         probe.db_seconds["garbage collector (all threads stop)"] = probe.gc[0]
+        print(
+            f"      garbage collections by generation (0, 1, 2): {probe.gc_by_generation}, "
+            f"{gc.get_count()} pending, {len(gc.get_objects()):,} objects tracked"
+        )
         for label, seconds in sorted(probe.db_seconds.items(), key=lambda kv: -kv[1]):
             details[label].append(seconds)
             print(f"        {label:48} {seconds * 1000:8.1f} ms (summed over threads)")
@@ -371,7 +384,10 @@ def run(size: int, due_percent: float, url: str, *, runs: int, reuse: bool) -> N
     print(f"\n  {size:,} open tasks, {runs} run(s), min / median / max:")
     print(f"    whole round (due):  {_spread(whole)}")
     for part in PARTS:
-        print(f"      {part:14}    {_spread(parts[part], 'ms', 1000)}")
+        print(
+            f"      {part:14}    {_spread(parts[part], 'ms', 1000)}   "
+            f"(flowdesk CPU {_spread(cpu[part], 'ms', 1000)})"
+        )
     for label, values in sorted(details.items(), key=lambda kv: -statistics.median(kv[1])):
         if len(values) == runs:
             print(f"        {label:46} {_spread(values, 'ms', 1000)}")

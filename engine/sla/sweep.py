@@ -15,16 +15,16 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import CursorResult, Table, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.audit import PendingEvent, append_events
 from engine.calendar import STANDARD, WorkingCalendar, get_calendar
 from engine.config import get_settings
-from engine.db import bulk_update, get_engine, is_sqlite, unit_of_work
+from engine.db import bulk_update, get_engine, rows_json, unit_of_work
 from engine.identity import SYSTEM
 from engine.models import Task, User, UserRole
 from engine.notifications import NotificationBatch, Recipient
@@ -291,13 +291,21 @@ class _Sweep:
         self.table = table
         self.at = at
         self.batch_size = batch_size
-        self.claim = (
+        self.sqlite = get_engine().dialect.name == "sqlite"
+        claim = (
             select(*[table.c[name] for name in _SWEEP_COLUMNS])
             .where(Task.state == "open", Task.next_sla_at <= at)
             # index order only (no tie-break column): no sort of a large due group
             .order_by(Task.next_sla_at)
             .limit(batch_size)
         )
+        self.names: tuple[str, ...] = _SWEEP_COLUMNS
+        if not self.sqlite:
+            # where each locked row lies: the batch's UPDATE goes straight there
+            claim = claim.add_columns(literal_column("task.ctid").label("tid"))
+            claim = claim.with_for_update(skip_locked=True)
+            self.names += ("tid",)
+        self.claim = claim
         self.calendars = _Calendars()
         self._directory: _Directory | None = None
         self._lock = threading.Lock()
@@ -317,10 +325,11 @@ class _Sweep:
     def batch(self, counts: SweepCounts) -> int:
         """Claim one batch of due tasks and take their steps; return how many were claimed."""
         with unit_of_work() as session:
-            stmt = self.claim
-            if not is_sqlite(session):
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = [_SlaRow(dict(r._mapping)) for r in session.execute(stmt)]
+            names = self.names
+            rows = [
+                _SlaRow(dict(zip(names, r, strict=True)))
+                for r in session.connection().execute(self.claim)
+            ]
             if not rows:
                 return 0
             directory = self.directory(session)
@@ -328,12 +337,32 @@ class _Sweep:
             notes = NotificationBatch()
             for row in rows:
                 _take_due_steps(row, self.at, directory, events, notes, counts, self.calendars)  # type: ignore[arg-type]
-            bulk_update(
-                session,
-                self.table,
-                "id",
-                [{c: getattr(row, c) for c in _CHANGED} for row in rows],
-            )
+            self._write_steps(session, rows)
             notes.write(session)
             append_events(session, events)  # last: the chain head lock is held until commit
         return len(rows)
+
+    def _write_steps(self, session: Session, rows: list[_SlaRow]) -> None:
+        """Write the batch's SLA columns back: on PostgreSQL one UPDATE that finds each
+        row by its place (the rows are locked, so it cannot move), not by the key's index."""
+        changed = [{c: getattr(row, c) for c in _CHANGED} for row in rows]
+        if self.sqlite:
+            bulk_update(session, self.table, "id", changed)
+            return
+        for values, row in zip(changed, rows, strict=True):
+            values["tid"] = getattr(row, "tid")  # noqa: B009 - set from the claim's columns
+        dialect = session.get_bind().dialect
+        spec = ", ".join(
+            ["tid tid"] + [f"{c} {self.table.c[c].type.compile(dialect=dialect)}" for c in _CHANGED]
+        )
+        sets = ", ".join(f"{c} = v.{c}" for c in _CHANGED if c != "id")
+        result = session.execute(
+            text(
+                f"UPDATE task SET {sets} FROM json_to_recordset(CAST(:rows AS json)) AS v({spec}) "
+                "WHERE task.ctid = v.tid AND task.id = v.id"
+            ),
+            {"rows": rows_json(changed)},
+        )
+        if cast(CursorResult[Any], result).rowcount != len(rows):
+            # never expected (a locked row stays where it is): then by the key after all
+            bulk_update(session, self.table, "id", [{c: v[c] for c in _CHANGED} for v in changed])
