@@ -402,11 +402,23 @@ def main() -> None:
     parser.add_argument("--due-percent", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument(
+        "--sweep-batch", type=int, default=0, help="the sweep's batch size (default its own)"
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="keep a database that holds the tasks already"
     )
     args = parser.parse_args()
     url = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
     print(f"SLA round on {make_url(url).render_as_string(hide_password=True)}")
+    if args.sweep_batch:
+        from engine import rounds
+        from engine.sla.sweep import sweep_due_steps
+
+        def batched(at: datetime) -> Any:
+            return sweep_due_steps(at, batch_size=args.sweep_batch)
+
+        rounds.sweep_due_steps = batched  # type: ignore[assignment]
+        print(f"SLA sweep batches of {args.sweep_batch}")
     for size in args.sizes:
         run(size, args.due_percent, url, runs=args.runs, reuse=args.reuse)
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from engine import audit, calendar, clock, notifications, runtime, witness
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
+from engine.gc_pause import collector_paused
 from engine.identity import SYSTEM
 from engine.sla.sweep import sweep_due_steps
 
@@ -61,7 +62,7 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
 
 def verify_history(result: RoundResult | None = None) -> audit.VerifyResult | None:
     """Verify the events added since the last round; tell admins once per broken event."""
-    with unit_of_work() as session:
+    with collector_paused(), unit_of_work() as session:
         outcome = audit.verify_new_events(session)
         if outcome is None:
             return None  # another worker is checking

@@ -25,6 +25,7 @@ from engine.audit import PendingEvent, append_events
 from engine.calendar import STANDARD, WorkingCalendar, get_calendar
 from engine.config import get_settings
 from engine.db import bulk_update, get_engine, rows_json, unit_of_work
+from engine.gc_pause import collector_paused
 from engine.identity import SYSTEM
 from engine.models import Task, User, UserRole
 from engine.notifications import NotificationBatch, Recipient
@@ -324,7 +325,7 @@ class _Sweep:
 
     def batch(self, counts: SweepCounts) -> int:
         """Claim one batch of due tasks and take their steps; return how many were claimed."""
-        with unit_of_work() as session:
+        with collector_paused(), unit_of_work() as session:
             names = self.names
             rows = [
                 _SlaRow(dict(zip(names, r, strict=True)))

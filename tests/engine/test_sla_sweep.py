@@ -4,6 +4,7 @@ sweep of several batches (and threads) reads the users once."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -65,3 +66,24 @@ def test_a_sweep_reads_the_users_once_whatever_its_batches(api: Api) -> None:
         notes = s.execute(select(Notification.kind, Notification.department)).all()
     # nobody holds the surveys: each warning goes to engineering's staff
     assert sorted(notes) == [("sla_warning", "engineering")] * 3
+
+
+def test_a_batch_runs_with_the_cyclic_collector_held_off(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from engine.sla import sweep
+
+    three_surveys(api)
+    seen: list[bool] = []
+    append = sweep.append_events
+
+    def watched(session: Any, events: Any) -> int:
+        seen.append(gc.isenabled())
+        return append(session, events)
+
+    monkeypatch.setattr(sweep, "append_events", watched)
+    assert gc.isenabled()
+    sweep_due_steps(at("2026-11-24T15:48"), batch_size=2, threads=2)
+    assert seen == [False, False] and gc.isenabled()
