@@ -205,6 +205,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def rows_json(rows: list[dict[str, Any]]) -> str:
+    """Return the one JSON parameter a PostgreSQL bulk write sends for `rows`."""
+    return json.dumps(rows, default=_json_default, ensure_ascii=False)
+
+
 def _recordset(table: Table, columns: list[str], session: Session) -> tuple[str, str]:
     dialect = session.get_bind().dialect
     spec = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in columns)
@@ -228,7 +233,7 @@ def bulk_insert(
         )
         return
     source, names = _recordset(table, columns, session)
-    payload = json.dumps(rows, default=_json_default, ensure_ascii=False)
+    payload = rows_json(rows)
     session.execute(
         text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {source}{conflict}"),
         {"rows": payload},
@@ -250,7 +255,7 @@ def bulk_update(session: Session, table: Table, key: str, rows: list[dict[str, A
         return
     source, _ = _recordset(table, columns, session)
     sets = ", ".join(f"{c} = v.{c}" for c in assigned)
-    payload = json.dumps(rows, default=_json_default, ensure_ascii=False)
+    payload = rows_json(rows)
     session.execute(
         text(f"UPDATE {table.name} SET {sets} FROM {source} WHERE {table.name}.{key} = v.{key}"),
         {"rows": payload},

@@ -239,23 +239,36 @@ def notify(
 
 
 def notify_admins_once(session: Session, *, kind: str, key: str, data: dict[str, Any]) -> int:
-    """Notify every active admin once per `key` (e.g. a calendar year still computed)."""
+    """Notify every active admin once per `key` (e.g. a calendar year still computed).
+
+    Asked every round: with no admin it is one query, and once the admins were told
+    two, each on an index (the `LIKE` over every notification runs only until then).
+    """
+    from engine.models import UserRole
+
     dedup = f"{kind}:{key}"
+    admins = session.execute(
+        select(User.username, User.email, User.language)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == "admin", User.is_active.is_(True))
+        .order_by(User.id)
+    ).all()
+    if not admins:
+        return 0  # nobody to tell: ask again next round
+    keys = [f"{dedup}:{username}"[:200] for username, _, _ in admins]
+    told = session.execute(
+        select(Notification.id).where(Notification.dedup_key.in_(keys)).limit(1)
+    ).first()
+    if told is not None:
+        return 0
     already = session.execute(
         select(func.count())
         .select_from(Notification)
         .where(Notification.dedup_key.like(f"{dedup}:%"))
     ).scalar_one()
     if already:
-        return 0
-    from engine.models import UserRole
-
-    admins = session.execute(
-        select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "admin", User.is_active.is_(True))
-    ).scalars()
-    recipients = [Recipient(u.username, u.email, u.language) for u in admins]
+        return 0  # told admins who are no longer admins: still once per key
+    recipients = [Recipient(username, email, language) for username, email, language in admins]
     return notify(session, recipients, kind=kind, dedup=dedup, data=data, at=clock.now())
 
 

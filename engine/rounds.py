@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from engine import audit, calendar, checkpoints, clock, notifications, runtime, witness
 from engine.db import unit_of_work
 from engine.errors import FlowdeskError
+from engine.gc_pause import collector_paused
 from engine.identity import SYSTEM
 from engine.sla.sweep import sweep_due_steps
 
@@ -69,7 +70,7 @@ def seal_history(at: datetime) -> None:
 
 def verify_history(result: RoundResult | None = None) -> audit.VerifyResult | None:
     """Verify the events added since the last round; tell admins once per broken event."""
-    with unit_of_work() as session:
+    with collector_paused(), unit_of_work() as session:
         outcome = audit.verify_new_events(session)
         if outcome is None:
             return None  # another worker is checking

@@ -15,20 +15,28 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import CursorResult, Table, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.audit import ROUNDS_CHAIN, PendingEvent, append_events
+from engine.calendar import STANDARD, WorkingCalendar, get_calendar
 from engine.config import get_settings
-from engine.db import bulk_update, is_sqlite, unit_of_work
+from engine.db import bulk_update, get_engine, rows_json, unit_of_work
+from engine.gc_pause import collector_paused
 from engine.identity import SYSTEM
-from engine.models import Task, User
+from engine.models import Task, User, UserRole
 from engine.notifications import NotificationBatch, Recipient
-from engine.sla.ladder import SLA_POLICY, Rung, StepTaken, describe_recipients, rungs_of
-from engine.sla.planning import task_calendar
+from engine.sla.ladder import (
+    SLA_POLICY,
+    AddsWorkingTime,
+    Rung,
+    StepTaken,
+    describe_recipients,
+    rungs_of,
+)
 
 
 @dataclass
@@ -49,7 +57,7 @@ class SweepCounts:
 
 @dataclass
 class _Directory:
-    """The active users of the organisation, read once per batch."""
+    """The active users of the organisation, read once per sweep."""
 
     members: dict[str, list[Recipient]] = field(default_factory=lambda: defaultdict(list))
     supervisors: dict[str, list[Recipient]] = field(default_factory=lambda: defaultdict(list))
@@ -58,15 +66,27 @@ class _Directory:
 
     @classmethod
     def load(cls, session: Session) -> _Directory:
+        """Read the active users and their roles in one statement, in user order."""
         directory = cls()
-        for user in session.execute(select(User).where(User.is_active.is_(True))).scalars():
-            who = Recipient(user.username, user.email, user.language)
-            directory.by_name[user.username] = who
-            roles = user.role_names
-            if user.department_code and "staff" in roles:
-                directory.members[user.department_code].append(who)
-            if user.department_code and "supervisor" in roles:
-                directory.supervisors[user.department_code].append(who)
+        users: dict[int, tuple[Recipient, str | None, set[str]]] = {}
+        rows = session.execute(
+            select(User.id, User.username, User.email, User.language, User.department_code)
+            .add_columns(UserRole.role)
+            .outerjoin(UserRole, UserRole.user_id == User.id)
+            .where(User.is_active.is_(True))
+            .order_by(User.id)
+        )
+        for user_id, username, email, language, department, role in rows:
+            if user_id not in users:
+                users[user_id] = (Recipient(username, email, language), department, set())
+            if role is not None:
+                users[user_id][2].add(role)
+        for who, department, roles in users.values():
+            directory.by_name[who.username] = who
+            if department and "staff" in roles:
+                directory.members[department].append(who)
+            if department and "supervisor" in roles:
+                directory.supervisors[department].append(who)
             if "executive" in roles:
                 directory.executives.append(who)
         return directory
@@ -88,6 +108,39 @@ class _Directory:
         return list(self.executives)
 
 
+class _Calendars:
+    """The working calendars of one sweep, each built once and only when a step needs
+    working-time arithmetic (an escalation rung some hours after the breach)."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, WorkingCalendar] = {}
+        self._lazy: dict[str, _LazyCalendar] = {}
+
+    def of(self, task: Task) -> AddsWorkingTime:
+        """The calendar the task's SLA runs on, resolved at its first use."""
+        name = task.sla_calendar or STANDARD
+        lazy = self._lazy.get(name)
+        if lazy is None:
+            lazy = self._lazy[name] = _LazyCalendar(self, name)
+        return lazy
+
+    def get(self, name: str) -> WorkingCalendar:
+        """The named calendar, built on first use."""
+        found = self._built.get(name)
+        if found is None:
+            found = self._built.setdefault(name, get_calendar(name))
+        return found
+
+
+class _LazyCalendar:
+    def __init__(self, calendars: _Calendars, name: str) -> None:
+        self._calendars, self._name = calendars, name
+
+    def add(self, start: datetime, amount: float) -> datetime:
+        """Add working hours on the task's calendar."""
+        return self._calendars.get(self._name).add(start, amount)
+
+
 def _take_due_steps(
     task: Task,
     at: datetime,
@@ -95,9 +148,10 @@ def _take_due_steps(
     events: list[PendingEvent],
     notes: NotificationBatch,
     counts: SweepCounts,
+    calendars: _Calendars,
 ) -> None:
     """Take every SLA step of `task` due by `at`, writing events and notifications."""
-    calendar = task_calendar(task)
+    calendar = calendars.of(task)
     rungs = rungs_of(task)
     base = {
         "name": task.name,
@@ -195,16 +249,21 @@ def sweep_due_steps(
     """Take every SLA step due by `at`: batches of claimed rows, one transaction each.
 
     Each batch is one claiming SELECT on `ix_task_state_next_sla`, then one bulk
-    UPDATE of the tasks, one bulk INSERT of notifications and one of events. On
-    PostgreSQL `threads` connections (default FLOWDESK_SWEEP_THREADS, 2) claim
-    batches side by side; SKIP LOCKED keeps them apart.
+    UPDATE of the tasks, one bulk INSERT of notifications and one of events. The
+    first batch runs on the calling thread, so that a round with little or nothing
+    due costs one indexed query; when it was full, on PostgreSQL `threads`
+    connections (default FLOWDESK_SWEEP_THREADS, 2) claim the rest side by side;
+    SKIP LOCKED keeps them apart. The directory of users and the calendars are
+    read once per sweep.
     """
     counts = SweepCounts()
-    with unit_of_work(write=False) as probe:
-        sqlite = is_sqlite(probe)
+    sweep = _Sweep(at, batch_size)
+    if sweep.batch(counts) < batch_size:
+        return counts
+    sqlite = get_engine().dialect.name == "sqlite"
     workers = 1 if sqlite else max(1, threads or get_settings().sweep_threads)
     if workers == 1:
-        _sweep_batches(at, batch_size, counts)
+        sweep.run(counts)
         return counts
     lock = threading.Lock()
     now = clock.now()  # the caller's clock (frozen by `tick --at`) for the helper threads
@@ -212,7 +271,7 @@ def sweep_due_steps(
     def run() -> None:
         mine = SweepCounts()
         with clock.frozen_at(now):
-            _sweep_batches(at, batch_size, mine)
+            sweep.run(mine)
         with lock:
             counts.warnings += mine.warnings
             counts.breaches += mine.breaches
@@ -224,31 +283,88 @@ def sweep_due_steps(
     return counts
 
 
-def _sweep_batches(at: datetime, batch_size: int, counts: SweepCounts) -> None:
-    table = Task.__table__
-    assert isinstance(table, Table)
-    columns = [table.c[name] for name in _SWEEP_COLUMNS]
-    while True:
-        with unit_of_work() as session:
-            stmt = (
-                select(*columns)
-                .where(Task.state == "open", Task.next_sla_at <= at)
-                # index order only (no tie-break column): no sort of a large due group
-                .order_by(Task.next_sla_at)
-                .limit(batch_size)
-            )
-            if not is_sqlite(session):
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = [_SlaRow(dict(r._mapping)) for r in session.execute(stmt)]
+class _Sweep:
+    """One sweep's claiming statement, directory and calendars, shared by its threads."""
+
+    def __init__(self, at: datetime, batch_size: int) -> None:
+        table = Task.__table__
+        assert isinstance(table, Table)
+        self.table = table
+        self.at = at
+        self.batch_size = batch_size
+        self.sqlite = get_engine().dialect.name == "sqlite"
+        claim = (
+            select(*[table.c[name] for name in _SWEEP_COLUMNS])
+            .where(Task.state == "open", Task.next_sla_at <= at)
+            # index order only (no tie-break column): no sort of a large due group
+            .order_by(Task.next_sla_at)
+            .limit(batch_size)
+        )
+        self.names: tuple[str, ...] = _SWEEP_COLUMNS
+        if not self.sqlite:
+            # where each locked row lies: the batch's UPDATE goes straight there
+            claim = claim.add_columns(literal_column("task.ctid").label("tid"))
+            claim = claim.with_for_update(skip_locked=True)
+            self.names += ("tid",)
+        self.claim = claim
+        self.calendars = _Calendars()
+        self._directory: _Directory | None = None
+        self._lock = threading.Lock()
+
+    def directory(self, session: Session) -> _Directory:
+        """The users, read by the first batch that has steps to take."""
+        with self._lock:
+            if self._directory is None:
+                self._directory = _Directory.load(session)
+            return self._directory
+
+    def run(self, counts: SweepCounts) -> None:
+        """Claim and step batches until none is left."""
+        while self.batch(counts):
+            pass
+
+    def batch(self, counts: SweepCounts) -> int:
+        """Claim one batch of due tasks and take their steps; return how many were claimed."""
+        with collector_paused(), unit_of_work() as session:
+            names = self.names
+            rows = [
+                _SlaRow(dict(zip(names, r, strict=True)))
+                for r in session.connection().execute(self.claim)
+            ]
             if not rows:
-                return
-            directory = _Directory.load(session)
+                return 0
+            directory = self.directory(session)
             events: list[PendingEvent] = []
             notes = NotificationBatch()
             for row in rows:
-                _take_due_steps(row, at, directory, events, notes, counts)  # type: ignore[arg-type]
-            bulk_update(
-                session, table, "id", [{c: getattr(row, c) for c in _CHANGED} for row in rows]
-            )
+                _take_due_steps(row, self.at, directory, events, notes, counts, self.calendars)  # type: ignore[arg-type]
+            self._write_steps(session, rows)
             notes.write(session)
             append_events(session, events, chain=ROUNDS_CHAIN)  # last: its head is held to commit
+        return len(rows)
+
+    def _write_steps(self, session: Session, rows: list[_SlaRow]) -> None:
+        """Write the batch's SLA columns back: on PostgreSQL one UPDATE that finds each
+        row by its place (the rows are locked, so it cannot move), not by the key's index."""
+        changed = [{c: getattr(row, c) for c in _CHANGED} for row in rows]
+        if self.sqlite:
+            bulk_update(session, self.table, "id", changed)
+            return
+        for values, row in zip(changed, rows, strict=True):
+            values["tid"] = getattr(row, "tid")  # noqa: B009 - set from the claim's columns
+        dialect = session.get_bind().dialect
+        spec = ", ".join(
+            ["tid tid"] + [f"{c} {self.table.c[c].type.compile(dialect=dialect)}" for c in _CHANGED]
+        )
+        sets = ", ".join(f"{c} = v.{c}" for c in _CHANGED if c != "id")
+        result = session.execute(
+            text(
+                f"UPDATE task SET {sets} FROM json_to_recordset(CAST(:rows AS json)) AS v({spec}) "
+                "WHERE task.ctid = v.tid AND task.id = v.id"
+            ),
+            {"rows": rows_json(changed)},
+        )
+        if cast(CursorResult[Any], result).rowcount != len(rows):
+            # never expected (a locked row stays where it is): then by the key after all
+            bulk_update(session, self.table, "id", [{c: v[c] for c in _CHANGED} for v in changed])
+>>>>>>> sla
