@@ -367,4 +367,3 @@ class _Sweep:
         if cast(CursorResult[Any], result).rowcount != len(rows):
             # never expected (a locked row stays where it is): then by the key after all
             bulk_update(session, self.table, "id", [{c: v[c] for c in _CHANGED} for v in changed])
->>>>>>> sla
