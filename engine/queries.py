@@ -35,7 +35,9 @@ class Count:
 
 
 def bounded_count(session: Session, query: Select[Any], limit: int | None) -> Count:
-    """Count the rows of `query` up to `limit` (None: all of them)."""
+    """Count the rows of `query` up to `limit` (None, or past any table's size: all)."""
+    if limit is not None and limit >= 2**62:  # a page asked for past 2^62 rows
+        limit = None
     if limit is None:
         return Count(
             int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())

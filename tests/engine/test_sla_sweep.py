@@ -79,9 +79,9 @@ def test_a_batch_runs_with_the_cyclic_collector_held_off(
     seen: list[bool] = []
     append = sweep.append_events
 
-    def watched(session: Any, events: Any) -> int:
+    def watched(session: Any, events: Any, **kwargs: Any) -> int:
         seen.append(gc.isenabled())
-        return append(session, events)
+        return append(session, events, **kwargs)
 
     monkeypatch.setattr(sweep, "append_events", watched)
     assert gc.isenabled()
