@@ -50,7 +50,8 @@ def fresh_database(url: str) -> None:
 
 
 def use_database(url: str, *, fresh: bool) -> None:
-    """Point flowdesk at the bench database; with `fresh`, drop, recreate and migrate it."""
+    """Point flowdesk at the bench database and migrate it; with `fresh`, drop and
+    recreate it first (a kept database is brought to the newest revision)."""
     from engine.config import get_settings
     from engine.db import dispose_engines
     from engine.migrations import upgrade_database
@@ -65,8 +66,20 @@ def use_database(url: str, *, fresh: bool) -> None:
     os.environ["FLOWDESK_DATABASE_URL"] = url
     get_settings.cache_clear()
     dispose_engines()
-    if fresh:
+    if fresh or _has_schema(url):
         upgrade_database()
+
+
+def _has_schema(url: str) -> bool:
+    """Whether the database exists and holds flowdesk's tables."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text("SELECT to_regclass('alembic_version')")).scalar())
+    except Exception:  # noqa: BLE001 - no such database: nothing to migrate
+        return False
+    finally:
+        engine.dispose()
 
 
 def _populate(size: int, due_percent: float) -> None:
