@@ -268,25 +268,3 @@ def _check_checkpoints(
                 ),
             )
     return None
-    stored = dict(
-        session.execute(
-            select(HistoryCheckpoint.id, HistoryCheckpoint.hash).where(
-                HistoryCheckpoint.id.in_(sorted(witnessed))
-            )
-        ).all()
-    )
-    for number in sorted(witnessed):
-        head = witnessed[number]
-        if stored.get(number) != head.checkpoint_hash:
-            what = "is missing" if number not in stored else "differs from the witnessed one"
-            return WitnessResult(
-                False,
-                len(heads),
-                newest,
-                first_bad_seq=head.seq,
-                problem=(
-                    f"checkpoint {number} {what} (witnessed at {head.at}): the history's "
-                    "checkpoints were rebuilt or an older copy of the database was restored"
-                ),
-            )
-    return None
