@@ -208,11 +208,13 @@ def _task(
 
 
 def _populate(tasks: int, cases: int) -> None:
+    import crm
     from crm.models import Customer
     from engine.db import unit_of_work
     from engine.definitions import deploy_folder, get_version
     from engine.identity import SYSTEM
     from engine.models import Instance
+    from engine.scorecards import rebuild_credits
 
     with unit_of_work() as s:
         deploy_folder(s, folder=ROOT / "processes", actor=SYSTEM)
@@ -263,6 +265,9 @@ def _populate(tasks: int, cases: int) -> None:
         else:
             _lead(rows, rng, clock, staff, instance_id, started, status, customer, lead_tasks)
     rows.flush()
+    crm.install()  # its rating sources: the credits of the scorecards, as the steps write them
+    with unit_of_work() as s:
+        rows.counts["rating_credit"] = rebuild_credits(s)
     print("  rows: " + ", ".join(f"{n} {t}" for t, n in sorted(rows.counts.items())))
 
 

@@ -141,7 +141,10 @@ def run(url: str, tasks: int, requests: int) -> None:
     fresh_database(url) if url.startswith("postgresql") else _fresh_sqlite(url)
     started = time.perf_counter()
     people = _populate(tasks)
-    print(f"  {tasks} tasks written in {time.perf_counter() - started:.1f} s")
+    with unit_of_work() as s:  # the credits, as the steps and the survey answers write them
+        credited = scorecards.rebuild_credits(s)
+    print(f"  {tasks} tasks, {credited} rating credits written in ", end="")
+    print(f"{time.perf_counter() - started:.1f} s")
     if url.startswith("postgresql"):
         with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")

@@ -22,6 +22,7 @@ from crm.models import Complaint, Customer, Lead, LeadStage, UnitOwnership
 from engine.audit import PendingEvent
 from engine.hooks import CaseFacts, rename_customer, write_case_facts
 from engine.models import Instance
+from engine.scorecards import credit_rating
 
 COMPLAINT_PROCESS = "complaint_handling"
 LEAD_PROCESS = "lead_follow_up"
@@ -109,6 +110,15 @@ def _complaint_step(
     complaint.reopen_count = int(variables.get("reopen_count") or 0)
     if event.type == "task_completed" and event.element_id == "return_visit":
         complaint.satisfaction = data.get("variables", {}).get("satisfaction")
+        if event.task_id is not None and isinstance(complaint.satisfaction, int):
+            credit_rating(  # the staff scorecards: everyone who worked the case so far
+                session,
+                instance_id=instance.id,
+                at=at,
+                source="staff",
+                ref=event.task_id,
+                score=complaint.satisfaction,
+            )
     elif event.type == "instance_completed":
         complaint.status = "closed"
         complaint.closed_at = at

@@ -30,6 +30,7 @@ from engine.errors import Conflict, FieldProblem, FlowdeskError, InvalidData, No
 from engine.identity import Actor, active_users
 from engine.models import Instance, SigninAttempt
 from engine.notifications import Recipient, notify
+from engine.scorecards import credit_rating
 
 LINK_DAYS = 14
 CUSTOMER_ACTOR = "customer"  # who the history names for the customer's own answer
@@ -214,6 +215,9 @@ def answer_survey(session: Session, *, token: str, score: Any, comment: Any) -> 
                 at=now,
             )
         ],
+    )
+    credit_rating(  # the staff scorecards: everyone who worked the case so far
+        session, instance_id=instance.id, at=now, source="customer", ref=str(link.id), score=number
     )
     if number in LOW_SCORES:
         supervisors = active_users(session, department=SURVEY_DEPARTMENT, roles=("supervisor",))

@@ -90,10 +90,43 @@ def grouped_with_medians(
     smallest) and the `medians` of `value` over the rows where `of` holds too, per group
     of the first `median_keys` keys (all by default), reading the rows once for both on
     PostgreSQL (the histogram of the medians is grouped with the measures)."""
-    by = keys[:median_keys] if median_keys is not None else keys
+    width = median_keys if median_keys is not None else len(keys)
+    figures, found = grouped_with_medians_by(
+        session,
+        keys,
+        measures,
+        conditions,
+        value=value,
+        of=of,
+        scale=scale,
+        median_keys=(width,),
+        joins=joins,
+    )
+    return figures, found[width]
+
+
+def grouped_with_medians_by(
+    session: Session,
+    keys: Sequence[Any],
+    measures: dict[str, Any],
+    conditions: Sequence[Any],
+    *,
+    value: Any,
+    of: Any,
+    scale: Callable[[Any], float] = float,
+    median_keys: Sequence[int],
+    joins: Sequence[tuple[Any, Any]] = (),
+) -> tuple[dict[tuple[Any, ...], dict[str, Any]], dict[int, dict[tuple[Any, ...], float]]]:
+    """`grouped_with_medians` with the medians of several groupings at once: for each
+    width of `median_keys`, per group of that many first keys (one read of the rows
+    for the measures and every histogram on PostgreSQL, then one read of the middle
+    buckets per grouping)."""
     if not _postgresql(session):
         counted = grouped(session, keys, measures, conditions, joins=joins)
-        return counted, medians(session, by, value, [*conditions, of], scale=scale, joins=joins)
+        return counted, {
+            n: medians(session, keys[:n], value, [*conditions, of], scale=scale, joins=joins)
+            for n in median_keys
+        }
     bucket = value // BUCKET
     width = len(keys)
     found = grouped(
@@ -104,21 +137,29 @@ def grouped_with_medians(
         joins=joins,
     )
     figures: dict[tuple[Any, ...], dict[str, Any]] = {}
-    per_bucket: dict[tuple[Any, ...], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    per_bucket: dict[int, dict[tuple[Any, ...], dict[int, int]]] = {
+        n: defaultdict(lambda: defaultdict(int)) for n in median_keys
+    }
     for group, row in found.items():
         key, n = group[:width], int(row.pop("_n"))
         if n:
-            per_bucket[group[: len(by)]][group[width]] += n
+            for by, buckets in per_bucket.items():
+                buckets[group[:by]][group[width]] += n
         total = figures.get(key)
         if total is None:
             figures[key] = row
             continue
         for name, v in row.items():
             total[name] = min(total[name], v) if isinstance(v, str) else total[name] + v
-    histogram = {key: list(buckets.items()) for key, buckets in per_bucket.items()}
     query = _select(joins, [*conditions, of, value.is_not(None)])
-    middles = _middles(session, by, value, query, histogram)
-    return figures, {key: (scale(low) + scale(high)) / 2 for key, (low, high) in middles.items()}
+    found_medians = {}
+    for by, buckets in per_bucket.items():
+        histogram = {key: list(counts.items()) for key, counts in buckets.items()}
+        middles = _middles(session, keys[:by], value, query, histogram)
+        found_medians[by] = {
+            key: (scale(low) + scale(high)) / 2 for key, (low, high) in middles.items()
+        }
+    return figures, found_medians
 
 
 def medians(

@@ -6,11 +6,16 @@ A person's tasks are those they completed in [since, until) (`completed_by`, on
 `completed_at`); a breach or escalation of such a task counts for whoever completed it.
 A department's card adds up its members' cards (a user's department now).
 
-Ratings belong to the vertical: it registers a `RatingSource` that lists the ratings
-given in the period — a staff-recorded score (`source="staff"`) or the customer's own
-answer (`source="customer"`) of one case at one instant. The platform credits a rating
-to everyone who had completed a task of that case by then; a department counts each
-rating once, however many of its members worked the case.
+Ratings belong to the vertical: a staff-recorded score (`source="staff"`) or the
+customer's own answer (`source="customer"`) of one case at one instant. The platform
+credits a rating to everyone who had completed a task of that case by then; a
+department counts each rating once, however many of its members worked the case. The
+vertical calls `credit_rating` as a rating is given (one INSERT … SELECT of the case's
+completers into `rating_credit`), so that a reading counts a period's credits from one
+index instead of joining a year's ratings to the tasks of their cases (600–700 ms at a
+million tasks, bench/reports.py). It also registers a `RatingSource` listing the
+ratings given in a period, from which `rebuild_credits` writes the credits anew
+(databases filled without the vertical's steps: the benchmarks).
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, case, func, select, union_all
+from sqlalchemy import Select, case, delete, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine.errors import FieldProblem, InvalidData, NotPermitted
 from engine.identity import Actor
-from engine.models import Department, Task, User, UserRole
+from engine.models import Department, RatingCredit, Task, User, UserRole
 from engine.report_sql import tune
 
 GROUP_BY = ("person", "department")
@@ -46,9 +51,79 @@ _rating_sources: list[RatingSource] = []
 
 
 def register_rating_source(source: RatingSource) -> None:
-    """Put the ratings of `source` on every scorecard from now on (once)."""
+    """List the ratings of `source` for `rebuild_credits` from now on (once)."""
     if source not in _rating_sources:
         _rating_sources.append(source)
+
+
+_CREDIT_COLUMNS = ("username", "source", "ref", "instance_id", "at", "score")
+
+
+def _completers(instance_id: Any, at: Any) -> list[Any]:
+    """The conditions of the tasks of case `instance_id` completed by `at`, by someone."""
+    return [
+        Task.instance_id == instance_id,
+        Task.state == "completed",
+        Task.completed_at <= at,
+        Task.completed_by.is_not(None),
+    ]
+
+
+def credit_rating(
+    session: Session, *, instance_id: str, at: datetime, source: str, ref: str, score: int
+) -> None:
+    """Credit one rating, as it is given, to everyone who had completed a task of its
+    case by `at`: one INSERT … SELECT (nothing when the score is missing)."""
+    if source not in RATING_SOURCES:
+        raise ValueError(f"unknown rating source {source!r}")
+    if score is None:
+        return
+    session.flush()  # the step's own task, completed in this transaction, counts
+    at = clock.to_utc(at)
+    completers = (
+        select(
+            Task.completed_by,
+            literal(source),
+            literal(str(ref)),
+            literal(instance_id),
+            literal(at, RatingCredit.at.type),
+            literal(int(score)),
+        )
+        .where(*_completers(instance_id, at))
+        .distinct()
+    )
+    session.execute(
+        insert(RatingCredit).from_select(_CREDIT_COLUMNS, completers),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def rebuild_credits(session: Session) -> int:
+    """Write every credit anew from the registered rating sources; return how many."""
+    session.execute(delete(RatingCredit))
+    if not _rating_sources:
+        return 0
+    ratings = union_all(*(s(since=None, until=None) for s in _rating_sources)).subquery()
+    credits = (
+        select(
+            Task.completed_by,
+            ratings.c.source,
+            ratings.c.ref,
+            ratings.c.instance_id,
+            ratings.c.at,
+            ratings.c.score,
+        )
+        .join(ratings, ratings.c.instance_id == Task.instance_id)
+        .where(
+            Task.state == "completed",
+            Task.completed_at <= ratings.c.at,
+            Task.completed_by.is_not(None),
+            ratings.c.score.is_not(None),
+        )
+        .distinct()
+    )
+    session.execute(insert(RatingCredit).from_select(_CREDIT_COLUMNS, credits))
+    return int(session.scalar(select(func.count()).select_from(RatingCredit)) or 0)
 
 
 @dataclass(frozen=True)
@@ -166,22 +241,22 @@ def _rating_sums(
     since: Any,
     until: Any,
 ) -> Sums:
-    """Credit each rating of the period to the people (of `people`) who had completed a
-    task of its case by the time it was given; return per person (or per department)
-    the number of ratings and their total, a department counting each rating once."""
-    if not _rating_sources or not people:
+    """Return per person (or per department) of `people` the number of ratings of the
+    period credited to them and their total, a department counting each rating once."""
+    if not people:
         return {}
-    selects = [source(since=since, until=until) for source in _rating_sources]
-    ratings = union_all(*selects).subquery("ratings")
     names = sorted(people)
-    who: list[Any] = [Task.completed_by.in_(names)]
-    if len(names) == 1:  # one card: the index on (assignee, state), the completer's
-        who.append(Task.assignee == names[0])
-    credit = (
-        select(Task.completed_by.label("key"), ratings.c.source, ratings.c.ref, ratings.c.score)
-        .join(ratings, ratings.c.instance_id == Task.instance_id)
-        .where(Task.state == "completed", Task.completed_at <= ratings.c.at, *who)
-        .distinct()
+    credit: Any = (
+        select(
+            RatingCredit.username.label("key"),
+            RatingCredit.source,
+            RatingCredit.ref,
+            RatingCredit.score,
+        )
+        .where(
+            RatingCredit.username.in_(names),
+            *period_conditions(RatingCredit.at, since, until),
+        )
         .subquery("credit")
     )
     keep: set[Any] = set(people)

@@ -213,12 +213,13 @@ ReportFilters = Annotated[Filters, Depends(_filters)]
 def sla_section(page: Page, filters: Filters) -> Section:
     """SLA by department: tasks done, on-time %, breaches, escalations, open, median and
     paused working hours (engine/reports.py), over the tasks created in the period."""
-    report = reports.sla_report(
+    report, slow = reports.sla_overview(  # one read of the period's tasks for both
         page.session,
         actor=page.actor,
         since=filters.start(),
         until=filters.end(),
         process_key=filters.process or None,
+        department=filters.department or None,
     )
     items = [
         i
@@ -258,14 +259,6 @@ def sla_section(page: Page, filters: Filters) -> Section:
         },
     )
     table = Table(page.t("reports_sla_table"), [page.t(c) for c in columns], rows, chart)
-    slow = reports.bottleneck_tasks(
-        page.session,
-        actor=page.actor,
-        since=filters.start(),
-        until=filters.end(),
-        process_key=filters.process or None,
-        department=filters.department or None,
-    )
     steps = slow["steps"]
     step_names = [s["name"] for s in steps]
     step_rows = [

@@ -17,6 +17,7 @@ from engine.models.history import (
 from engine.models.instances import Instance
 from engine.models.notifications import EmailOutbox, Notification, NotificationRead
 from engine.models.org import ROLES, Department, User, UserRole
+from engine.models.ratings import RatingCredit
 from engine.models.signin import SigninAttempt, UserSession
 from engine.models.tasks import Task, TaskComment
 
@@ -38,6 +39,7 @@ __all__ = [
     "Instance",
     "ProcessDefinition",
     "ProcessVersion",
+    "RatingCredit",
     "ROLES",
     "SigninAttempt",
     "Task",

@@ -57,6 +57,13 @@ class Task(Base):
         Index("ix_task_created", "created_at"),
         # The reports' medians: the values of a few buckets of working time.
         Index("ix_task_working", "working_seconds"),
+        # The SLA report's pauses running now: the few open tasks paused, by creation.
+        Index(
+            "ix_task_paused_open",
+            "created_at",
+            postgresql_where=text("state = 'open' AND paused_at IS NOT NULL"),
+            sqlite_where=text("state = 'open' AND paused_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

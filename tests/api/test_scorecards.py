@@ -8,9 +8,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
+from sqlalchemy import select
 
 from engine import clock
+from engine.db import dispose_engines, unit_of_work
+from engine.migrations import alembic_config
+from engine.models import RatingCredit
 from engine.rounds import run_round
+from engine.scorecards import rebuild_credits
 from tests.crm.complaints import complaint_data, visited_complaint
 from tests.fixtures.api_client import Api
 from tests.fixtures.factories import make_user
@@ -184,3 +190,46 @@ def test_a_score_counts_for_those_who_had_worked_the_case_by_then(db_url: str) -
     assert (cards["sales1"]["rated"], cards["sales1"]["average"]) == (1, 2.0)
     assert (cards["sales2"]["tasks_completed"], cards["sales2"]["rated"]) == (1, 0)
     assert _cards(api, "sup_sales", group_by="department")["sales"]["rated"] == 1
+
+
+def _credits() -> set[tuple]:
+    with unit_of_work(write=False) as s:
+        rows = s.execute(
+            select(
+                RatingCredit.username,
+                RatingCredit.source,
+                RatingCredit.ref,
+                RatingCredit.instance_id,
+                RatingCredit.at,
+                RatingCredit.score,
+            )
+        )
+        return {tuple(row) for row in rows}
+
+
+def test_each_rating_is_credited_as_it_is_given_by_the_rule_the_migration_fills_in(
+    api: Api, db_url: str
+) -> None:
+    """The credits the steps and the survey answers wrote are those of the rule (everyone
+    who had completed a task of the case by then), as `rebuild_credits` derives them from
+    the rating sources and as revision 0015 fills them in for an older database."""
+    written = _credits()
+    by_person: dict[tuple[str, str], list[int]] = {}
+    for username, source, _ref, _case, _at, score in written:
+        by_person.setdefault((username, source), []).append(score)
+    assert sorted(by_person[("cs1", "staff")]) == [2, 4, 5]
+    assert sorted(by_person[("cs1", "customer")]) == [1, 4]
+    assert sorted(by_person[("eng1", "staff")]) == [5]  # A only: B is customer service's own
+    assert ("cs2", "customer") in by_person and ("sup_cs", "staff") not in by_person
+    with unit_of_work() as s:
+        assert rebuild_credits(s) == len(written)
+    assert _credits() == written
+    config = alembic_config(db_url)
+    try:
+        command.downgrade(config, "0014")  # a database from before the credits
+        command.upgrade(config, "head")  # filled from the tasks and survey answers
+    finally:
+        command.upgrade(config, "head")
+        dispose_engines()  # pooled connections knew the old table
+    assert _credits() == written
+    assert _figures(_cards(api)["cs1"]) == CS1

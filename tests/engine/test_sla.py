@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import clock
+from engine import clock, reports
 from engine.db import unit_of_work
 from engine.definitions import validate_files
 from engine.errors import InvalidBpmn
+from engine.identity import Actor
 from engine.models import Task
 from engine.rounds import run_round
 from tests.fixtures.api_client import Api
@@ -246,6 +247,34 @@ def test_sla_report(api: Api) -> None:
     assert eng["median_working_hours"] == 25.0
     cs = rows["customer_service"]
     assert (cs["tasks_done"], cs["on_time_pct"], cs["median_working_hours"]) == (1, 100.0, 0.0)
+
+
+def test_the_reports_page_reads_the_sla_report_and_the_bottlenecks_at_once(api: Api) -> None:
+    """`sla_overview` (the /reports page: one read of the period's tasks) gives what the
+    SLA report and the bottleneck steps give apart, for every department and for one."""
+    case, _ = survey_case(api)
+    survey_case(api)
+    tick("2026-11-26T10:00")
+    clock.set_global_time(at("2026-11-26T11:00"))
+    case.do("site_survey", "eng1", {"findings": "x"})
+    gm = Actor("gm", frozenset({"executive"}))
+    with unit_of_work(write=False) as s:
+        for department in (None, "engineering", "sales"):
+            both = reports.sla_overview(s, actor=gm, department=department)
+            apart = (
+                reports.sla_report(s, actor=gm),
+                reports.bottleneck_tasks(s, actor=gm, department=department),
+            )
+            assert both == apart
+        slow = reports.bottleneck_tasks(s, actor=gm)
+    survey = next(s for s in slow["steps"] if s["element_id"] == "site_survey")
+    assert (survey["tasks"], survey["breached"], survey["escalated"], survey["open"]) == (
+        2,
+        2,
+        2,
+        1,
+    )
+    assert survey["median_working_hours"] == 25.0
 
 
 def test_notifications_are_read_and_marked(api: Api) -> None:
