@@ -237,12 +237,19 @@ class _Heads:
     def move(self, chain: str, seq: int, digest: str) -> None:
         self.moved[chain] = (seq, digest)
 
-    def write(self) -> None:
-        cases: list[dict[str, Any]] = []
+    def write_held(self) -> None:
+        """Set the moved heads of the held instances on them (the caller's flush)."""
         for chain, (seq, digest) in self.moved.items():
             if chain in self.held:
                 self.held[chain].history_seq, self.held[chain].history_hash = seq, digest
-            elif chain in NAMED_CHAINS:
+
+    def write_unheld(self) -> None:
+        """Write the other moved heads: named chains and cases not held."""
+        cases: list[dict[str, Any]] = []
+        for chain, (seq, digest) in self.moved.items():
+            if chain in self.held:
+                continue
+            if chain in NAMED_CHAINS:
                 self.session.execute(
                     update(HistoryChain)
                     .where(HistoryChain.name == chain)
@@ -286,15 +293,50 @@ def append_events(
     instances, which the caller has locked and will write with its own update.
     The rows are written with one bulk statement: a round appends thousands.
     """
-    if not events:
-        return 0
-    _fill_search_keys(session, events)
-    wanted = [chain or chain_of(ev) for ev in events]
-    heads = _Heads(session, set(wanted), held)
-    chains = [heads.chain_for(name) for name in wanted]
+    return prepare_events(session, events, chain=chain, held=held).write()
+
+
+@dataclass
+class PreparedEvents:
+    """Events with their seqs taken and their chains' heads moved (the heads of `held`
+    instances set on the objects, for the caller's flush to write), waiting for `write`
+    to insert them."""
+
+    session: Session
+    events: list[PendingEvent]
+    chains: list[str]
+    seqs: list[int]
+    heads: _Heads | None
+    rows: list[dict[str, Any]]
+
+    def write(self) -> int:
+        """Insert the events (one bulk statement) and the heads not on held instances.
+
+        The events are hashed again first: a step hook may have added to an event's
+        data since (the case number on `instance_started`); a held instance whose head
+        moved on then gets it set once more."""
+        if not self.events:
+            return 0
+        assert self.heads is not None
+        rows = _chained_rows(self.events, self.chains, self.seqs, self.heads)
+        if rows != self.rows:
+            self.heads.write_held()
+        table = HistoryEvent.__table__
+        assert isinstance(table, Table)
+        bulk_insert(self.session, table, rows)
+        self.heads.write_unheld()
+        return len(rows)
+
+
+def _chained_rows(
+    events: list[PendingEvent], chains: list[str], seqs: list[int], heads: _Heads
+) -> list[dict[str, Any]]:
+    """The events' rows, each hashed onto its chain from the heads as read (the moved
+    heads are set anew)."""
+    heads.moved = {}
     rows = []
     now = clock.now()
-    for ev, name, seq in zip(events, chains, _new_seqs(session, len(events)), strict=True):
+    for ev, name, seq in zip(events, chains, seqs, strict=True):
         prev_seq, prev = heads.take(name)
         at = clock.to_utc(ev.at or now)
         data = _json_safe(ev.data)
@@ -332,11 +374,30 @@ def append_events(
             }
         )
         heads.move(name, seq, digest)
-    table = HistoryEvent.__table__
-    assert isinstance(table, Table)
-    bulk_insert(session, table, rows)
-    heads.write()
-    return len(rows)
+    return rows
+
+
+def prepare_events(
+    session: Session,
+    events: list[PendingEvent],
+    *,
+    chain: str | None = None,
+    held: Iterable[Instance] = (),
+) -> PreparedEvents:
+    """Take the seqs, chain the events and move the heads, without writing an event: the
+    heads of `held` instances are set on them at once, so that a step's one UPDATE of
+    its instance carries its history head too; `write()` then inserts the events."""
+    if not events:
+        return PreparedEvents(session, [], [], [], None, [])
+    with session.no_autoflush:  # the caller flushes its rows once, heads included
+        _fill_search_keys(session, events)
+        wanted = [chain or chain_of(ev) for ev in events]
+        heads = _Heads(session, set(wanted), held)
+        seqs = _new_seqs(session, len(events))
+    chains = [heads.chain_for(name) for name in wanted]
+    rows = _chained_rows(events, chains, seqs, heads)
+    heads.write_held()
+    return PreparedEvents(session, list(events), chains, seqs, heads, rows)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, clock
-from engine.audit import PendingEvent, append_events
+from engine.audit import PendingEvent, append_events, prepare_events
 from engine.bpmn.script_engine import acting_user, restricted_script_engine
 from engine.bpmn.serializer import SERIALIZER_VERSION, dump_state, load_state
 from engine.db import is_sqlite
@@ -420,15 +420,19 @@ def _save(
                 data={"variables": instance.variables},
             )
         )
+    # The events' seqs and hashes first: the instance's one UPDATE carries its new
+    # history head with its state (a step writes the instance row once).
+    prepared = prepare_events(session, step.events, held=[instance]) if pending is None else None
     try:
         session.flush()
     except StaleDataError as exc:
         raise ConcurrentUpdate(key="error_concurrent_update") from exc
     run_step_hooks(session, instance=instance, events=step.events)  # they see the saved step
-    if pending is not None:
+    if prepared is None:
+        assert pending is not None
         pending.extend(step.events)
     else:
-        append_events(session, step.events, held=[instance])
+        prepared.write()
 
 
 # ---------------------------------------------------------------- operations

@@ -34,11 +34,11 @@ def test_failing_history_append_rolls_back_the_whole_completion(
         state_before = s.get(Instance, instance_id).workflow_state
     before = _counts()
 
-    def broken_append(session, events, **kwargs):  # type: ignore[no-untyped-def]
+    def broken_insert(session, table, rows):  # type: ignore[no-untyped-def]
         session.flush()  # the task rows and the new state are written ...
-        raise RuntimeError("disk full")  # ... and then the step fails
+        raise RuntimeError("disk full")  # ... and then the history insert fails
 
-    monkeypatch.setattr(runtime, "append_events", broken_append)
+    monkeypatch.setattr(audit, "bulk_insert", broken_insert)
     with pytest.raises(RuntimeError), unit_of_work() as s:
         runtime.complete_task(s, task_id=task.id, variables={"amount": 500}, actor=eng)
     monkeypatch.undo()
