@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,6 +59,8 @@ class _Step:
     workflow: BpmnWorkflow
     open_tasks: dict[str, Task]
     events: list[PendingEvent] = field(default_factory=list)
+    # Every task row of the instance the operation holds (None: only the open ones).
+    tasks: dict[str, Task] | None = None
 
     def case_state(self) -> CaseState:
         """Return the instance with its open tasks as the operation left them."""
@@ -66,7 +68,8 @@ class _Step:
             (t for t in self.open_tasks.values() if t.state == "open"),
             key=lambda t: (t.created_at, t.id),
         )
-        return CaseState(self.instance, tasks)
+        every = list(self.tasks.values()) if self.tasks is not None else None
+        return CaseState(self.instance, tasks, every)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class CaseState:
 
     instance: Instance
     open_tasks: list[Task]
+    # Every task row of the instance when the operation read them all (the case
+    # record of the answer, engine.steps.steps_of), else None.
+    tasks: list[Task] | None = None
 
 
 # ---------------------------------------------------------------- loading
@@ -92,21 +98,23 @@ def _lock_instance(
     return session.execute(stmt).scalar_one_or_none()
 
 
-def _load(session: Session, instance: Instance, open_tasks: dict[str, Task] | None = None) -> _Step:
-    """Restore the instance's workflow; read its open tasks unless the caller has them."""
+def _load(session: Session, instance: Instance, tasks: dict[str, Task] | None = None) -> _Step:
+    """Restore the instance's workflow; read its task rows unless the caller has them
+    (every row: the open ones are the step's, the completed ones its case record)."""
     spec, subprocess_specs = SPEC_CACHE.get(session, instance.version_id)
     workflow = load_state(instance.workflow_state, spec, subprocess_specs)
     workflow.script_engine = restricted_script_engine()
-    if open_tasks is None:
-        open_tasks = {
+    if tasks is None:
+        tasks = {
             t.id: t
             for t in session.execute(
                 select(Task)
-                .where(Task.instance_id == instance.id, Task.state == "open")
+                .where(Task.instance_id == instance.id)
                 .execution_options(populate_existing=True)
             ).scalars()
         }
-    return _Step(instance, workflow, open_tasks)
+    open_tasks = {task_id: t for task_id, t in tasks.items() if t.state == "open"}
+    return _Step(instance, workflow, open_tasks, tasks=tasks)
 
 
 def _load_task(session: Session, task_id: str) -> Task:
@@ -136,7 +144,7 @@ def _lock_task_with_instance(
     """Load a task with its instance locked, in one statement; NotFound without it.
 
     SQLite (the write transaction holds the database lock from BEGIN IMMEDIATE, so what
-    it reads is current): the instance, the task and the instance's open tasks in one
+    it reads is current): the instance, the task and the instance's other tasks in one
     statement. PostgreSQL: the task and its instance `FOR UPDATE OF` the instance; the
     open tasks are read after the lock (None here), since a statement that waited for
     the lock sees the other rows as they were before the holder committed.
@@ -146,14 +154,13 @@ def _lock_task_with_instance(
         rows = session.execute(
             select(Instance, Task)
             .join(Task, Task.instance_id == Instance.id)
-            .where(Instance.id == of_task, or_(Task.state == "open", Task.id == task_id))
+            .where(Instance.id == of_task)
             .execution_options(populate_existing=True)
         ).all()
         found = [t for _, t in rows if t.id == task_id]
         if not found:
             raise NotFound(key="error_task_not_found", task_id=task_id)
-        open_tasks = {t.id: t for _, t in rows if t.state == "open"}
-        return found[0], rows[0][0], open_tasks
+        return found[0], rows[0][0], {t.id: t for _, t in rows}
     row = session.execute(
         select(Task, Instance)
         .join(Instance, Instance.id == Task.instance_id)
@@ -282,6 +289,8 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
         row.next_sla_at = first_sla_step(row)
         session.add(row)
         step.open_tasks[task_id] = row
+        if step.tasks is not None:
+            step.tasks[task_id] = row
         step.events.append(
             PendingEvent(
                 type="task_created",
@@ -423,6 +432,8 @@ def _save(
     # The events' seqs and hashes first: the instance's one UPDATE carries its new
     # history head with its state (a step writes the instance row once).
     prepared = prepare_events(session, step.events, held=[instance]) if pending is None else None
+    if prepared is not None:
+        _stamp_event_seqs(step, prepared.seqs)
     try:
         session.flush()
     except StaleDataError as exc:
@@ -433,6 +444,20 @@ def _save(
         pending.extend(step.events)
     else:
         prepared.write()
+
+
+def _stamp_event_seqs(step: _Step, seqs: list[int]) -> None:
+    """Put the seqs of the step's task events on their rows (written with them): the
+    case record orders its steps by them without reading the history."""
+    rows = step.tasks if step.tasks is not None else step.open_tasks
+    for event, seq in zip(step.events, seqs, strict=True):
+        row = rows.get(event.task_id) if event.task_id else None
+        if row is None:
+            continue
+        if event.type == "task_created":
+            row.created_seq = seq
+        elif event.type == "task_completed":
+            row.completed_seq = seq
 
 
 # ---------------------------------------------------------------- operations
@@ -477,7 +502,7 @@ def start_instance(
         started_by=actor.username,
     )
     session.add(instance)
-    step = _Step(instance, workflow, {})
+    step = _Step(instance, workflow, {}, tasks={})
     step.events.append(
         PendingEvent(
             type="instance_started",

@@ -7,8 +7,11 @@ validated submission), so nothing a later step submits changes it; a task comple
 before that column existed, and not backfilled, falls back to its `task_completed`
 event, which always carried the same data.
 
-Steps are ordered by their completion events (the history's gapless sequence), which
-stays right when several completions share an instant (a frozen test clock).
+Steps are ordered by their completion events (the history's sequence, kept on each task
+row as `completed_seq`), which stays right when several completions share an instant (a
+frozen test clock); a loop's rounds are told apart by the creation events
+(`created_seq`). A completion's answer builds the record from the rows the step loaded
+(`steps_of`): no read of its own.
 """
 
 from __future__ import annotations
@@ -48,6 +51,57 @@ def case_steps(session: Session, instance_id: str) -> list[Step]:
     or a reopened case the next. (The instances of a *sequential* multi-instance task
     are created one after the other's completion, so each counts as a round.)
     """
+    tasks = list(
+        session.execute(
+            select(Task).where(Task.instance_id == instance_id, Task.state == "completed")
+        ).scalars()
+    )
+    return steps_of(tasks, session=session, instance_id=instance_id)
+
+
+def steps_of(
+    tasks: Iterable[Task], *, session: Session | None = None, instance_id: str | None = None
+) -> list[Step]:
+    """Return the case record of these task rows of one instance (every row of it, or
+    its completed ones), as `case_steps` does. The order and the rounds come from the
+    seqs of the tasks' creation and completion events kept on the rows; rows written
+    without them (by a bulk copy) have them read from the history, through `session`."""
+    done = [t for t in tasks if t.state == "completed"]
+    created = {t.id: t.created_seq for t in done if t.created_seq is not None}
+    completed = {t.id: t.completed_seq for t in done if t.completed_seq is not None}
+    unstamped = len(created) < len(done) or len(completed) < len(done)
+    missing = [t.id for t in done if t.submitted is None]
+    fallback: dict[str, dict[str, Any]] = {}
+    if unstamped or missing:
+        assert session is not None and instance_id is not None, "rows need the history"
+        if unstamped:
+            created, completed = _event_seqs(session, instance_id)
+        if missing:
+            fallback = _submitted_by_events(session, instance_id, missing)
+
+    def completion_order(task: Task) -> tuple[int, datetime | None, str]:
+        return (completed.get(task.id, 0), task.completed_at, task.id)
+
+    done.sort(key=completion_order)
+    rounds = _rounds(done, created, completed)
+    return [
+        Step(
+            task_id=t.id,
+            element_id=t.element_id,
+            name=t.name,
+            department=t.department,
+            completed_by=t.completed_by,
+            completed_at=t.completed_at,
+            data=dict(t.submitted if t.submitted is not None else fallback.get(t.id, {})),
+            round=rounds[t.id],
+        )
+        for t in done
+    ]
+
+
+def _event_seqs(session: Session, instance_id: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Return the seq of each task's first creation and completion event, from the
+    history (tasks written without them on their rows)."""
     created: dict[str, int] = {}
     completed: dict[str, int] = {}
     events = session.execute(
@@ -61,32 +115,7 @@ def case_steps(session: Session, instance_id: str) -> list[Step]:
     for task_id, type_, seq in events:
         if task_id is not None:
             (created if type_ == "task_created" else completed).setdefault(task_id, seq)
-    tasks = list(
-        session.execute(
-            select(Task).where(Task.instance_id == instance_id, Task.state == "completed")
-        ).scalars()
-    )
-    missing = [t.id for t in tasks if t.submitted is None]
-    fallback = _submitted_by_events(session, instance_id, missing) if missing else {}
-
-    def completion_order(task: Task) -> tuple[int, datetime | None, str]:
-        return (completed.get(task.id, 0), task.completed_at, task.id)
-
-    tasks.sort(key=completion_order)
-    rounds = _rounds(tasks, created, completed)
-    return [
-        Step(
-            task_id=t.id,
-            element_id=t.element_id,
-            name=t.name,
-            department=t.department,
-            completed_by=t.completed_by,
-            completed_at=t.completed_at,
-            data=dict(t.submitted if t.submitted is not None else fallback.get(t.id, {})),
-            round=rounds[t.id],
-        )
-        for t in tasks
-    ]
+    return created, completed
 
 
 def _rounds(

@@ -29,7 +29,7 @@ from engine.db import unit_of_work
 from engine.definitions import version_form
 from engine.models import Instance
 from engine.privacy import case_masker
-from engine.steps import case_steps, masked_steps
+from engine.steps import case_steps, masked_steps, steps_of
 
 router = APIRouter(tags=["tasks"], responses=error_responses(401))
 
@@ -125,7 +125,13 @@ def complete_task(
         task, case = runtime.complete_task(
             session, task_id=task_id, variables=body.variables, actor=actor, language=lang
         )
-        steps = case_steps(session, task.instance_id)  # the same state as the answer's case
+        # The same state as the answer's case: from the rows the step loaded when it
+        # read them all (no read of its own), else from the database.
+        steps = (
+            steps_of(case.tasks, session=session, instance_id=task.instance_id)
+            if case.tasks is not None
+            else case_steps(session, task.instance_id)
+        )
     # Rendered after the commit: the history lock is held no longer than the write.
     shown = TaskRead.from_task(task)
     return TaskCompletion(

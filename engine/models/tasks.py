@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UTCDateTime
@@ -92,6 +92,14 @@ class Task(Base):
     # What the completion submitted, after validation: the step's own record, which
     # no later step changes (the case record across departments).
     submitted: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The seqs of its `task_created` and `task_completed` events: the case record
+    # orders its steps and tells a loop's rounds apart by them without the history.
+    created_seq: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
+    completed_seq: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
     # The SLA clock paused while the case waits (on the owner, access, parts): since
     # when, why, and the working seconds of the pauses already ended.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

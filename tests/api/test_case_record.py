@@ -7,8 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from alembic import command
+from sqlalchemy import select, update
 
 from engine import clock
+from engine.db import dispose_engines, unit_of_work
+from engine.migrations import alembic_config
+from engine.models import HistoryEvent, Task
 from tests.crm.leads import assigned
 from tests.fixtures.api_client import Api
 from tests.fixtures.shipped import Case, setup_shipped
@@ -295,3 +300,56 @@ def test_order_and_rounds_hold_when_every_step_shares_one_instant(api: Api) -> N
         ("propose_solution", 2, "局部维修"),
         ("propose_solution", 2, "除味"),
     ]
+
+
+def _seqs(instance_id: str) -> dict[str, tuple[int | None, int | None]]:
+    with unit_of_work(write=False) as s:
+        rows = s.execute(
+            select(Task.id, Task.created_seq, Task.completed_seq).where(
+                Task.instance_id == instance_id
+            )
+        )
+        return {task_id: (created, completed) for task_id, created, completed in rows}
+
+
+def test_the_answer_keeps_the_record_from_the_rows_and_older_rows_from_the_history(
+    api: Api, db_url: str
+) -> None:
+    """A completion's answer builds the record from the task rows it loaded (the seqs of
+    their events on them); the same record comes from `GET /instances/{id}`, from rows
+    whose seqs revision 0016 filled in from the history, and from rows without them."""
+    clock.set_global_time(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))  # one instant for all
+    case = _surveyed(api)
+    _propose(case, {"solution": "整体更换"}, {"solution": "清理"})
+    case.do("approve_solution", "cs1", {"approved": False, "comments": "费用过高"})
+    answered = _propose(case, {"solution": "局部维修"}, {"solution": "除味"})["steps"]
+    assert [(s["element_id"], s["round"]) for s in answered][-3:] == [
+        ("approve_solution", 1),
+        ("propose_solution", 2),
+        ("propose_solution", 2),
+    ]
+    read = api.get(f"/instances/{case.id}", "gm").json()["steps"]
+    assert read == answered
+    stamped = _seqs(case.id)
+    assert all(created is not None for created, _ in stamped.values())
+    with unit_of_work(write=False) as s:
+        for task_id, (created, completed) in stamped.items():
+            events = {
+                e.type: e.seq
+                for e in s.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id))
+            }
+            assert (created, completed) == (
+                events["task_created"],
+                events.get("task_completed"),
+            )
+    config = alembic_config(db_url)
+    try:
+        command.downgrade(config, "0015")  # rows from before the seqs were kept on them
+        command.upgrade(config, "head")  # filled from the history
+    finally:
+        command.upgrade(config, "head")
+        dispose_engines()
+    assert _seqs(case.id) == stamped
+    with unit_of_work() as s:  # rows written without them (a bulk copy)
+        s.execute(update(Task).values(created_seq=None, completed_seq=None))
+    assert api.get(f"/instances/{case.id}", "gm").json()["steps"] == answered

@@ -4,6 +4,8 @@ timeout)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -18,15 +20,28 @@ def _terminate_pooled_connections(url: str) -> int:
     u = make_url(url)
     admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        ended = conn.execute(
-            text(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = :d AND pid <> pg_backend_pid()"
-            ),
-            {"d": u.database},
-        ).scalar()
+        ended = list(
+            conn.execute(
+                text(
+                    "WITH doomed AS MATERIALIZED (SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = :d AND pid <> pg_backend_pid()) "
+                    "SELECT pid FROM doomed WHERE pg_terminate_backend(pid)"
+                ),
+                {"d": u.database},
+            ).scalars()
+        )
+        # The signal is sent at once, the backends end a moment later: wait for them
+        # to be gone, as a client finds a connection the server ended only after.
+        for _ in range(100):
+            left = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                {"pids": ended},
+            ).scalar()
+            if not left:
+                break
+            time.sleep(0.05)
     admin.dispose()
-    return int(ended or 0)
+    return len(ended)
 
 
 def _only_postgresql(url: str) -> None:
