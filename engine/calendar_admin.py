@@ -7,9 +7,11 @@ from sqlalchemy.orm import Session
 
 from engine import calendar, clock
 from engine.audit import PendingEvent, append_events
+from engine.db import after_commit
 from engine.errors import FieldProblem, InvalidData, NotFound
 from engine.identity import Actor
 from engine.models import CalendarDay, CalendarYear, Department
+from engine.sla.planning import forget_department_calendars
 
 
 def load_schedule(
@@ -60,6 +62,7 @@ def assign_calendar(session: Session, *, department: str, name: str | None, acto
     previous = row.calendar
     row.calendar = None if name in (None, calendar.STANDARD) else name
     session.flush()
+    after_commit(session, forget_department_calendars)  # new tasks plan on the new one
     append_events(
         session,
         [

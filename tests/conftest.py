@@ -101,6 +101,9 @@ def _empty_tables(url: str) -> None:
     from engine import calendar
 
     calendar.clear_cache()  # loaded calendar years go with the tables
+    from engine.sla.planning import forget_department_calendars
+
+    forget_department_calendars()  # and the departments' calendars with them
     engine = get_engine(url)
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP]
     with engine.begin() as conn:

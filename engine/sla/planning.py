@@ -7,10 +7,13 @@ else the standard one), and `next_sla_at` holds the instant of its first SLA ste
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import calendar as cal_mod
@@ -95,10 +98,33 @@ def first_sla_step(task: Task) -> datetime | None:
     return task.due_at
 
 
+# The departments' calendars, per database, read once a minute at most: every new task
+# asks for its department's, and they change by an admin's hand, rarely (the process
+# that changes one forgets them at its commit; the others within CACHE_SECONDS, as
+# with the loaded calendar years, engine/calendar.py).
+_calendars: dict[str, tuple[float, dict[str, str | None]]] = {}
+_calendars_lock = threading.Lock()
+
+
 def department_calendar(session: Session, code: str) -> str | None:
     """Return the calendar configured for a department (None: the standard one)."""
-    department = session.get(Department, code)
-    return department.calendar if department is not None else None
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    now = time.monotonic()
+    with _calendars_lock:
+        hit = _calendars.get(url)
+    if hit is None or hit[0] <= now:
+        rows = session.execute(select(Department.code, Department.calendar))
+        found = {department: name for department, name in rows}
+        hit = (now + cal_mod.CACHE_SECONDS, found)
+        with _calendars_lock:
+            _calendars[url] = hit
+    return hit[1].get(code)
+
+
+def forget_department_calendars() -> None:
+    """Read the departments' calendars anew on the next task (after a change; tests)."""
+    with _calendars_lock:
+        _calendars.clear()
 
 
 def task_calendar(task: Task) -> cal_mod.WorkingCalendar:

@@ -367,6 +367,24 @@ def test_bad_sla_properties_are_deploy_errors(db_url: str) -> None:
     assert any(e == "sign_contract" and "boss" in m for e, m in found)
 
 
+def test_a_calendar_change_applies_to_the_next_task_of_this_process(api: Api) -> None:
+    """The departments' calendars are read once a minute at most; the process that
+    changes one plans its next task on the new one."""
+    make_user("root", "admin")
+    lead = {"name": "李雷", "phone": "13900139000", "project": "云山府", "source": "walk_in"}
+    clock.set_global_time(at("2026-11-28T10:00"))  # a Saturday
+    before = Case(api, "sales1", "lead_follow_up", lead)
+    assert before.task("assign_consultant")["due_at"] == iso("2026-11-30T14:00")  # Monday
+    ok = api.client.put(
+        "/api/v1/departments/sales/calendar",
+        json={"calendar": "sales_office"},
+        headers={"Authorization": f"Bearer {api.login('root')}"},
+    )
+    assert ok.status_code == 200, ok.text
+    after = Case(api, "sales1", "lead_follow_up", {**lead, "phone": "13900139001"})
+    assert after.task("assign_consultant")["due_at"] == iso("2026-11-28T15:00")  # open today
+
+
 def test_department_calendars_and_the_calendar_api(api: Api) -> None:
     make_user("root", "admin")
     assert (
