@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, func, literal_column, select, text, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -175,18 +175,50 @@ def _json_safe(data: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def _new_seqs(session: Session, n: int) -> list[int]:
-    """Take `n` increasing seqs: from the sequence on PostgreSQL; on SQLite the write
-    transaction holds the database, so the newest seq plus one."""
-    if is_sqlite(session):
-        newest = session.execute(select(func.max(HistoryEvent.seq))).scalar() or 0
-        return list(range(newest + 1, newest + 1 + n))
-    return list(
-        session.execute(
-            text("SELECT nextval('history_event_seq_seq') FROM generate_series(1, :n)"),
-            {"n": n},
-        ).scalars()
+# The seqs a step's lock statement takes ahead on PostgreSQL (engine/runtime.py): a
+# completion writes two or three events (done, the next task created, the end).
+PRESEQS = 3
+_KEPT_SEQS = "flowdesk_history_seqs"
+
+
+def preallocated_seqs() -> Any:
+    """A column of PRESEQS seqs of the sequence as an array (PostgreSQL), for a
+    statement that takes a case's lock to take them in the same round trip."""
+    return literal_column(
+        f"(SELECT array_agg(nextval('history_event_seq_seq')) FROM generate_series(1, {PRESEQS}))"
     )
+
+
+def newest_seq() -> Any:
+    """The newest seq of the history as a column (SQLite: the steps after it are the
+    write transaction's own)."""
+    return select(func.max(HistoryEvent.seq)).scalar_subquery()
+
+
+def keep_seqs(session: Session, seqs: list[int] | None) -> None:
+    """Keep seqs taken under a case's lock, newest last, for this transaction's next
+    append (its events take them first)."""
+    session.info[_KEPT_SEQS] = sorted(seqs or ())
+
+
+def _new_seqs(session: Session, n: int) -> list[int]:
+    """Take `n` increasing seqs: those kept from the lock statement first, then from the
+    sequence on PostgreSQL; on SQLite the write transaction holds the database, so the
+    newest seq plus one."""
+    kept: list[int] = session.info.pop(_KEPT_SEQS, [])
+    taken = kept[:n]
+    if is_sqlite(session):
+        if len(taken) < n:  # nothing was written since the kept ones were counted
+            newest = taken[-1] if taken else session.scalar(select(func.max(HistoryEvent.seq)))
+            newest = newest or 0
+            taken += range(newest + 1, newest + 1 + n - len(taken))
+        return taken
+    if len(taken) < n:  # after the kept ones: taken later, so greater
+        taken += session.execute(
+            text("SELECT nextval('history_event_seq_seq') FROM generate_series(1, :n)"),
+            {"n": n - len(taken)},
+        ).scalars()
+    return taken
 
 
 class _Heads:

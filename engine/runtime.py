@@ -20,11 +20,11 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, clock
+from engine import access, audit, clock
 from engine.audit import PendingEvent, append_events, prepare_events
 from engine.bpmn.script_engine import acting_user, restricted_script_engine
 from engine.bpmn.serializer import SERIALIZER_VERSION, dump_state, load_state
@@ -140,37 +140,65 @@ def _checked_open(session: Session, task: Task, step: _Step) -> _Step:
 
 def _lock_task_with_instance(
     session: Session, task_id: str
-) -> tuple[Task, Instance, dict[str, Task] | None]:
-    """Load a task with its instance locked, in one statement; NotFound without it.
+) -> tuple[Task, Instance, dict[str, Task]]:
+    """Load a task with its instance locked and the instance's other tasks, in one
+    statement; NotFound without it.
 
-    SQLite (the write transaction holds the database lock from BEGIN IMMEDIATE, so what
-    it reads is current): the instance, the task and the instance's other tasks in one
-    statement. PostgreSQL: the task and its instance `FOR UPDATE OF` the instance; the
-    open tasks are read after the lock (None here), since a statement that waited for
-    the lock sees the other rows as they were before the holder committed.
+    SQLite: the write transaction holds the database lock from BEGIN IMMEDIATE, so what
+    it reads is current, and the seqs after the newest are the step's. PostgreSQL:
+    `FOR UPDATE OF` the instance and its tasks, with the instance's `xmin` as the
+    statement's snapshot saw it and as locked, and the history seqs the step will most
+    likely need (`audit.PRESEQS`). A statement that waited for the lock gets the locked
+    rows as the holder left them (PostgreSQL rechecks them) but no row the holder
+    added, and took its seqs before the holder took its own: when the two `xmin`s
+    differ, the tasks are read again and the seqs dropped. Every writer of a case moves
+    its row (its state or its history head), so equal `xmin`s mean the snapshot is
+    current.
     """
+    of_task = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
+    query = select(Instance, Task).join(Task, Task.instance_id == Instance.id)
     if is_sqlite(session):
-        of_task = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
         rows = session.execute(
-            select(Instance, Task)
-            .join(Task, Task.instance_id == Instance.id)
+            query.add_columns(audit.newest_seq())
             .where(Instance.id == of_task)
             .execution_options(populate_existing=True)
         ).all()
-        found = [t for _, t in rows if t.id == task_id]
+        found = [row[1] for row in rows if row[1].id == task_id]
         if not found:
             raise NotFound(key="error_task_not_found", task_id=task_id)
-        return found[0], rows[0][0], {t.id: t for _, t in rows}
-    row = session.execute(
-        select(Task, Instance)
-        .join(Instance, Instance.id == Task.instance_id)
-        .where(Task.id == task_id)
-        .with_for_update(of=Instance)
+        newest = rows[0][2] or 0
+        audit.keep_seqs(session, list(range(newest + 1, newest + 1 + audit.PRESEQS)))
+        return found[0], rows[0][0], {row[1].id: row[1] for row in rows}
+    rows = session.execute(
+        query.add_columns(
+            literal_column("instance.xmin::text"),
+            literal_column(
+                "(SELECT seen.xmin::text FROM instance AS seen WHERE seen.id = instance.id)"
+            ),
+            audit.preallocated_seqs(),
+        )
+        .where(Instance.id == of_task)
+        .with_for_update(of=[Instance, Task])
         .execution_options(populate_existing=True)
-    ).one_or_none()
-    if row is None:
+    ).all()
+    found = [row[1] for row in rows if row[1].id == task_id]
+    if not found:
         raise NotFound(key="error_task_not_found", task_id=task_id)
-    return row[0], row[1], None
+    first: Any = rows[0]
+    instance, locked, seen, seqs = first[0], first[2], first[3], first[4]
+    tasks = {row[1].id: row[1] for row in rows}
+    if locked != seen:  # waited for a writer of the case: read what it left
+        tasks = {
+            t.id: t
+            for t in session.execute(
+                select(Task)
+                .where(Task.instance_id == instance.id)
+                .execution_options(populate_existing=True)
+            ).scalars()
+        }
+    else:
+        audit.keep_seqs(session, seqs)
+    return tasks[task_id], instance, tasks
 
 
 # ---------------------------------------------------------------- running
@@ -546,9 +574,9 @@ def complete_task(
     session: Session, *, task_id: str, variables: Any, actor: Actor, language: str = "zh-CN"
 ) -> tuple[Task, CaseState]:
     """Complete an open user task with submitted data and run the process on."""
-    task, instance, open_tasks = _lock_task_with_instance(session, task_id)
+    task, instance, tasks = _lock_task_with_instance(session, task_id)
     access.require_work_task(actor, task)
-    step = _checked_open(session, task, _load(session, instance, open_tasks))
+    step = _checked_open(session, task, _load(session, instance, tasks))
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskHeldByOther(key="error_task_claimed_by", assignee=task.assignee)
     data = validate_submission(

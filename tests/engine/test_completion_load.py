@@ -1,5 +1,6 @@
-"""What a completion reads before it runs the engine: the task and its locked instance in
-one statement (issue 18), and what it sees when it had to wait for that lock."""
+"""What a completion reads before it runs the engine: the task, its locked instance, its
+other tasks and its history seqs in one statement (issue 18), and what it sees when it
+had to wait for that lock."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 
 from sqlalchemy import event, select
 
-from engine import runtime
+from engine import audit, runtime
 from engine.db import get_engine, unit_of_work
 from engine.models import Task
 from tests.fixtures.factories import deploy_fixture, make_user
@@ -48,15 +49,17 @@ def test_a_completion_reads_task_and_instance_in_one_statement(db_url: str) -> N
         for q in statements[: writes[0]]
         if q.startswith("SELECT") and (" FROM task" in q or " FROM instance" in q)
     ]
+    # The instance, the task and its siblings, and the history seqs: one statement
+    # (PostgreSQL: locked FOR UPDATE OF the instance and its tasks, no other read).
+    assert len(reads) == 1, reads
+    assert "JOIN task" in reads[0]
+    reads_before_writes = [q for q in statements[: writes[0]] if q.startswith("SELECT")]
     if engine.dialect.name == "sqlite":
-        # The instance, the task and its open siblings: one statement.
-        assert len(reads) == 1, reads
-        assert "JOIN task" in reads[0]
+        assert "max(history_event.seq)" in reads[0]
     else:
-        # Task ⋈ instance locked FOR UPDATE OF the instance, then the open tasks.
-        assert len(reads) == 2, reads
-        assert "JOIN instance" in reads[0] and reads[0].endswith("FOR UPDATE OF instance")
-        assert "task.state" in reads[1]
+        assert reads[0].endswith("FOR UPDATE OF instance, task")
+        assert "nextval('history_event_seq_seq')" in reads[0] and "xmin" in reads[0]
+    assert reads_before_writes == reads  # no seq, calendar or history read of its own
 
 
 def test_a_completion_that_waited_for_the_lock_sees_the_committed_tasks(db_url: str) -> None:
@@ -121,3 +124,5 @@ def test_a_completion_that_waited_for_the_lock_sees_the_committed_tasks(db_url: 
             s, task_id=tasks["property"].id, variables={"solution": "clean"}, actor=pete
         )
     assert _open(instance_id) == {}
+    with unit_of_work(write=False) as s:  # B's seqs were taken after A's: the chain holds
+        assert audit.verify_chain(s).ok
