@@ -325,7 +325,7 @@ def append_events(
     instances, which the caller has locked and will write with its own update.
     The rows are written with one bulk statement: a round appends thousands.
     """
-    return prepare_events(session, events, chain=chain, held=held).write()
+    return prepare_events(session, events, chain=chain, held=held).write(rehash=False)
 
 
 @dataclass
@@ -341,18 +341,21 @@ class PreparedEvents:
     heads: _Heads | None
     rows: list[dict[str, Any]]
 
-    def write(self) -> int:
+    def write(self, *, rehash: bool = True) -> int:
         """Insert the events (one bulk statement) and the heads not on held instances.
 
-        The events are hashed again first: a step hook may have added to an event's
-        data since (the case number on `instance_started`); a held instance whose head
-        moved on then gets it set once more."""
+        With `rehash` the events are hashed again first: a step hook may have added to
+        an event's data since they were prepared (the case number on
+        `instance_started`); a held instance whose head moved on then gets it set once
+        more. (`append_events` writes what it has just prepared.)"""
         if not self.events:
             return 0
         assert self.heads is not None
-        rows = _chained_rows(self.events, self.chains, self.seqs, self.heads)
-        if rows != self.rows:
-            self.heads.write_held()
+        rows = self.rows
+        if rehash:
+            rows = _chained_rows(self.events, self.chains, self.seqs, self.heads)
+            if rows != self.rows:
+                self.heads.write_held()
         table = HistoryEvent.__table__
         assert isinstance(table, Table)
         bulk_insert(self.session, table, rows)
