@@ -195,29 +195,33 @@ def newest_seq() -> Any:
     return select(func.max(HistoryEvent.seq)).scalar_subquery()
 
 
-def keep_seqs(session: Session, seqs: list[int] | None) -> None:
-    """Keep seqs taken under a case's lock, newest last, for this transaction's next
-    append (its events take them first)."""
-    session.info[_KEPT_SEQS] = sorted(seqs or ())
+def keep_seqs(session: Session, seqs: list[int] | None, *, chain: str) -> None:
+    """Keep seqs taken with the lock of case `chain`, for this transaction's next append
+    to that chain (its events take them first; on PostgreSQL they are newer than the
+    chain's events only because they were taken with its lock)."""
+    session.info[_KEPT_SEQS] = (chain, sorted(seqs or ()))
 
 
-def _new_seqs(session: Session, n: int) -> list[int]:
-    """Take `n` increasing seqs: those kept from the lock statement first, then from the
-    sequence on PostgreSQL; on SQLite the write transaction holds the database, so the
-    newest seq plus one."""
-    kept: list[int] = session.info.pop(_KEPT_SEQS, [])
-    taken = kept[:n]
-    if is_sqlite(session):
+def _new_seqs(session: Session, n: int, chains: set[str]) -> list[int]:
+    """Take `n` increasing seqs for events of `chains`: those kept from a lock
+    statement first, then from the sequence on PostgreSQL; on SQLite the write
+    transaction holds the database, so the newest seq plus one."""
+    chain, kept = session.info.pop(_KEPT_SEQS, ("", []))
+    sqlite = is_sqlite(session)
+    taken: list[int] = list(kept[:n]) if sqlite or chains == {chain} else []
+    if sqlite:
         if len(taken) < n:  # nothing was written since the kept ones were counted
             newest = taken[-1] if taken else session.scalar(select(func.max(HistoryEvent.seq)))
             newest = newest or 0
-            taken += range(newest + 1, newest + 1 + n - len(taken))
+            taken.extend(range(newest + 1, newest + 1 + n - len(taken)))
         return taken
     if len(taken) < n:  # after the kept ones: taken later, so greater
-        taken += session.execute(
-            text("SELECT nextval('history_event_seq_seq') FROM generate_series(1, :n)"),
-            {"n": n - len(taken)},
-        ).scalars()
+        taken.extend(
+            session.execute(
+                text("SELECT nextval('history_event_seq_seq') FROM generate_series(1, :n)"),
+                {"n": n - len(taken)},
+            ).scalars()
+        )
     return taken
 
 
@@ -428,7 +432,7 @@ def prepare_events(
         _fill_search_keys(session, events)
         wanted = [chain or chain_of(ev) for ev in events]
         heads = _Heads(session, set(wanted), held)
-        seqs = _new_seqs(session, len(events))
+        seqs = _new_seqs(session, len(events), {heads.chain_for(name) for name in wanted})
     chains = [heads.chain_for(name) for name in wanted]
     rows = _chained_rows(events, chains, seqs, heads)
     heads.write_held()

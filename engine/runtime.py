@@ -167,7 +167,8 @@ def _lock_task_with_instance(
         if not found:
             raise NotFound(key="error_task_not_found", task_id=task_id)
         newest = rows[0][2] or 0
-        audit.keep_seqs(session, list(range(newest + 1, newest + 1 + audit.PRESEQS)))
+        upcoming = list(range(newest + 1, newest + 1 + audit.PRESEQS))
+        audit.keep_seqs(session, upcoming, chain=rows[0][0].id)
         return found[0], rows[0][0], {row[1].id: row[1] for row in rows}
     rows = session.execute(
         query.add_columns(
@@ -187,6 +188,7 @@ def _lock_task_with_instance(
     first: Any = rows[0]
     instance, locked, seen, seqs = first[0], first[2], first[3], first[4]
     tasks = {row[1].id: row[1] for row in rows}
+    audit.keep_seqs(session, seqs if locked == seen else None, chain=instance.id)
     if locked != seen:  # waited for a writer of the case: read what it left
         tasks = {
             t.id: t
@@ -196,8 +198,6 @@ def _lock_task_with_instance(
                 .execution_options(populate_existing=True)
             ).scalars()
         }
-    else:
-        audit.keep_seqs(session, seqs)
     return tasks[task_id], instance, tasks
 
 

@@ -126,3 +126,21 @@ def test_a_completion_that_waited_for_the_lock_sees_the_committed_tasks(db_url: 
     assert _open(instance_id) == {}
     with unit_of_work(write=False) as s:  # B's seqs were taken after A's: the chain holds
         assert audit.verify_chain(s).ok
+
+
+def test_seqs_taken_with_a_cases_lock_serve_that_cases_events_only(db_url: str) -> None:
+    """On PostgreSQL the seqs a lock statement took are newer than its case's events
+    only: another chain's events take theirs from the sequence (SQLite's write
+    transaction holds the whole database, so there any chain takes them)."""
+    ahead = [10**9, 10**9 + 1, 10**9 + 2]
+    with unit_of_work() as s:
+        audit.keep_seqs(s, ahead, chain="case-a")
+        other = audit._new_seqs(s, 2, {"case-b"})
+        audit.keep_seqs(s, ahead, chain="case-a")
+        own = audit._new_seqs(s, 4, {"case-a"})
+        s.rollback()
+    assert own[:3] == ahead and len(own) == 4  # then one more, after them
+    if db_url.startswith("sqlite"):
+        assert other == ahead[:2] and own[3] == ahead[-1] + 1
+    else:  # from the sequence (these tests' seqs are far below 10**9)
+        assert other[0] < ahead[0] and other[1] == other[0] + 1 and own[3] < ahead[0]
