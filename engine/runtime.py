@@ -59,8 +59,8 @@ class _Step:
     workflow: BpmnWorkflow
     open_tasks: dict[str, Task]
     events: list[PendingEvent] = field(default_factory=list)
-    # Every task row of the instance the operation holds (None: only the open ones).
-    tasks: dict[str, Task] | None = None
+    # Every task row of the instance the operation holds, open ones and the rest.
+    tasks: dict[str, Task] = field(default_factory=dict)
 
     def case_state(self) -> CaseState:
         """Return the instance with its open tasks as the operation left them."""
@@ -68,8 +68,7 @@ class _Step:
             (t for t in self.open_tasks.values() if t.state == "open"),
             key=lambda t: (t.created_at, t.id),
         )
-        every = list(self.tasks.values()) if self.tasks is not None else None
-        return CaseState(self.instance, tasks, every)
+        return CaseState(self.instance, tasks, list(self.tasks.values()))
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,9 @@ class CaseState:
 
     instance: Instance
     open_tasks: list[Task]
-    # Every task row of the instance when the operation read them all (the case
-    # record of the answer, engine.steps.steps_of), else None.
-    tasks: list[Task] | None = None
+    # Every task row of the instance (the case record of the answer,
+    # engine.steps.steps_of).
+    tasks: list[Task] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- loading
@@ -105,16 +104,21 @@ def _load(session: Session, instance: Instance, tasks: dict[str, Task] | None = 
     workflow = load_state(instance.workflow_state, spec, subprocess_specs)
     workflow.script_engine = restricted_script_engine()
     if tasks is None:
-        tasks = {
-            t.id: t
-            for t in session.execute(
-                select(Task)
-                .where(Task.instance_id == instance.id)
-                .execution_options(populate_existing=True)
-            ).scalars()
-        }
+        tasks = _task_rows(session, instance.id)
     open_tasks = {task_id: t for task_id, t in tasks.items() if t.state == "open"}
     return _Step(instance, workflow, open_tasks, tasks=tasks)
+
+
+def _task_rows(session: Session, instance_id: str) -> dict[str, Task]:
+    """Read every task row of an instance afresh, by id."""
+    return {
+        t.id: t
+        for t in session.execute(
+            select(Task)
+            .where(Task.instance_id == instance_id)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
 
 
 def _load_task(session: Session, task_id: str) -> Task:
@@ -190,14 +194,7 @@ def _lock_task_with_instance(
     tasks = {row[1].id: row[1] for row in rows}
     audit.keep_seqs(session, seqs if locked == seen else None, chain=instance.id)
     if locked != seen:  # waited for a writer of the case: read what it left
-        tasks = {
-            t.id: t
-            for t in session.execute(
-                select(Task)
-                .where(Task.instance_id == instance.id)
-                .execution_options(populate_existing=True)
-            ).scalars()
-        }
+        tasks = _task_rows(session, instance.id)
     return tasks[task_id], instance, tasks
 
 
@@ -317,8 +314,7 @@ def _project_tasks(session: Session, step: _Step, *, actor: Actor, now: datetime
         row.next_sla_at = first_sla_step(row)
         session.add(row)
         step.open_tasks[task_id] = row
-        if step.tasks is not None:
-            step.tasks[task_id] = row
+        step.tasks[task_id] = row
         step.events.append(
             PendingEvent(
                 type="task_created",
@@ -477,9 +473,8 @@ def _save(
 def _stamp_event_seqs(step: _Step, seqs: list[int]) -> None:
     """Put the seqs of the step's task events on their rows (written with them): the
     case record orders its steps by them without reading the history."""
-    rows = step.tasks if step.tasks is not None else step.open_tasks
     for event, seq in zip(step.events, seqs, strict=True):
-        row = rows.get(event.task_id) if event.task_id else None
+        row = step.tasks.get(event.task_id) if event.task_id else None
         if row is None:
             continue
         if event.type == "task_created":
@@ -530,7 +525,7 @@ def start_instance(
         started_by=actor.username,
     )
     session.add(instance)
-    step = _Step(instance, workflow, {}, tasks={})
+    step = _Step(instance, workflow, {})
     step.events.append(
         PendingEvent(
             type="instance_started",

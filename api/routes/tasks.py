@@ -125,13 +125,8 @@ def complete_task(
         task, case = runtime.complete_task(
             session, task_id=task_id, variables=body.variables, actor=actor, language=lang
         )
-        # The same state as the answer's case: from the rows the step loaded when it
-        # read them all (no read of its own), else from the database.
-        steps = (
-            steps_of(case.tasks, session=session, instance_id=task.instance_id)
-            if case.tasks is not None
-            else case_steps(session, task.instance_id)
-        )
+        # The same state as the answer's case, from the rows the step loaded.
+        steps = steps_of(case.tasks, session=session, instance_id=task.instance_id)
     # Rendered after the commit: the history lock is held no longer than the write.
     shown = TaskRead.from_task(task)
     return TaskCompletion(

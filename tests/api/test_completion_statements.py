@@ -6,30 +6,10 @@ which carries the case record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from bench.sql_count import classify
-from engine.db import get_engine
 from tests.fixtures.api_client import Api
 from tests.fixtures.factories import deploy_fixture, make_user
-
-
-@contextmanager
-def _sent(url: str) -> Iterator[list[tuple[str, str]]]:
-    engine = get_engine(url)
-    sent: list[tuple[str, str]] = []
-
-    def on_execute(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        sent.append(classify(statement))
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+from tests.fixtures.statements import statements
 
 
 def test_a_completion_sends_six_statements_or_fewer(db_url: str) -> None:
@@ -40,13 +20,15 @@ def test_a_completion_sends_six_statements_or_fewer(db_url: str) -> None:
     for user in ("cathy", "eric"):  # tokens issued and their actors known before counting
         assert api.get("/tasks", user).status_code == 200
     [intake] = api.start("cathy", "two_lane").json()["open_tasks"]
-    with _sent(db_url) as first:
+    with statements(transaction_control=True) as first_sent:
         r = api.complete("cathy", intake["id"], {"note": "已回电"})
+    first = [classify(q) for q in first_sent]
     assert r.status_code == 200, r.text
     [review] = r.json()["instance"]["open_tasks"]
     assert [s["element_id"] for s in r.json()["instance"]["steps"]] == [intake["element_id"]]
-    with _sent(db_url) as last:
+    with statements(transaction_control=True) as last_sent:
         r = api.complete("eric", review["id"], {"approved": True})
+    last = [classify(q) for q in last_sent]
     assert r.status_code == 200, r.text
     assert len(r.json()["instance"]["steps"]) == 2
     sqlite = db_url.startswith("sqlite")
