@@ -154,7 +154,9 @@ def test_a_failing_hook_fails_the_step_and_what_hooks_wrote_goes_with_it(
         assert s.get(Task, task.id).state == "open"
         assert s.get(Instance, instance_id).variables == {}
         types = s.scalars(
-            select(HistoryEvent.type).where(HistoryEvent.instance_id == instance_id)
+            select(HistoryEvent.type)
+            .where(HistoryEvent.instance_id == instance_id)
+            .order_by(HistoryEvent.seq)
         ).all()
     assert types == ["instance_started", "task_created"]
 
