@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from playwright.sync_api import Route
+
 from engine import clock
 from engine.rounds import run_round
 from tests.fixtures.api_client import Api
@@ -63,10 +65,21 @@ def test_designer_reads_the_heat_map_and_compares_two_versions(server, browser) 
     page.goto(base + "/designer/complaint_handling")
     page.wait_for_selector("#modeler[data-ready=true]")
 
+    # The heat map opens on version 2; its figures are held back until the designer
+    # has chosen version 1 and it is shown: the late answer must not replace it.
+    held: list[Route] = []
+    page.route("**/designer/complaint_handling/versions/2/stats", lambda route: held.append(route))
     page.get_by_role("button", name="热力图").click()
     assert page.locator("#modeler").is_hidden()
+    loading = "document.getElementById('heatmap-summary').textContent === '正在读取统计…'"
+    page.wait_for_function(loading)
     page.get_by_label("查看版本").select_option("1")
     page.wait_for_selector("#heatmap-canvas[data-ready=true][data-version='1']")
+    assert len(held) == 1
+    with page.expect_response("**/versions/2/stats"):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # time for the late answer's handling, were it not dropped
+    assert page.locator("#heatmap-canvas").get_attribute("data-version") == "1"
     summary = page.locator("#heatmap-summary").inner_text()
     assert summary == "第 1 版的案件：运行中 2 件，已完成 0 件，已取消 0 件", summary
     badges = page.locator('.fd-heat-badges[data-element-id="acknowledge_complaint"]')

@@ -54,6 +54,7 @@ export function setUpHeatmap() {
   let viewer = null;
   let figures = null;
   let shownVersion = null;
+  let latest = 0; // the newest reading asked for: an older answer that arrives later is dropped
 
   const drawLegend = () => {
     legend.replaceChildren(
@@ -101,6 +102,7 @@ export function setUpHeatmap() {
   };
 
   const show = async (version) => {
+    const reading = ++latest;
     summary.textContent = t.designer_heat_loading;
     container.dataset.ready = "false";
     try {
@@ -108,10 +110,14 @@ export function setUpHeatmap() {
       const [xmlAnswer, statsAnswer] = await Promise.all([read(data.bpmn_url), read(data.stats_url)]);
       if (!xmlAnswer.ok || !statsAnswer.ok) throw new Error(String(statsAnswer.status));
       const xml = await xmlAnswer.text();
-      figures = await statsAnswer.json();
+      const answer = await statsAnswer.json();
+      if (reading !== latest) return; // the designer chose another version meanwhile
+      figures = answer;
       if (!viewer) viewer = new NavigatedViewer({ container });
       if (shownVersion !== version) {
+        shownVersion = null;
         await viewer.importXML(xml);
+        if (reading !== latest) return;
         showLegibly(viewer.get("canvas"));
         shownVersion = version;
       }
@@ -120,6 +126,7 @@ export function setUpHeatmap() {
       container.dataset.ready = "true";
       container.dataset.version = String(version);
     } catch (err) {
+      if (reading !== latest) return;
       summary.textContent = t.designer_heat_failed;
       container.dataset.ready = "error";
     }
