@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import literal_column, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -142,6 +142,31 @@ def _checked_open(session: Session, task: Task, step: _Step) -> _Step:
     return step
 
 
+def _lock_queries() -> dict[str, Any]:
+    """The statements of `_lock_task_with_instance`, built once (building one cost about
+    as much as running it)."""
+    of_task = select(Task.instance_id).where(Task.id == bindparam("task_id")).scalar_subquery()
+    query = (
+        select(Instance, Task)
+        .join(Task, Task.instance_id == Instance.id)
+        .where(Instance.id == of_task)
+        .execution_options(populate_existing=True)
+    )
+    return {
+        "sqlite": query.add_columns(audit.newest_seq()),
+        "postgresql": query.add_columns(
+            literal_column("instance.xmin::text"),
+            literal_column(
+                "(SELECT seen.xmin::text FROM instance AS seen WHERE seen.id = instance.id)"
+            ),
+            audit.preallocated_seqs(),
+        ).with_for_update(of=[Instance, Task]),
+    }
+
+
+_LOCK_QUERIES = _lock_queries()
+
+
 def _lock_task_with_instance(
     session: Session, task_id: str
 ) -> tuple[Task, Instance, dict[str, Task]]:
@@ -159,14 +184,8 @@ def _lock_task_with_instance(
     its row (its state or its history head), so equal `xmin`s mean the snapshot is
     current.
     """
-    of_task = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
-    query = select(Instance, Task).join(Task, Task.instance_id == Instance.id)
     if is_sqlite(session):
-        rows = session.execute(
-            query.add_columns(audit.newest_seq())
-            .where(Instance.id == of_task)
-            .execution_options(populate_existing=True)
-        ).all()
+        rows = session.execute(_LOCK_QUERIES["sqlite"], {"task_id": task_id}).all()
         found = [row[1] for row in rows if row[1].id == task_id]
         if not found:
             raise NotFound(key="error_task_not_found", task_id=task_id)
@@ -174,18 +193,7 @@ def _lock_task_with_instance(
         upcoming = list(range(newest + 1, newest + 1 + audit.PRESEQS))
         audit.keep_seqs(session, upcoming, chain=rows[0][0].id)
         return found[0], rows[0][0], {row[1].id: row[1] for row in rows}
-    rows = session.execute(
-        query.add_columns(
-            literal_column("instance.xmin::text"),
-            literal_column(
-                "(SELECT seen.xmin::text FROM instance AS seen WHERE seen.id = instance.id)"
-            ),
-            audit.preallocated_seqs(),
-        )
-        .where(Instance.id == of_task)
-        .with_for_update(of=[Instance, Task])
-        .execution_options(populate_existing=True)
-    ).all()
+    rows = session.execute(_LOCK_QUERIES["postgresql"], {"task_id": task_id}).all()
     found = [row[1] for row in rows if row[1].id == task_id]
     if not found:
         raise NotFound(key="error_task_not_found", task_id=task_id)

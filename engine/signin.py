@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
@@ -215,6 +215,10 @@ def close_session(session: Session, session_id: str) -> None:
     )
 
 
+# Built once: making the statement each time cost more than running it (every request).
+_EPOCH_OF_USER = select(User.is_active, User.session_epoch).where(User.id == bindparam("user_id"))
+
+
 def token_epoch_ok(*, user_id: int, epoch: int) -> bool:
     """Tell whether a bearer token of `epoch` still stands for an active user.
 
@@ -222,9 +226,7 @@ def token_epoch_ok(*, user_id: int, epoch: int) -> bool:
     round trip on PostgreSQL, no BEGIN/ROLLBACK on either backend.
     """
     with single_statement_engine().connect() as conn:
-        row = conn.execute(
-            select(User.is_active, User.session_epoch).where(User.id == user_id)
-        ).first()
+        row = conn.execute(_EPOCH_OF_USER, {"user_id": user_id}).first()
     return row is not None and bool(row.is_active) and row.session_epoch == epoch
 
 
