@@ -229,10 +229,46 @@ def rows_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, default=_json_default, ensure_ascii=False)
 
 
-def _recordset(table: Table, columns: list[str], session: Session) -> tuple[str, str]:
+def _recordset(table: Table, columns: list[str], session: Session) -> str:
     dialect = session.get_bind().dialect
     spec = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in columns)
-    return f"json_to_recordset(CAST(:rows AS json)) AS v({spec})", ", ".join(columns)
+    return f"json_to_recordset(CAST(:rows AS json)) AS v({spec})"
+
+
+# Bulk statements by (dialect, kind, table, columns, extra), built once: the history's
+# insert runs in every step, and making its text with its typed parameters cost about
+# as much as running it.
+_bulk_statements: dict[tuple[str, str, str, tuple[str, ...], str], Any] = {}
+
+
+def _bulk_statement(
+    session: Session, kind: str, table: Table, columns: list[str], extra: str
+) -> Any:
+    dialect = session.get_bind().dialect
+    key = (dialect.name, kind, table.name, tuple(columns), extra)
+    stmt = _bulk_statements.get(key)
+    if stmt is not None:
+        return stmt
+    names = ", ".join(columns)
+    if dialect.name == "sqlite":
+        if kind == "insert":
+            marks = ", ".join(f":{c}" for c in columns)
+            sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}){extra}"
+        else:
+            sets = ", ".join(f"{c} = :{c}" for c in columns if c != extra)
+            sql = f"UPDATE {table.name} SET {sets} WHERE {extra} = :{extra}"
+        stmt = text(sql).bindparams(*[bindparam(c, type_=table.c[c].type) for c in columns])
+    else:
+        source = _recordset(table, columns, session)
+        if kind == "insert":
+            sql = f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {source}{extra}"
+        else:
+            sets = ", ".join(f"{c} = v.{c}" for c in columns if c != extra)
+            where = f"{table.name}.{extra} = v.{extra}"
+            sql = f"UPDATE {table.name} SET {sets} FROM {source} WHERE {where}"
+        stmt = text(sql)
+    _bulk_statements[key] = stmt
+    return stmt
 
 
 def bulk_insert(
@@ -241,41 +277,20 @@ def bulk_insert(
     """Insert rows (all with the same keys); with `skip_conflicts_on`, skip duplicates."""
     if not rows:
         return
-    columns = list(rows[0])
     conflict = f" ON CONFLICT ({skip_conflicts_on}) DO NOTHING" if skip_conflicts_on else ""
+    stmt = _bulk_statement(session, "insert", table, list(rows[0]), conflict)
     if is_sqlite(session):
-        names = ", ".join(columns)
-        marks = ", ".join(f":{c}" for c in columns)
-        stmt = text(f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}")
-        session.execute(
-            stmt.bindparams(*[bindparam(c, type_=table.c[c].type) for c in columns]), rows
-        )
-        return
-    source, names = _recordset(table, columns, session)
-    payload = rows_json(rows)
-    session.execute(
-        text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {source}{conflict}"),
-        {"rows": payload},
-    )
+        session.execute(stmt, rows)
+    else:
+        session.execute(stmt, {"rows": rows_json(rows)})
 
 
 def bulk_update(session: Session, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
     """Update rows by `key` (every row gives the key and the same other columns)."""
     if not rows:
         return
-    columns = list(rows[0])
-    assigned = [c for c in columns if c != key]
+    stmt = _bulk_statement(session, "update", table, list(rows[0]), key)
     if is_sqlite(session):
-        sets = ", ".join(f"{c} = :{c}" for c in assigned)
-        stmt = text(f"UPDATE {table.name} SET {sets} WHERE {key} = :{key}")
-        session.execute(
-            stmt.bindparams(*[bindparam(c, type_=table.c[c].type) for c in columns]), rows
-        )
-        return
-    source, _ = _recordset(table, columns, session)
-    sets = ", ".join(f"{c} = v.{c}" for c in assigned)
-    payload = rows_json(rows)
-    session.execute(
-        text(f"UPDATE {table.name} SET {sets} FROM {source} WHERE {table.name}.{key} = v.{key}"),
-        {"rows": payload},
-    )
+        session.execute(stmt, rows)
+    else:
+        session.execute(stmt, {"rows": rows_json(rows)})
