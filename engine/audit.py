@@ -22,13 +22,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, literal_column, select, text, tuple_, update
+from sqlalchemy import (
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from engine import clock
-from engine.db import bulk_insert, is_sqlite
+from engine.db import JsonText, bulk_insert, is_sqlite
 from engine.models import AuditCheck, HistoryChain, HistoryEvent, HistoryHead, Instance, Task
 
 GENESIS_HASH = "0" * 64
@@ -71,8 +82,12 @@ def event_hash(
     department: str | None = None,
     chain: str | None = None,
     prev_seq: int | None = None,
+    data_text: str | None = None,
 ) -> str:
     """Return the SHA-256 of an event's content and its predecessor's hash.
+
+    `data_text`, when given, is `canonical_json(data)` already made (the append makes
+    it once, to hash and to store).
 
     The search keys `process_key` and `department` (added in revision 0004) are
     hashed when set, and the chain and predecessor (revision 0012) when the event has
@@ -93,13 +108,41 @@ def event_hash(
         fields.append([process_key, department])
     if chain is not None:
         fields.append([chain, prev_seq])
-    body = canonical_json(fields)
+    if data_text is None:
+        body = canonical_json(fields)
+    else:  # the same text: a JSON list is its items' texts between commas
+        head, tail = canonical_json(fields[:7]), canonical_json(fields[8:])
+        body = f"{head[:-1]},{data_text},{tail[1:]}"
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _checked_events() -> Any:
+    """A select of the history's columns with `data` as the text the column keeps (see
+    `row_hash`): the checks read events this way."""
+    table = HistoryEvent.__table__
+    assert isinstance(table, Table)
+    return select(*[c if c.name != "data" else cast(c, Text).label("data") for c in table.columns])
 
 
 def row_hash(event: Any) -> str:
     """Return the hash an event row (ORM object or Core row) must carry, from its
-    content and `prev_hash`."""
+    content and `prev_hash`.
+
+    A row read with its data as stored text (`_checked_events`) is first hashed with
+    that text as it is: events appended since 2026-12-03 store the canonical text they
+    were hashed with, so a match needs no parsing. Otherwise (older events, stored as
+    other JSON text of the same data, or an altered one) the data is parsed and hashed
+    canonically, as always."""
+    data = event.data
+    if isinstance(data, str):
+        digest = _row_hash(event, {}, data_text=data)
+        if digest == event.hash:
+            return digest
+        data = json.loads(data)
+    return _row_hash(event, data)
+
+
+def _row_hash(event: Any, data: Any, *, data_text: str | None = None) -> str:
     return event_hash(
         seq=event.seq,
         at=event.at,
@@ -108,12 +151,13 @@ def row_hash(event: Any) -> str:
         instance_id=event.instance_id,
         task_id=event.task_id,
         element_id=event.element_id,
-        data=event.data,
+        data=data,
         prev_hash=event.prev_hash,
         process_key=event.process_key,
         department=event.department,
         chain=event.chain,
         prev_seq=event.prev_seq,
+        data_text=data_text,
     )
 
 
@@ -167,12 +211,6 @@ def _fill_search_keys(session: Session, events: list[PendingEvent]) -> None:
             ev.process_key = ev.process_key or key
         if ev.process_key is None and ev.instance_id:
             ev.process_key = processes.get(ev.instance_id)
-
-
-def _json_safe(data: dict[str, Any] | None) -> dict[str, Any]:
-    # What we hash must be exactly what the JSON column gives back.
-    result: dict[str, Any] = json.loads(canonical_json(data or {}))
-    return result
 
 
 # The seqs a step's lock statement takes ahead on PostgreSQL (engine/runtime.py): a
@@ -378,7 +416,8 @@ def _chained_rows(
     for ev, name, seq in zip(events, chains, seqs, strict=True):
         prev_seq, prev = heads.take(name)
         at = clock.to_utc(ev.at or now)
-        data = _json_safe(ev.data)
+        # Hashed and stored as the one text: what is hashed is what the column gives back.
+        data = canonical_json(ev.data or {})
         digest = event_hash(
             seq=seq,
             at=at,
@@ -387,12 +426,13 @@ def _chained_rows(
             instance_id=ev.instance_id,
             task_id=ev.task_id,
             element_id=ev.element_id,
-            data=data,
+            data=ev.data or {},
             prev_hash=prev,
             process_key=ev.process_key,
             department=ev.department,
             chain=name,
             prev_seq=prev_seq,
+            data_text=data,
         )
         rows.append(
             {
@@ -403,7 +443,7 @@ def _chained_rows(
                 "instance_id": ev.instance_id,
                 "task_id": ev.task_id,
                 "element_id": ev.element_id,
-                "data": data,
+                "data": JsonText(data),
                 "process_key": ev.process_key,
                 "department": ev.department,
                 "prev_hash": prev,
@@ -471,7 +511,7 @@ def _walk(
 
     while last_seen < until_seq:
         batch = session.execute(
-            select(table)
+            _checked_events()
             .where(table.c.seq > last_seen, table.c.seq <= until_seq, table.c.chain.is_(None))
             .order_by(table.c.seq)
             .limit(batch_size)
@@ -680,7 +720,7 @@ def _walk_chains(session: Session, batch_size: int, out: _Problems) -> int:
     heads: dict[str, tuple[int, str]] = {}
     after: tuple[str, int] | None = None
     while True:
-        stmt = select(table).where(table.c.chain.is_not(None))
+        stmt = _checked_events().where(table.c.chain.is_not(None))
         if after is not None:
             stmt = stmt.where(tuple_(table.c.chain, table.c.seq) > after)
         batch = session.execute(stmt.order_by(table.c.chain, table.c.seq).limit(batch_size)).all()
@@ -746,7 +786,7 @@ def _check_new_chained(
     table = HistoryEvent.__table__
     assert isinstance(table, Table)
     batch = session.execute(
-        select(table)
+        _checked_events()
         .where(table.c.seq > after_seq, table.c.chain.is_not(None))
         .order_by(table.c.seq)
         .limit(limit)

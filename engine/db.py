@@ -14,6 +14,7 @@ import json
 import select
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -211,8 +212,18 @@ def unit_of_work(*, write: bool = True, url: str | None = None) -> Iterator[Sess
 # trip); on SQLite it is an executemany, which costs no round trips there.
 
 
+@dataclass(frozen=True)
+class JsonText:
+    """A JSON column's value given as its JSON text, written as it is (not serialized
+    again): the history serializes an event's data once, to hash it and to store it."""
+
+    text: str
+
+
 def _json_text(value: Any) -> str:
     """JSON columns store Chinese text as itself, not as \\u escapes (exports pass it on)."""
+    if isinstance(value, JsonText):
+        return value.text
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -225,8 +236,19 @@ def _json_default(value: Any) -> Any:
 
 
 def rows_json(rows: list[dict[str, Any]]) -> str:
-    """Return the one JSON parameter a PostgreSQL bulk write sends for `rows`."""
-    return json.dumps(rows, default=_json_default, ensure_ascii=False)
+    """Return the one JSON parameter a PostgreSQL bulk write sends for `rows` (the text
+    of a `JsonText` value goes in as it is)."""
+    if not any(isinstance(v, JsonText) for row in rows[:1] for v in row.values()):
+        return json.dumps(rows, default=_json_default, ensure_ascii=False)
+    parts = []
+    for row in rows:
+        plain = {k: v for k, v in row.items() if not isinstance(v, JsonText)}
+        given = ",".join(
+            f"{json.dumps(k)}:{v.text}" for k, v in row.items() if isinstance(v, JsonText)
+        )
+        text = json.dumps(plain, default=_json_default, ensure_ascii=False)
+        parts.append(f"{{{given}}}" if text == "{}" else f"{text[:-1]},{given}}}")
+    return "[" + ",".join(parts) + "]"
 
 
 def _recordset(table: Table, columns: list[str], session: Session) -> str:

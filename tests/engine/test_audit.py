@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from cli.main import main as flowdesk
-from engine import runtime
+from engine import audit, runtime
 from engine.db import get_engine, unit_of_work
 from tests.fixtures.api_client import Api
 from tests.fixtures.factories import deploy_fixture, make_user
@@ -98,3 +98,39 @@ def test_event_inserted_before_the_start_is_named(history: Api) -> None:
     )
     result, code = _verify(history)
     assert (result["ok"], result["first_bad_seq"], code) == (False, 0, 1)
+
+
+def _stored_data(seq: int) -> str:
+    with get_engine().connect() as conn:
+        return str(
+            conn.execute(
+                text("SELECT CAST(data AS TEXT) FROM history_event WHERE seq = :s"), {"s": seq}
+            ).scalar()
+        )
+
+
+def test_an_event_stores_the_canonical_text_it_was_hashed_with(history: Api) -> None:
+    """The append serializes an event's data once: the column keeps the canonical text
+    the hash was made of, so a check hashes that text without parsing it."""
+    with get_engine().connect() as conn:
+        rows = conn.execute(audit._checked_events().order_by(text("seq"))).all()
+    assert rows
+    for row in rows:
+        assert isinstance(row.data, str)
+        assert row.data == audit.canonical_json(json.loads(row.data)), row.data
+        assert audit._row_hash(row, {}, data_text=row.data) == row.hash
+
+
+def test_data_stored_as_other_json_text_of_the_same_content_still_verifies(
+    history: Api,
+) -> None:
+    """Events written before the canonical text (spaces, keys in another order): the
+    check parses them and hashes their content, as before; a changed value is named."""
+    original = json.loads(_stored_data(2))
+    reordered = json.dumps(dict(reversed(list(original.items()))), ensure_ascii=False, indent=1)
+    _sql("UPDATE history_event SET data = :d WHERE seq = 2", d=reordered)
+    assert _stored_data(2) != audit.canonical_json(original)
+    assert _verify(history) == ({"ok": True, "events": 7}, 0)
+    changed = dict(original, name="改过的名称")
+    _sql("UPDATE history_event SET data = :d WHERE seq = 2", d=json.dumps(changed, indent=1))
+    assert _verify(history)[0]["first_bad_seq"] == 2
