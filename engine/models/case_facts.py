@@ -27,6 +27,9 @@ class CaseFact(Base):
             postgresql_ops={"customer_name": "gin_trgm_ops"},
         ),
         Index("ix_case_fact_phone", "phone"),
+        # The inbox's project filter probes each listed task's case: from this index
+        # alone (no visit to the wider rows).
+        Index("ix_case_fact_instance_project", "instance_id", "project"),
     )
 
     instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), primary_key=True)

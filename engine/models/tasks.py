@@ -14,6 +14,10 @@ TASK_STATES = ("open", "completed", "cancelled")
 SLA_STATUSES = ("on_track", "at_risk", "breached")
 
 
+# The inbox's order (engine.queries._due_order) as index keys.
+DUE_ORDER = ("due_at", "created_at", "id")
+
+
 class Task(Base):
     """One user task of an instance, as the inbox sees it (never deserializes a workflow)."""
 
@@ -22,34 +26,43 @@ class Task(Base):
         # The runtime reads an instance's open tasks on every step: one index that
         # answers it whatever the planner knows about the other indexes.
         Index("ix_task_instance_state", "instance_id", "state"),
-        Index("ix_task_department_state_due", "department", "state", "due_at"),
-        Index("ix_task_assignee_state_due", "assignee", "state", "due_at"),
-        Index("ix_task_state_due", "state", "due_at"),
+        # The inbox's lists end their keys with the whole order of engine.queries
+        # (`_due_order`: due time, then creation, then id): a page stops after its rows
+        # even where many tasks share a due time (a working calendar gives every task
+        # opened overnight the same one), instead of sorting the whole tie.
+        Index("ix_task_department_state_due", "department", "state", *DUE_ORDER),
+        Index("ix_task_assignee_state_due", "assignee", "state", *DUE_ORDER),
+        Index("ix_task_state_due", "state", *DUE_ORDER),
         # The SLA sweep: open tasks whose next SLA step is due, in due order.
         Index("ix_task_state_next_sla", "state", "next_sla_at"),
         Index("ix_task_state_escalation", "state", "escalation_level"),
         # Reports and scorecards: the tasks completed in a period.
         Index("ix_task_state_completed", "state", "completed_at"),
         # The inbox's SLA filter, in due order and counted from the index alone.
-        Index("ix_task_department_state_sla_due", "department", "state", "sla_status", "due_at"),
-        Index("ix_task_state_sla_due", "state", "sla_status", "due_at"),
+        Index("ix_task_department_state_sla_due", "department", "state", "sla_status", *DUE_ORDER),
+        Index("ix_task_state_sla_due", "state", "sla_status", *DUE_ORDER),
         # GET /tasks?process_key= / element_id=: a filter that finds few reads only them.
-        Index("ix_task_process_state_due", "process_key", "state", "due_at"),
-        Index("ix_task_element_state_due", "element_id", "state", "due_at"),
+        Index("ix_task_process_state_due", "process_key", "state", *DUE_ORDER),
+        Index("ix_task_element_state_due", "element_id", "state", *DUE_ORDER),
+        # A department's tasks of one step: found by the step even when the department
+        # has none of it (the step index alone reads every other department's first).
+        Index(
+            "ix_task_department_element_state_due", "department", "element_id", "state", *DUE_ORDER
+        ),
         # The escalated tab (engine.sla.ladder.escalated_to): only the escalated tasks,
         # a department's for its supervisors, all of them for executives.
         Index(
             "ix_task_escalated_department",
             "department",
             "state",
-            "due_at",
+            *DUE_ORDER,
             postgresql_where=text("escalation_level > 0"),
             sqlite_where=text("escalation_level > 0"),
         ),
         Index(
             "ix_task_escalated",
             "state",
-            "due_at",
+            *DUE_ORDER,
             postgresql_where=text("escalation_level > 0"),
             sqlite_where=text("escalation_level > 0"),
         ),

@@ -16,6 +16,7 @@ from engine.db import get_engine, unit_of_work
 from engine.identity import Actor
 from engine.models import CaseFact, Instance, Task
 from engine.privacy import contains, phone_matches
+from engine.queries import _due_order
 from engine.sla.ladder import escalated_to
 
 SUPERVISOR = Actor("sup_eng", frozenset({"supervisor"}), "engineering")
@@ -112,3 +113,60 @@ def test_the_escalation_levels_are_written_into_the_sql_not_bound() -> None:
     # once the statement is prepared: the partial indexes would not be taken.
     sql = str(escalated_to(SUPERVISOR).compile())
     assert "escalation_level >= 1" in sql and "department = :" in sql, sql
+
+
+@pytest.mark.parametrize(
+    ("conditions", "index"),
+    [
+        ({"department": "engineering"}, "ix_task_department_state_due"),
+        ({"assignee": "eng1"}, "ix_task_assignee_state_due"),
+        ({}, "ix_task_state_due"),
+        (
+            {"department": "engineering", "sla_status": "at_risk"},
+            "ix_task_department_state_sla_due",
+        ),
+        ({"sla_status": "at_risk"}, "ix_task_state_sla_due"),
+        ({"process_key": "lead_follow_up"}, "ix_task_process_state_due"),
+        ({"element_id": "return_visit"}, "ix_task_element_state_due"),
+        (
+            {"department": "engineering", "element_id": "return_visit"},
+            "ix_task_department_element_state_due",
+        ),
+    ],
+)
+def test_an_inbox_page_reads_its_rows_in_the_whole_order_from_the_index(
+    db_url: str, conditions: dict[str, str], index: str
+) -> None:
+    """No sort, not even of the tasks sharing a due time: the index keys end with the
+    whole order (due time, creation, id), so a page stops after its rows."""
+    query = (
+        select(Task.id)
+        .where(Task.state == "open", *(getattr(Task, k) == v for k, v in conditions.items()))
+        .order_by(*_due_order(Task))
+        .limit(25)
+    )
+    plan = _plan(query, index)
+    assert index in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_escalated_tab_reads_its_page_in_the_whole_order(db_url: str) -> None:
+    _postgresql_only()
+    query = select(Task.id).where(Task.state == "open", escalated_to(SUPERVISOR))
+    plan = _plan(query.order_by(*_due_order(Task)).limit(25), "ix_task_escalated_department")
+    assert "ix_task_escalated_department" in plan and "Sort" not in plan, plan
+
+
+def test_the_project_filter_probes_each_case_from_an_index_alone(db_url: str) -> None:
+    """The project of a listed task's case comes from (instance_id, project), not from
+    the wider row: with only index-only scans allowed, the plan still finds it."""
+    _postgresql_only()
+    query = select(CaseFact.project).where(
+        CaseFact.instance_id == "x", CaseFact.project == "云山府"
+    )
+    sql = str(query.compile(dialect=get_engine().dialect, compile_kwargs={"literal_binds": True}))
+    with unit_of_work(write=False) as s:
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan"):
+            s.execute(text(f"SET LOCAL {setting} = off"))
+        plan = "\n".join(s.execute(text("EXPLAIN " + sql)).scalars())
+    assert "Index Only Scan using ix_case_fact_instance_project" in plan, plan
