@@ -247,7 +247,10 @@ def rows_json(rows: list[dict[str, Any]]) -> str:
             f"{json.dumps(k)}:{v.text}" for k, v in row.items() if isinstance(v, JsonText)
         )
         text = json.dumps(plain, default=_json_default, ensure_ascii=False)
-        parts.append(f"{{{given}}}" if text == "{}" else f"{text[:-1]},{given}}}")
+        if not given:
+            parts.append(text)
+        else:
+            parts.append(f"{{{given}}}" if text == "{}" else f"{text[:-1]},{given}}}")
     return "[" + ",".join(parts) + "]"
 
 

@@ -134,3 +134,26 @@ def test_data_stored_as_other_json_text_of_the_same_content_still_verifies(
     changed = dict(original, name="改过的名称")
     _sql("UPDATE history_event SET data = :d WHERE seq = 2", d=json.dumps(changed, indent=1))
     assert _verify(history)[0]["first_bad_seq"] == 2
+
+
+def test_a_bulk_write_sends_given_json_text_as_it_is() -> None:
+    """PostgreSQL's bulk parameter carries a `JsonText` verbatim (the canonical text the
+    hash was made of), the other values serialized as before, whatever the row holds."""
+    from datetime import UTC, datetime
+
+    from engine.db import JsonText, rows_json
+
+    at = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    given = audit.canonical_json({"名称": "确认投诉", "b": [1, 2.5, None]})
+    rows = [
+        {"seq": 1, "at": at, "data": JsonText(given)},
+        {"data": JsonText("{}")},
+        {"seq": 3, "actor": "系统"},
+    ]
+    sent = rows_json(rows)
+    assert f'"data":{given}' in sent
+    assert json.loads(sent) == [
+        {"seq": 1, "at": "2026-12-03T08:00:00+00:00", "data": json.loads(given)},
+        {"data": {}},
+        {"seq": 3, "actor": "系统"},
+    ]
