@@ -609,6 +609,10 @@ def _grow_in_postgresql(engine: Any, template: str, count: int) -> None:
                 conn.execute(
                     text("UPDATE history_head SET last_seq = (SELECT max(seq) FROM history_event)")
                 )
+            # New events take their seqs from the sequence: past the copies.
+            conn.execute(
+                text("SELECT setval('history_event_seq_seq', (SELECT max(seq) FROM history_event))")
+            )
         made += n
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
