@@ -35,7 +35,8 @@ class Task(Base):
         Index("ix_task_state_due", "state", *DUE_ORDER),
         # The SLA sweep: open tasks whose next SLA step is due, in due order.
         Index("ix_task_state_next_sla", "state", "next_sla_at"),
-        Index("ix_task_state_escalation", "state", "escalation_level"),
+        # (No index of (state, escalation_level): the escalated tab reads the partial
+        # indexes below; migration 0017 dropped the one no query read.)
         # Reports and scorecards: the tasks completed in a period.
         Index("ix_task_state_completed", "state", "completed_at"),
         # The inbox's SLA filter, in due order and counted from the index alone.
