@@ -235,22 +235,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+_ROWS_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False)  # made once
+
+
 def rows_json(rows: list[dict[str, Any]]) -> str:
     """Return the one JSON parameter a PostgreSQL bulk write sends for `rows` (the text
     of a `JsonText` value goes in as it is)."""
-    if not any(isinstance(v, JsonText) for row in rows[:1] for v in row.values()):
-        return json.dumps(rows, default=_json_default, ensure_ascii=False)
+    given = [k for k, v in rows[0].items() if isinstance(v, JsonText)] if rows else []
+    if not given:
+        return _ROWS_ENCODER.encode(rows)
+    # The columns of given text are the same in every row (one statement's rows); a
+    # row's own JsonText elsewhere, or a plain value in one of them, is still sent right.
+    names = {k: json.dumps(k) for k in given}
     parts = []
     for row in rows:
         plain = {k: v for k, v in row.items() if not isinstance(v, JsonText)}
-        given = ",".join(
-            f"{json.dumps(k)}:{v.text}" for k, v in row.items() if isinstance(v, JsonText)
+        spliced = ",".join(
+            f"{names.get(k) or json.dumps(k)}:{v.text}"
+            for k, v in row.items()
+            if isinstance(v, JsonText)
         )
-        text = json.dumps(plain, default=_json_default, ensure_ascii=False)
-        if not given:
+        text = _ROWS_ENCODER.encode(plain)
+        if not spliced:
             parts.append(text)
         else:
-            parts.append(f"{{{given}}}" if text == "{}" else f"{text[:-1]},{given}}}")
+            parts.append(f"{{{spliced}}}" if text == "{}" else f"{text[:-1]},{spliced}}}")
     return "[" + ",".join(parts) + "]"
 
 

@@ -170,3 +170,46 @@ def test_the_project_filter_probes_each_case_from_an_index_alone(db_url: str) ->
             s.execute(text(f"SET LOCAL {setting} = off"))
         plan = "\n".join(s.execute(text("EXPLAIN " + sql)).scalars())
     assert "Index Only Scan using ix_case_fact_instance_project" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("index", "column"),
+    [("ix_task_state_completed", "completed_at"), ("ix_task_working", "working_seconds")],
+)
+def test_the_done_tasks_indexes_leave_the_open_tasks_out(
+    db_url: str, index: str, column: str
+) -> None:
+    """An open task has neither column set, so no write of one (a sweep step, a new
+    task) enters these indexes (migration 0018)."""
+    dialect = get_engine().dialect.name
+    found = (
+        "SELECT indexdef FROM pg_indexes WHERE indexname = :index"
+        if dialect == "postgresql"
+        else "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :index"
+    )
+    with unit_of_work(write=False) as s:
+        definition = s.execute(text(found), {"index": index}).scalar_one()
+    assert f"WHERE ({column} IS NOT NULL)" in definition.replace(
+        f"WHERE {column} IS NOT NULL", f"WHERE ({column} IS NOT NULL)"
+    ), definition
+
+
+def test_the_completions_of_a_period_read_the_partial_index(db_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from engine.scorecards import period_conditions
+
+    since, until = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    query = select(Task.completed_by).where(
+        Task.state == "completed", *period_conditions(Task.completed_at, since, until)
+    )
+    plan = _plan(query, "ix_task_state_completed")
+    assert "ix_task_state_completed" in plan, plan
+
+
+def test_the_medians_read_the_working_time_values_from_the_partial_index(db_url: str) -> None:
+    query = select(Task.working_seconds).where(
+        Task.working_seconds.is_not(None), Task.working_seconds.between(3600, 7199)
+    )
+    plan = _plan(query, "ix_task_working")
+    assert "ix_task_working" in plan, plan
