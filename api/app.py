@@ -169,6 +169,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from engine.serving import start_embedded_background
 
         start_embedded_background(get_settings().round_seconds)
+    # `flowdesk serve` sets this: the started process's objects leave the collector's walks.
+    if os.environ.get("FLOWDESK_GC_FREEZE") == "1":
+        from engine.gc_pause import freeze_startup_heap
+
+        freeze_startup_heap()
     yield
 
 

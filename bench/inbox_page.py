@@ -316,6 +316,7 @@ def main() -> None:
     args = parser.parse_args()
     # A database server needs the key every process signs sessions and tokens with.
     os.environ.setdefault("FLOWDESK_SECRET_KEY", "bench-inbox-" + "k" * 40)
+    os.environ.setdefault("FLOWDESK_GC_FREEZE", "1")  # the app starts as `flowdesk serve` starts it
     base = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
     results: dict[int, dict[str, tuple[float, float]]] = {}
     for n in args.tasks:

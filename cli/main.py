@@ -346,6 +346,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     prepare_for_serving()
     if get_settings().broker_url is None:
         os.environ.setdefault("FLOWDESK_EMBEDDED_BACKGROUND", "1")
+    os.environ.setdefault("FLOWDESK_GC_FREEZE", "1")  # engine/gc_pause.py, per API process
     run_server(host=args.host, port=args.port, workers=args.workers)
     return 0
 

@@ -1,4 +1,5 @@
-"""Pausing Python's cyclic garbage collector while a background batch builds its rows.
+"""Pausing Python's cyclic garbage collector while a background batch builds its rows,
+and keeping a server's startup heap out of its collections.
 
 A sweep batch makes tens of thousands of small dicts and lists (rows, events,
 notifications) that all live until the batch's statements are sent. Each 700 new
@@ -11,9 +12,13 @@ again as soon as the last batch (of any thread) is done.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+log = logging.getLogger("flowdesk.gc")
 
 _lock = threading.Lock()
 _holders = 0
@@ -37,3 +42,20 @@ def collector_paused() -> Iterator[None]:
             _holders -= 1
             if _holders == 0 and _resume:
                 gc.enable()
+
+
+def freeze_startup_heap() -> int:
+    """Move every object alive now (the modules, routes, schemas and caches a started
+    server holds: ~190 000 objects) out of the collector's reach, after one collection
+    so that no garbage is kept. Without this, each full collection walks them all: a
+    page or a completion that sets one off took ~70-90 ms more (the inbox's p95 at a
+    million tasks was that pause, its median 40 ms). `flowdesk serve` does it once
+    per API process at startup. Returns the objects frozen."""
+    started = time.perf_counter()
+    gc.collect()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    log.info(
+        "startup heap frozen: %d objects in %.0f ms", frozen, (time.perf_counter() - started) * 1000
+    )
+    return frozen
