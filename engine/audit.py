@@ -19,7 +19,8 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -100,26 +101,56 @@ def event_hash(
     hashed when set, and the chain and predecessor (revision 0012) when the event has
     a chain, so events recorded before them keep their hashes.
     """
-    fields: list[Any] = [
+    if data_text is None:
+        data_text = canonical_json(data)
+    return _text_hash(
         seq,
-        clock.to_utc(at).isoformat(timespec="microseconds"),
+        at,
         actor,
         type,
         instance_id,
         task_id,
         element_id,
-        data,
+        data_text,
         prev_hash,
-    ]
+        process_key,
+        department,
+        chain,
+        prev_seq,
+    )
+
+
+def _text_hash(
+    seq: int,
+    at: datetime,
+    actor: str,
+    type_: str,
+    instance_id: str | None,
+    task_id: str | None,
+    element_id: str | None,
+    data_text: str,
+    prev_hash: str,
+    process_key: str | None,
+    department: str | None,
+    chain: str | None,
+    prev_seq: int | None,
+) -> str:
+    """`event_hash` from the data's canonical text (positional: the checks call it once
+    per event). The hashed text is the canonical JSON of the list [seq, at, actor, type,
+    instance, task, element, data, prev_hash, (process_key, department)?, (chain,
+    prev_seq)?] — a JSON list is its items' texts between commas, so the data's text
+    goes in as it is."""
+    if at.tzinfo is not UTC:
+        at = clock.to_utc(at)
+    head = _CANONICAL.encode(
+        [seq, at.isoformat(timespec="microseconds"), actor, type_, instance_id, task_id, element_id]
+    )
+    tail: list[Any] = [prev_hash]
     if process_key is not None or department is not None or chain is not None:
-        fields.append([process_key, department])
+        tail.append([process_key, department])
     if chain is not None:
-        fields.append([chain, prev_seq])
-    if data_text is None:
-        body = canonical_json(fields)
-    else:  # the same text: a JSON list is its items' texts between commas
-        head, tail = canonical_json(fields[:7]), canonical_json(fields[8:])
-        body = f"{head[:-1]},{data_text},{tail[1:]}"
+        tail.append([chain, prev_seq])
+    body = f"{head[:-1]},{data_text},{_CANONICAL.encode(tail)[1:]}"
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -142,11 +173,42 @@ def row_hash(event: Any) -> str:
     canonically, as always."""
     data = event.data
     if isinstance(data, str):
-        digest = _row_hash(event, {}, data_text=data)
+        fields = getattr(event, "_fields", None)  # a Core row: its values in one call
+        if fields is not None:
+            digest = _text_hash(*_hashed_values(fields)(event))
+        else:
+            digest = _text_hash(*(getattr(event, name) for name in _HASHED))
         if digest == event.hash:
             return digest
         data = json.loads(data)
     return _row_hash(event, data)
+
+
+# The columns `_text_hash` takes, in its order.
+_HASHED = (
+    "seq",
+    "at",
+    "actor",
+    "type",
+    "instance_id",
+    "task_id",
+    "element_id",
+    "data",
+    "prev_hash",
+    "process_key",
+    "department",
+    "chain",
+    "prev_seq",
+)
+_getters: dict[tuple[str, ...], Any] = {}
+
+
+def _hashed_values(fields: tuple[str, ...]) -> Any:
+    """A getter of a row's hashed values (by the row's columns, made once per select)."""
+    getter = _getters.get(fields)
+    if getter is None:
+        getter = _getters[fields] = itemgetter(*(fields.index(name) for name in _HASHED))
+    return getter
 
 
 def _row_hash(event: Any, data: Any, *, data_text: str | None = None) -> str:

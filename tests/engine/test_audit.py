@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -157,3 +159,36 @@ def test_a_bulk_write_sends_given_json_text_as_it_is() -> None:
         {"data": {}},
         {"seq": 3, "actor": "系统"},
     ]
+
+
+def test_an_event_s_hash_is_the_one_every_release_made() -> None:
+    """The hashes recorded since revisions 0004 and 0012, pinned: a faster way to make
+    them must make the same ones, or every stored history would read as altered."""
+    from datetime import timedelta, timezone
+
+    at = datetime(2026, 11, 24, 18, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8)))
+    data = {"name": "现场勘查", "recipients": ["sales_0"], "level": 1, "z": None}
+    base: dict[str, Any] = {
+        "seq": 42,
+        "at": at,
+        "actor": "system",
+        "type": "sla_warning",
+        "instance_id": "i-1",
+        "task_id": "t-1",
+        "element_id": "visit",
+        "data": data,
+        "prev_hash": "ab" * 32,
+    }
+    keys = {"process_key": "lead_follow_up", "department": "sales"}
+    chained = {**keys, "chain": "i-1", "prev_seq": 41}
+    assert audit.event_hash(**base) == (
+        "b6a098a77294151a8d86e9728ea16ab746d7a3cca87ab7aae98598de26dcdbb5"
+    )
+    assert audit.event_hash(**base, **keys) == (
+        "b6cb761c5af9dfb9fb59d8ad9aced66df6ff0c18f7bef8b9bae4bd830858cb7d"
+    )
+    made = "867fb6b6a7fa4a14c19d3f6125b8eed72185e5bb62c432ea3e33306da683e27b"
+    assert audit.event_hash(**base, **chained) == made
+    assert audit.event_hash(**base, **chained, data_text=audit.canonical_json(data)) == made
+    naive_utc = at.astimezone(UTC).replace(tzinfo=None)  # a naive time is UTC
+    assert audit.event_hash(**{**base, "at": naive_utc}, **chained) == made
