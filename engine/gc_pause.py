@@ -48,7 +48,7 @@ def freeze_startup_heap() -> int:
     """Move every object alive now (the modules, routes, schemas and caches a started
     server holds: ~190 000 objects) out of the collector's reach, after one collection
     so that no garbage is kept. Without this, each full collection walks them all: a
-    page or a completion that sets one off took ~70-90 ms more (the inbox's p95 at a
+    page or a completion that sets one off took 60-90 ms more (the inbox's p95 at a
     million tasks was that pause, its median 40 ms). `flowdesk serve` does it once
     per API process at startup. Returns the objects frozen."""
     started = time.perf_counter()
