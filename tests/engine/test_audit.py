@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -121,6 +122,15 @@ def test_an_event_stores_the_canonical_text_it_was_hashed_with(history: Api) -> 
         assert isinstance(row.data, str)
         assert row.data == audit.canonical_json(json.loads(row.data)), row.data
         assert audit._row_hash(row, {}, data_text=row.data) == row.hash
+        # The check's one-call path (a Core row) and the by-name one (any object with
+        # the columns as attributes) give the recorded hash, and a changed text does not.
+        assert audit.row_hash(row) == row.hash
+        by_name = SimpleNamespace(**row._asdict())
+        assert audit.row_hash(by_name) == row.hash
+        by_name.data = by_name.data.replace(":", ": ", 1)  # other text, same content
+        assert audit.row_hash(by_name) == row.hash
+        by_name.actor = "someone else"
+        assert audit.row_hash(by_name) != row.hash
 
 
 def test_data_stored_as_other_json_text_of_the_same_content_still_verifies(
