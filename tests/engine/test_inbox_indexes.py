@@ -195,9 +195,8 @@ def test_the_done_and_the_held_tasks_indexes_leave_the_others_out(
     )
     with unit_of_work(write=False) as s:
         definition = s.execute(text(found), {"index": index}).scalar_one()
-    assert f"WHERE ({column} IS NOT NULL)" in definition.replace(
-        f"WHERE {column} IS NOT NULL", f"WHERE ({column} IS NOT NULL)"
-    ), definition
+    # PostgreSQL writes the predicate in parentheses, SQLite as it was given
+    assert f"WHERE {column} IS NOT NULL" in definition.replace("(", "").replace(")", ""), definition
 
 
 def test_the_completions_of_a_period_read_the_partial_index(db_url: str) -> None:
