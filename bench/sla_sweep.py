@@ -291,7 +291,7 @@ def _kind(statement: str) -> str:
             if i + 1 < len(words):
                 table = words[i + 1].strip('"(')
                 break
-    if verb == "UPDATE":
+    if verb in ("UPDATE", "COPY"):
         table = words[1]
     extra = " FOR UPDATE" if "FOR UPDATE" in " ".join(upper) else ""
     return f"{verb} {table}{extra}".strip()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, create_engine, event, text
+from sqlalchemy import JSON, DateTime, Engine, Table, bindparam, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -312,11 +312,65 @@ def bulk_insert(
     if not rows:
         return
     conflict = f" ON CONFLICT ({skip_conflicts_on}) DO NOTHING" if skip_conflicts_on else ""
-    stmt = _bulk_statement(session, "insert", table, list(rows[0]), conflict)
     if is_sqlite(session):
-        session.execute(stmt, rows)
+        session.execute(_bulk_statement(session, "insert", table, list(rows[0]), conflict), rows)
+    elif len(rows) >= COPY_FROM_ROWS and not conflict:
+        copy_rows(session, table, rows)
     else:
+        stmt = _bulk_statement(session, "insert", table, list(rows[0]), conflict)
         session.execute(stmt, {"rows": rows_json(rows)})
+
+
+# From this many rows a PostgreSQL bulk insert streams them with COPY (a round's
+# thousands of events): half the time of one INSERT from a JSON parameter, which the
+# server parses and the client encodes. A step's few rows keep the one INSERT: COPY
+# takes a round trip more.
+COPY_FROM_ROWS = 50
+
+
+def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) with one `COPY ... FROM STDIN` in the
+    session's transaction (PostgreSQL). JSON columns go as their text (a `JsonText` as
+    it is); a naive datetime is refused, as by every other write."""
+    columns = list(rows[0])
+    convert: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(columns):
+        function = _copy_converter(table.c[name].type)
+        if function is not None:
+            convert.append((i, function))
+    conn = session.connection()
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor:
+        # the engine's statement listeners (tests, benches) see the COPY like any other
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, {}, None, False)
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                values = list(row.values())
+                for i, function in convert:
+                    values[i] = function(values[i])
+                copy.write_row(values)
+        conn.dispatch.after_cursor_execute(conn, cursor, sql, {}, None, False)
+
+
+def _copy_converter(column_type: Any) -> Callable[[Any], Any] | None:
+    """How a value of a column of this type is written by COPY (None: as it is)."""
+    if isinstance(column_type, JSON):
+        return _copy_json
+    if isinstance(getattr(column_type, "impl", column_type), DateTime):
+        return _copy_datetime
+    return None
+
+
+def _copy_json(value: Any) -> Any:
+    return None if value is None else _json_text(value)
+
+
+def _copy_datetime(value: Any) -> Any:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("naive datetime in a bulk write")
+    return value
 
 
 def bulk_update(session: Session, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
