@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import clock
-from engine.db import unit_of_work
+from engine.db import get_engine, unit_of_work
 from engine.models import Notification, Task
 from engine.sla.sweep import SweepCounts, sweep_due_steps
 from tests.engine.test_sla import complaint
@@ -87,3 +87,24 @@ def test_a_batch_runs_with_the_cyclic_collector_held_off(
     assert gc.isenabled()
     sweep_due_steps(at("2026-11-24T15:48"), batch_size=2, threads=2)
     assert seen == [False, False] and gc.isenabled()
+
+
+def test_a_batch_writes_its_tasks_back_with_one_update(api: Api) -> None:
+    """Each batch writes its tasks' SLA columns with one UPDATE: on PostgreSQL one array
+    a column, each row found by its place; the columns read back as the steps set them."""
+    three_surveys(api)
+    clock.set_global_time(at("2026-11-24T15:48"))
+    with statements() as sent:
+        counts = sweep_due_steps(at("2026-11-24T15:48"), batch_size=2, threads=1)
+    assert counts == SweepCounts(warnings=3)
+    updates = [s for s in sent if s.startswith("UPDATE task ")]
+    if get_engine().dialect.name == "postgresql":
+        assert len(updates) == 2 and all("unnest(" in s and "task.ctid" in s for s in updates)
+    else:
+        assert len(updates) == 2, updates  # one executemany a batch
+    with unit_of_work(write=False) as s:
+        rows = s.execute(
+            select(Task.sla_status, Task.next_sla_at, Task.due_at).where(Task.state == "open")
+        ).all()
+    # warned; the clock's next step is the breach, at the deadline
+    assert len(rows) == 3 and all(r == ("at_risk", r.due_at, r.due_at) for r in rows), rows
