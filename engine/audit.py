@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -154,27 +154,29 @@ def _text_hash(
     # The same text as `_encoded_hash` makes, by the encoder's own string function: the
     # canonical encoder costs microseconds a call to set up, and every event is hashed
     # when appended and again when checked.
+    # (A None where a column is never null is refused by the string function, as a
+    # value of another type is, and goes the encoder's way.)
+    enc = _encode_string
     try:
         body = (
-            f'[{seq},"{at.isoformat(timespec="microseconds")}",{_string(actor)},'
-            f"{_string(type_)},{_string(instance_id)},{_string(task_id)},{_string(element_id)},"
-            f"{data_text},{_string(prev_hash)}"
+            f'[{seq},"{at.isoformat(timespec="microseconds")}",{enc(actor)},{enc(type_)},'
+            f"{'null' if instance_id is None else enc(instance_id)},"
+            f"{'null' if task_id is None else enc(task_id)},"
+            f"{'null' if element_id is None else enc(element_id)},{data_text},{enc(prev_hash)}"
         )
         if process_key is not None or department is not None or chain is not None:
-            body += f",[{_string(process_key)},{_string(department)}]"
+            body += (
+                f",[{'null' if process_key is None else enc(process_key)},"
+                f"{'null' if department is None else enc(department)}]"
+            )
         if chain is not None:
-            body += f",[{_string(chain)},{'null' if prev_seq is None else prev_seq}]"
+            body += f",[{enc(chain)},{'null' if prev_seq is None else prev_seq}]"
     except TypeError:  # a value of another type than its column's
         return _encoded_hash(
             seq, at, actor, type_, instance_id, task_id, element_id, data_text, prev_hash,
             process_key, department, chain, prev_seq,
         )  # fmt: skip
     return hashlib.sha256(f"{body}]".encode()).hexdigest()
-
-
-def _string(value: str | None) -> str:
-    """A string (or null) as the canonical encoder writes it."""
-    return "null" if value is None else _encode_string(value)
 
 
 def _encoded_hash(
@@ -214,9 +216,10 @@ def _checked_events() -> Any:
     return select(*[c if c.name != "data" else cast(c, Text).label("data") for c in table.columns])
 
 
-def row_hash(event: Any) -> str:
+def row_hash(event: Any, values: Any = None) -> str:
     """Return the hash an event row (ORM object or Core row) must carry, from its
-    content and `prev_hash`.
+    content and `prev_hash`. `values`: the getter of `batch_values` for a batch of
+    Core rows of one select (made once for them, not per row).
 
     A row read with its data as stored text (`_checked_events`) is first hashed with
     that text as it is: events appended since 2026-12-03 store the canonical text they
@@ -225,9 +228,11 @@ def row_hash(event: Any) -> str:
     canonically, as always."""
     data = event.data
     if isinstance(data, str):
-        fields = getattr(event, "_fields", None)  # a Core row: its values in one call
-        if fields is not None:
-            digest = _text_hash(*_hashed_values(fields)(event))
+        if values is None:
+            fields = getattr(event, "_fields", None)  # a Core row: its values in one call
+            values = _hashed_values(fields) if fields is not None else None
+        if values is not None:
+            digest = _text_hash(*values(event))
         else:
             digest = _text_hash(*(getattr(event, name) for name in _HASHED))
         if digest == event.hash:
@@ -253,6 +258,13 @@ _HASHED = (
     "prev_seq",
 )
 _getters: dict[tuple[str, ...], Any] = {}
+
+
+def batch_values(rows: Sequence[Any]) -> Any:
+    """The getter of `row_hash`'s values for rows of one select (None for ORM objects):
+    a Core row builds its `_fields` anew at each call."""
+    fields = getattr(rows[0], "_fields", None) if rows else None
+    return _hashed_values(fields) if fields is not None else None
 
 
 def _hashed_values(fields: tuple[str, ...]) -> Any:
@@ -639,6 +651,7 @@ def _walk(
         ).all()
         if not batch:
             break
+        values = batch_values(batch)
         for ev in batch:
             count += 1
             if ev.seq != expected_seq:
@@ -652,7 +665,7 @@ def _walk(
                     f"event {ev.seq} does not follow event {ev.seq - 1}: "
                     "an event was inserted, removed or altered before it",
                 )
-            if row_hash(ev) != ev.hash:
+            if row_hash(ev, values) != ev.hash:
                 return broken(
                     ev.seq,
                     _altered(ev),
@@ -781,8 +794,9 @@ def _check_chain(
 ) -> None:
     """Walk one chain back from its head: every event reached once, links and hashes
     matching, back to the genesis; what is not reached was inserted."""
+    values = batch_values(events)
     for ev in events:
-        if row_hash(ev) != ev.hash:
+        if row_hash(ev, values) != ev.hash:
             out.note(
                 ev.seq,
                 _altered(ev),
@@ -924,8 +938,9 @@ def _check_new_chained(
         ):
             known.setdefault(ev.seq, ev)
     out = _Problems()
+    values = batch_values(batch)
     for ev in batch:
-        if row_hash(ev) != ev.hash:
+        if row_hash(ev, values) != ev.hash:
             out.note(
                 ev.seq,
                 _altered(ev),
