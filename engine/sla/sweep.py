@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, TextClause, literal_column, select, text
+from sqlalchemy import CursorResult, Table, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.audit import ROUNDS_CHAIN, PendingEvent, append_events
 from engine.calendar import STANDARD, WorkingCalendar, get_calendar
 from engine.config import get_settings
-from engine.db import bulk_update, get_engine, unit_of_work
+from engine.db import bulk_update, get_engine, rows_json, unit_of_work
 from engine.gc_pause import collector_paused
 from engine.identity import SYSTEM
 from engine.models import Task, User, UserRole
@@ -310,7 +310,6 @@ class _Sweep:
         self.calendars = _Calendars()
         self._directory: _Directory | None = None
         self._lock = threading.Lock()
-        self._update: TextClause | None = None  # PostgreSQL's UPDATE, made by the first batch
 
     def directory(self, session: Session) -> _Directory:
         """The users, read by the first batch that has steps to take."""
@@ -346,31 +345,25 @@ class _Sweep:
 
     def _write_steps(self, session: Session, rows: list[_SlaRow]) -> None:
         """Write the batch's SLA columns back: on PostgreSQL one UPDATE that finds each
-        row by its place (the rows are locked, so it cannot move), not by the key's index,
-        its values sent as one array a column (no JSON to make and parse)."""
+        row by its place (the rows are locked, so it cannot move), not by the key's index."""
+        changed = [{c: getattr(row, c) for c in _CHANGED} for row in rows]
         if self.sqlite:
-            changed = [{c: getattr(row, c) for c in _CHANGED} for row in rows]
             bulk_update(session, self.table, "id", changed)
             return
-        if self._update is None:
-            dialect = session.get_bind().dialect
-            types = ["tid"] + [self.table.c[c].type.compile(dialect=dialect) for c in _CHANGED]
-            arrays = ", ".join(
-                ["CAST(CAST(:tid AS text[]) AS tid[])"]
-                + [f"CAST(:{c} AS {t}[])" for c, t in zip(_CHANGED, types[1:], strict=True)]
-            )
-            sets = ", ".join(f"{c} = v.{c}" for c in _CHANGED if c != "id")
-            self._update = text(
-                f"UPDATE task SET {sets} FROM unnest({arrays}) AS v(tid, {', '.join(_CHANGED)}) "
+        for values, row in zip(changed, rows, strict=True):
+            values["tid"] = getattr(row, "tid")  # noqa: B009 - set from the claim's columns
+        dialect = session.get_bind().dialect
+        spec = ", ".join(
+            ["tid tid"] + [f"{c} {self.table.c[c].type.compile(dialect=dialect)}" for c in _CHANGED]
+        )
+        sets = ", ".join(f"{c} = v.{c}" for c in _CHANGED if c != "id")
+        result = session.execute(
+            text(
+                f"UPDATE task SET {sets} FROM json_to_recordset(CAST(:rows AS json)) AS v({spec}) "
                 "WHERE task.ctid = v.tid AND task.id = v.id"
-            )
-        columns: dict[str, list[Any]] = {c: [getattr(row, c) for row in rows] for c in _CHANGED}
-        for name in ("escalated_at", "next_sla_at"):
-            if any(v is not None and v.tzinfo is None for v in columns[name]):
-                raise ValueError(f"naive datetime in the SLA columns ({name})")
-        columns["tid"] = [getattr(row, "tid") for row in rows]  # noqa: B009 - the claim's column
-        result = session.execute(self._update, columns)
+            ),
+            {"rows": rows_json(changed)},
+        )
         if cast(CursorResult[Any], result).rowcount != len(rows):
             # never expected (a locked row stays where it is): then by the key after all
-            changed = [{c: getattr(row, c) for c in _CHANGED} for row in rows]
-            bulk_update(session, self.table, "id", changed)
+            bulk_update(session, self.table, "id", [{c: v[c] for c in _CHANGED} for v in changed])
