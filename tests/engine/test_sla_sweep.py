@@ -101,7 +101,9 @@ def test_a_batch_writes_its_tasks_back_with_one_update(api: Api) -> None:
     assert counts == SweepCounts(warnings=3)
     updates = [s for s in sent if s.startswith("UPDATE task ")]
     if get_engine().dialect.name == "postgresql":
-        assert len(updates) == 2 and all("json_to_recordset" in s and "task.ctid" in s for s in updates)
+        assert len(updates) == 2 and all(
+            "json_to_recordset" in s and "task.ctid" in s for s in updates
+        )
     else:
         assert len(updates) == 2, updates  # one executemany a batch
     with unit_of_work(write=False) as s:
