@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -342,12 +343,13 @@ def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> Non
     raw = conn.connection.driver_connection
     assert raw is not None
     sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    values_of = itemgetter(*columns)  # by name: a row's keys in another order go right too
     with raw.cursor() as cursor:
         # the engine's statement listeners (tests, benches) see the COPY like any other
         conn.dispatch.before_cursor_execute(conn, cursor, sql, {}, None, False)
         with cursor.copy(sql) as copy:
             for row in rows:
-                values = list(row.values())
+                values = list(values_of(row)) if len(columns) > 1 else [values_of(row)]
                 for i, function in convert:
                     values[i] = function(values[i])
                 copy.write_row(values)

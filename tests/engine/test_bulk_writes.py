@@ -77,3 +77,31 @@ def test_a_copy_refuses_a_naive_time_and_writes_nothing(db_url: str) -> None:
         copy_rows(s, table, rows)
     with unit_of_work(write=False) as s:
         assert s.execute(select(func.count()).select_from(HistoryEvent)).scalar_one() == 0
+
+
+def test_a_copy_writes_each_value_to_its_column_whatever_the_row_s_key_order(
+    db_url: str,
+) -> None:
+    if get_engine().dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's bulk path; SQLite inserts with executemany")
+    table = HistoryEvent.__table__
+    assert isinstance(table, Table)
+    rows = [
+        {
+            "seq": n + 1,
+            "at": AT,
+            "actor": f"actor-{n}",
+            "type": "sla_warning",
+            "data": {"n": n},
+            "prev_hash": "0" * 64,
+            "hash": f"{n:064d}",
+        }
+        for n in range(COPY_FROM_ROWS)
+    ]
+    rows[-1] = dict(reversed(list(rows[-1].items())))  # the same keys, the other way round
+    with unit_of_work() as s:
+        copy_rows(s, table, rows)
+    with unit_of_work(write=False) as s:
+        last = s.scalars(select(HistoryEvent).where(HistoryEvent.seq == COPY_FROM_ROWS)).one()
+    n = COPY_FROM_ROWS - 1
+    assert (last.actor, last.hash, last.data, last.at) == (f"actor-{n}", f"{n:064d}", {"n": n}, AT)
