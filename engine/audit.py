@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -144,9 +145,10 @@ def _text_hash(
     instance, task, element, data, prev_hash, (process_key, department)?, (chain,
     prev_seq)?] — a JSON list is its items' texts between commas, so the data's text
     goes in as it is."""
-    if at.tzinfo is not UTC:
-        at = clock.to_utc(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)  # a naive time is UTC (clock.to_utc)
     if type(seq) is not int or not (prev_seq is None or type(prev_seq) is int):
+        at = clock.to_utc(at)
         return _encoded_hash(
             seq, at, actor, type_, instance_id, task_id, element_id, data_text, prev_hash,
             process_key, department, chain, prev_seq,
@@ -159,7 +161,7 @@ def _text_hash(
     enc = _encode_string
     try:
         body = (
-            f'[{seq},"{at.isoformat(timespec="microseconds")}",{enc(actor)},{enc(type_)},'
+            f'[{seq},"{_utc_text(at)}",{enc(actor)},{enc(type_)},'
             f"{'null' if instance_id is None else enc(instance_id)},"
             f"{'null' if task_id is None else enc(task_id)},"
             f"{'null' if element_id is None else enc(element_id)},{data_text},{enc(prev_hash)}"
@@ -172,11 +174,21 @@ def _text_hash(
         if chain is not None:
             body += f",[{enc(chain)},{'null' if prev_seq is None else prev_seq}]"
     except TypeError:  # a value of another type than its column's
+        at = clock.to_utc(at)
         return _encoded_hash(
             seq, at, actor, type_, instance_id, task_id, element_id, data_text, prev_hash,
             process_key, department, chain, prev_seq,
         )  # fmt: skip
     return hashlib.sha256(f"{body}]".encode()).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(at: datetime) -> str:
+    """An aware instant as the hash writes it (UTC, to the microsecond), remembered: a
+    round's events share their instant, and a burst of steps their second. Equal
+    instants give the same text whatever their zone, so what was remembered first
+    cannot change it."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _encoded_hash(

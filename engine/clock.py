@@ -11,6 +11,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 
 _local = threading.local()
 _global_override: datetime | None = None
@@ -29,6 +30,15 @@ def to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def utc_text(value: datetime) -> str:
+    """An aware instant's ISO text in UTC (`value.astimezone(UTC).isoformat()`),
+    remembered: a round's thousands of rows share a few instants (the round's own, the
+    due times a working calendar gives). Equal instants give the same text whatever
+    their zone, so what was remembered first cannot change it."""
+    return value.astimezone(UTC).isoformat()
 
 
 @contextlib.contextmanager

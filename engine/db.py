@@ -15,7 +15,7 @@ import select
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import JSON, DateTime, Engine, Table, bindparam, create_engine, 
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import clock
 from engine.config import get_settings
 
 _engines: dict[str, Engine] = {}
@@ -232,7 +233,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in a bulk write")
-        return value.astimezone(UTC).isoformat()
+        return clock.utc_text(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

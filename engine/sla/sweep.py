@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, literal_column, select, text
@@ -157,7 +157,7 @@ def _take_due_steps(
         "name": task.name,
         "department": task.department,
         "assignee": task.assignee,
-        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "due_at": _iso(task.due_at) if task.due_at else None,
     }
     while task.next_sla_at is not None and task.next_sla_at <= at and task.due_at is not None:
         step_at = task.next_sla_at
@@ -181,7 +181,7 @@ def _take_due_steps(
         data = {
             **base,
             **extra,
-            "step_at": step_at.isoformat(),
+            "step_at": _iso(step_at),
             "recipients": [r.username for r in recipients],
         }
         if to_department:
@@ -214,6 +214,12 @@ def _take_due_steps(
         else:
             notes.add(recipients, **note)
         task.next_sla_at = SLA_POLICY.next_step(task, rungs, calendar)
+
+
+def _iso(value: datetime) -> str:
+    """`value.isoformat()`: remembered for the UTC times the task rows give (the due
+    times of many tasks are the same few instants)."""
+    return clock.utc_text(value) if value.tzinfo is UTC else value.isoformat()
 
 
 _SWEEP_COLUMNS = (

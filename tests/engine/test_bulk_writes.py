@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Table, func, select
 
-from engine import audit
+from engine import audit, clock
 from engine.audit import ROUNDS_CHAIN, PendingEvent, append_events
 from engine.db import COPY_FROM_ROWS, copy_rows, get_engine, unit_of_work
 from engine.models import HistoryEvent
@@ -105,3 +105,22 @@ def test_a_copy_writes_each_value_to_its_column_whatever_the_row_s_key_order(
         last = s.scalars(select(HistoryEvent).where(HistoryEvent.seq == COPY_FROM_ROWS)).one()
     n = COPY_FROM_ROWS - 1
     assert (last.actor, last.hash, last.data, last.at) == (f"actor-{n}", f"{n:064d}", {"n": n}, AT)
+
+
+def test_an_instant_s_bulk_text_is_its_utc_text_whichever_zone_came_first() -> None:
+    """The bulk JSON remembers an instant's text (a round's rows share a few): equal
+    instants in other zones give the UTC text each time, and a naive time is refused."""
+    import json
+    from datetime import timedelta, timezone
+
+    from engine.db import rows_json
+
+    shanghai = timezone(timedelta(hours=8))
+    for first, then in [(AT.astimezone(shanghai), AT), (AT, AT.astimezone(shanghai))]:
+        clock.utc_text.cache_clear()
+        sent = json.loads(rows_json([{"at": first}, {"at": then}, {"at": first}]))
+        assert [r["at"] for r in sent] == ["2026-12-03T08:00:00.123456+00:00"] * 3
+    whole = datetime(2026, 12, 3, 16, 0, tzinfo=shanghai)  # no microseconds: none written
+    assert json.loads(rows_json([{"at": whole}])) == [{"at": "2026-12-03T08:00:00+00:00"}]
+    with pytest.raises(ValueError, match="naive datetime"):
+        rows_json([{"at": AT.replace(tzinfo=None)}])
