@@ -49,6 +49,20 @@ def newest_checkpoint(session: Session) -> HistoryCheckpoint | None:
     return session.get(HistoryCheckpoint, head.last_seq)
 
 
+def anything_to_seal(session: Session) -> bool:
+    """Whether an event was appended after the newest checkpoint's last seq: one read,
+    no lock (an idle round asks it and takes no write transaction). An event that
+    commits after it is asked is sealed by the next round."""
+    sealed_through = (
+        select(HistoryCheckpoint.through_seq)
+        .join(HistoryChain, HistoryChain.last_seq == HistoryCheckpoint.id)
+        .where(HistoryChain.name == CHECKPOINT_CHAIN)
+        .scalar_subquery()
+    )
+    newest, through = session.execute(select(func.max(HistoryEvent.seq), sealed_through)).one()
+    return (newest or 0) > (through or 0)
+
+
 def seal(session: Session, *, at: datetime | None = None) -> HistoryCheckpoint | None:
     """Seal the chain heads that moved since the newest checkpoint; None when nothing
     moved (an idle round: two indexed lookups)."""

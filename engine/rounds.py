@@ -63,7 +63,11 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
 
 
 def seal_history(at: datetime) -> None:
-    """Seal the history heads that moved since the last round into a checkpoint."""
+    """Seal the history heads that moved since the last round into a checkpoint (an
+    idle round: one read, no write transaction and no lock)."""
+    with unit_of_work(write=False) as session:
+        if not checkpoints.anything_to_seal(session):
+            return
     with unit_of_work() as session:
         checkpoints.seal(session, at=at)
 

@@ -20,6 +20,7 @@ from engine.models import HistoryEvent, Instance
 from engine.rounds import run_round
 from engine.witness import check_witness, read_witness
 from tests.fixtures.factories import deploy_fixture, make_user
+from tests.fixtures.statements import statements
 
 
 @pytest.fixture
@@ -142,6 +143,27 @@ def test_an_idle_round_seals_nothing_and_a_busy_one_seals_only_what_moved(
         newest = _events_of(cases[0])[-1]
         assert sealed.heads[cases[0]] == [newest.seq, newest.hash]
         assert sealed.through_seq == newest.seq
+    assert _verify().ok
+
+
+def test_an_idle_round_asks_once_whether_to_seal_and_locks_nothing(cases: list[str]) -> None:
+    from engine.rounds import seal_history
+
+    run_round()
+    with statements(transaction_control=True) as sent:
+        seal_history(datetime.now(UTC))
+    queries_sent = [q for q in sent if q.startswith("SELECT")]
+    assert len(queries_sent) == 1 and "history_checkpoint" in queries_sent[0], sent
+    assert not any("FOR UPDATE" in q or "IMMEDIATE" in q or q.startswith("INSERT") for q in sent)
+    cs = make_user("cs2", "staff", department="customer_service")
+    with unit_of_work() as s:
+        [task] = queries.open_tasks_of(s, cases[0])
+        runtime.complete_task(s, task_id=task.id, variables={"note": "ok"}, actor=cs)
+    seal_history(datetime.now(UTC))  # something moved: sealed as before
+    with unit_of_work(write=False) as s:
+        newest = checkpoints.newest_checkpoint(s)
+        assert newest is not None and newest.id == 2
+        assert newest.through_seq == _events_of(cases[0])[-1].seq
     assert _verify().ok
 
 
