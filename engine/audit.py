@@ -20,7 +20,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -147,21 +146,17 @@ def _text_hash(
     goes in as it is."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)  # a naive time is UTC (clock.to_utc)
-    if type(seq) is not int or not (prev_seq is None or type(prev_seq) is int):
-        at = clock.to_utc(at)
-        return _encoded_hash(
-            seq, at, actor, type_, instance_id, task_id, element_id, data_text, prev_hash,
-            process_key, department, chain, prev_seq,
-        )  # fmt: skip
     # The same text as `_encoded_hash` makes, by the encoder's own string function: the
     # canonical encoder costs microseconds a call to set up, and every event is hashed
-    # when appended and again when checked.
-    # (A None where a column is never null is refused by the string function, as a
-    # value of another type is, and goes the encoder's way.)
+    # when appended and again when checked. A value of another type than its column's
+    # (a None where a column is never null included: the string function refuses it)
+    # goes the encoder's way.
     enc = _encode_string
     try:
+        if type(seq) is not int or not (prev_seq is None or type(prev_seq) is int):
+            raise TypeError("a seq that is not an int")
         body = (
-            f'[{seq},"{_utc_text(at)}",{enc(actor)},{enc(type_)},'
+            f'[{seq},"{clock.utc_text(at, "microseconds")}",{enc(actor)},{enc(type_)},'
             f"{'null' if instance_id is None else enc(instance_id)},"
             f"{'null' if task_id is None else enc(task_id)},"
             f"{'null' if element_id is None else enc(element_id)},{data_text},{enc(prev_hash)}"
@@ -173,22 +168,12 @@ def _text_hash(
             )
         if chain is not None:
             body += f",[{enc(chain)},{'null' if prev_seq is None else prev_seq}]"
-    except TypeError:  # a value of another type than its column's
-        at = clock.to_utc(at)
+    except TypeError:
         return _encoded_hash(
-            seq, at, actor, type_, instance_id, task_id, element_id, data_text, prev_hash,
-            process_key, department, chain, prev_seq,
+            seq, clock.to_utc(at), actor, type_, instance_id, task_id, element_id, data_text,
+            prev_hash, process_key, department, chain, prev_seq,
         )  # fmt: skip
     return hashlib.sha256(f"{body}]".encode()).hexdigest()
-
-
-@lru_cache(maxsize=4096)
-def _utc_text(at: datetime) -> str:
-    """An aware instant as the hash writes it (UTC, to the microsecond), remembered: a
-    round's events share their instant, and a burst of steps their second. Equal
-    instants give the same text whatever their zone, so what was remembered first
-    cannot change it."""
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _encoded_hash(

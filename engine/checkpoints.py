@@ -65,7 +65,8 @@ def anything_to_seal(session: Session) -> bool:
 
 def seal(session: Session, *, at: datetime | None = None) -> HistoryCheckpoint | None:
     """Seal the chain heads that moved since the newest checkpoint; None when nothing
-    moved (an idle round: two indexed lookups)."""
+    moved (asked again under the chain's lock: an idle round stops at
+    `anything_to_seal`)."""
     stmt = select(HistoryChain).where(HistoryChain.name == CHECKPOINT_CHAIN)
     if not is_sqlite(session):
         stmt = stmt.with_for_update()  # one sealer at a time

@@ -33,12 +33,12 @@ def to_utc(value: datetime) -> datetime:
 
 
 @lru_cache(maxsize=4096)
-def utc_text(value: datetime) -> str:
-    """An aware instant's ISO text in UTC (`value.astimezone(UTC).isoformat()`),
+def utc_text(value: datetime, timespec: str = "auto") -> str:
+    """An aware instant's ISO text in UTC (`value.astimezone(UTC).isoformat(timespec)`),
     remembered: a round's thousands of rows share a few instants (the round's own, the
     due times a working calendar gives). Equal instants give the same text whatever
     their zone, so what was remembered first cannot change it."""
-    return value.astimezone(UTC).isoformat()
+    return value.astimezone(UTC).isoformat(timespec=timespec)
 
 
 @contextlib.contextmanager

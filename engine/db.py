@@ -231,10 +231,15 @@ def _json_text(value: Any) -> str:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime in a bulk write")
-        return clock.utc_text(value)
+        return clock.utc_text(_aware(value))
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _aware(value: datetime) -> datetime:
+    """A bulk write's time, refused when naive (as by every other write)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in a bulk write")
+    return value
 
 
 _ROWS_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False)  # made once
@@ -371,9 +376,7 @@ def _copy_json(value: Any) -> Any:
 
 
 def _copy_datetime(value: Any) -> Any:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("naive datetime in a bulk write")
-    return value
+    return None if value is None else _aware(value)
 
 
 def bulk_update(session: Session, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
