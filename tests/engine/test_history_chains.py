@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from cli.main import main as flowdesk
 from engine import audit, checkpoints, queries, runtime
@@ -144,6 +144,46 @@ def test_an_idle_round_seals_nothing_and_a_busy_one_seals_only_what_moved(
         assert sealed.heads[cases[0]] == [newest.seq, newest.hash]
         assert sealed.through_seq == newest.seq
     assert _verify().ok
+
+
+def test_a_checkpoint_seals_the_newest_event_of_every_chain_that_moved(
+    cases: list[str],
+) -> None:
+    """2 500 chains moved (more than one read of hashes takes), some of them several
+    times, with events of old unchained history between: each head is its chain's
+    newest event, and only the fixture's chains (within the look-back) besides."""
+    run_round()
+    with unit_of_work(write=False) as s:
+        start = (s.scalar(select(func.max(HistoryEvent.seq))) or 0) + 1
+    rows = []
+    for n in range(6000):
+        seq = start + n
+        chain = None if n % 7 == 0 else f"c{(n * 37) % 2500:04d}"
+        rows.append(
+            {
+                "seq": seq,
+                "at": datetime(2026, 12, 1, tzinfo=UTC),
+                "actor": "system",
+                "type": "sla_warning",
+                "data": {},
+                "prev_hash": GENESIS_HASH,
+                "hash": f"{seq:064d}",
+                "chain": chain,
+                "prev_seq": 0,
+            }
+        )
+    with unit_of_work() as s:
+        s.execute(insert(HistoryEvent), rows)
+    expected: dict[str, list[object]] = {}
+    for row in rows:
+        if row["chain"] is not None:
+            expected[str(row["chain"])] = [row["seq"], row["hash"]]
+    with unit_of_work() as s:
+        sealed = checkpoints.seal(s)
+        assert sealed is not None and sealed.through_seq == start + 5999
+        moved = {k: v for k, v in sealed.heads.items() if k.startswith("c")}
+        assert len(moved) == 2500 and moved == expected
+        assert set(sealed.heads) - set(moved) <= {*audit.NAMED_CHAINS, *cases}
 
 
 def test_an_idle_round_asks_once_whether_to_seal_and_locks_nothing(cases: list[str]) -> None:
