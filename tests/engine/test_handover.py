@@ -132,15 +132,21 @@ class _Gate:
 
 def _until_a_transaction_waits_for_a_lock(db_url: str) -> None:
     """Poll PostgreSQL until another connection waits for a row lock (the second thread
-    has reached the case's lock)."""
+    has reached the case's lock). Each poll in a transaction of its own: within one,
+    PostgreSQL shows the activity as the transaction's first look saw it (a second
+    thread slower than the first poll was never seen waiting)."""
     deadline = time.monotonic() + 30
     with get_engine(db_url).connect() as conn:
-        while not conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-        ).scalar_one():
+        while True:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar_one()
+            conn.rollback()
+            if waiting:
+                return
             assert time.monotonic() < deadline, "the second thread never waited for the lock"
             time.sleep(0.005)
 
