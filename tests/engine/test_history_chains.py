@@ -158,7 +158,7 @@ def test_a_checkpoint_seals_the_newest_event_of_every_chain_that_moved(
     rows = []
     for n in range(6000):
         seq = start + n
-        chain = None if n % 7 == 0 else f"c{(n * 37) % 2500:04d}"
+        chain = None if n % 7 == 0 else f"moved-{(n * 37) % 2500:04d}"
         rows.append(
             {
                 "seq": seq,
@@ -181,7 +181,7 @@ def test_a_checkpoint_seals_the_newest_event_of_every_chain_that_moved(
     with unit_of_work() as s:
         sealed = checkpoints.seal(s)
         assert sealed is not None and sealed.through_seq == start + 5999
-        moved = {k: v for k, v in sealed.heads.items() if k.startswith("c")}
+        moved = {k: v for k, v in sealed.heads.items() if k.startswith("moved-")}
         assert len(moved) == 2500 and moved == expected
         assert set(sealed.heads) - set(moved) <= {*audit.NAMED_CHAINS, *cases}
 
