@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import Engine, event
 
-from bench.sql_count import Tally
+from bench.sql_count import Tally, autocommit
 
 _tally = Tally()
 _lock = threading.Lock()
@@ -41,14 +41,6 @@ def install() -> None:
 
     def on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         _record(statement)
-
-    def autocommit(conn: Any) -> bool:
-        # From the options, not get_isolation_level(): that one asks the server (a SHOW).
-        # Either option means the driver sends no BEGIN/COMMIT/ROLLBACK (engine/db.py).
-        options = conn.get_execution_options()
-        return options.get("isolation_level") == "AUTOCOMMIT" or bool(
-            options.get("flowdesk_no_transaction")
-        )
 
     def on_begin(conn: Any) -> None:
         if conn.dialect.name != "sqlite" and not autocommit(conn):

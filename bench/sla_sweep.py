@@ -38,6 +38,8 @@ from typing import Any
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from bench.sql_count import autocommit
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowdesk_bench"
 T = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -224,10 +226,10 @@ class Probe:
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
         # a transaction's ends are round trips too (a pool checkout sends nothing: no
-        # ping on a healthy connection, engine/db.py)
-        event.listen(engine, "begin", lambda *a: self._note("BEGIN"))
-        event.listen(engine, "commit", lambda *a: self._note("COMMIT"))
-        event.listen(engine, "rollback", lambda *a: self._note("ROLLBACK"))
+        # ping on a healthy connection, engine/db.py), except on a connection of single
+        # reads, whose driver sends none
+        for what in ("begin", "commit", "rollback"):
+            event.listen(engine, what, lambda conn, w=what.upper(): self._end(conn, w))
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
         # the collector's pauses stop every thread: part of the round's time
@@ -237,6 +239,10 @@ class Probe:
             self.gc[0] += time.perf_counter() - self._gc_started
             self.gc[1] += 1
             self.gc_by_generation[info["generation"]] += 1
+
+    def _end(self, conn: Any, what: str) -> None:
+        if not autocommit(conn):
+            self._note(what)
 
     def _note(self, what: str) -> None:
         self.statements[self.part].append(what)

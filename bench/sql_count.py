@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -225,3 +226,13 @@ class PgStatementLog:
         if current is not None:
             tally.add("\n".join(current))
         return tally
+
+
+def autocommit(conn: Any) -> bool:
+    """Whether the connection's transaction events send nothing: from the options, not
+    get_isolation_level() (that one asks the server, a SHOW). Either option means the
+    driver sends no BEGIN/COMMIT/ROLLBACK (engine/db.py `single_statement_engine`)."""
+    options = conn.get_execution_options()
+    return options.get("isolation_level") == "AUTOCOMMIT" or bool(
+        options.get("flowdesk_no_transaction")
+    )

@@ -35,6 +35,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -680,7 +681,11 @@ def _walk(
 
 
 def _head(session: Session) -> HistoryHead:
-    return session.execute(select(HistoryHead).where(HistoryHead.id == 1)).scalar_one()
+    """The frozen head of the older global chain (read once a session: it never moves)."""
+    head = session.get(HistoryHead, 1)
+    if head is None:
+        raise NoResultFound("the history has no head row")
+    return head
 
 
 def _check_end(session: Session, count: int, last_seq: int, last_hash: str) -> VerifyResult | None:
@@ -975,12 +980,18 @@ def verify_new_events(
     chain up to its frozen head, then the chained events in seq order. An event that
     commits after a later one was checked is left to `verify_chain`.
     """
-    stmt = select(AuditCheck).where(AuditCheck.id == 1)
+    # the check's row, locked, with the frozen head in the same statement
+    stmt = (
+        select(AuditCheck, HistoryHead)
+        .outerjoin(HistoryHead, HistoryHead.id == 1)
+        .where(AuditCheck.id == 1)
+    )
     if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(skip_locked=True)
-    check = session.execute(stmt).scalar_one_or_none()
-    if check is None:
+        stmt = stmt.with_for_update(skip_locked=True, of=AuditCheck)
+    found = session.execute(stmt).first()
+    if found is None:
         return None
+    check = found[0]
     bound = _head(session).last_seq
     result: VerifyResult | None = None
     start_seq, start_hash = check.verified_seq, check.verified_hash

@@ -244,6 +244,17 @@ def notify_admins_once(session: Session, *, kind: str, key: str, data: dict[str,
     Asked every round: with no admin it is one query, and once the admins were told
     two, each on an index (the `LIKE` over every notification runs only until then).
     """
+    dedup = f"{kind}:{key}"
+    recipients = admins_to_tell(session, kind=kind, key=key)
+    if not recipients:
+        return 0
+    return notify(session, recipients, kind=kind, dedup=dedup, data=data, at=clock.now())
+
+
+def admins_to_tell(session: Session, *, kind: str, key: str) -> list[Recipient]:
+    """The active admins `notify_admins_once` would tell about `key`: none when there is
+    no admin or somebody was told already (reads only: a round asks outside any
+    transaction first, and writes only when this names somebody)."""
     from engine.models import UserRole
 
     dedup = f"{kind}:{key}"
@@ -254,22 +265,21 @@ def notify_admins_once(session: Session, *, kind: str, key: str, data: dict[str,
         .order_by(User.id)
     ).all()
     if not admins:
-        return 0  # nobody to tell: ask again next round
+        return []  # nobody to tell: ask again next round
     keys = [f"{dedup}:{username}"[:200] for username, _, _ in admins]
     told = session.execute(
         select(Notification.id).where(Notification.dedup_key.in_(keys)).limit(1)
     ).first()
     if told is not None:
-        return 0
+        return []
     already = session.execute(
         select(func.count())
         .select_from(Notification)
         .where(Notification.dedup_key.like(f"{dedup}:%"))
     ).scalar_one()
     if already:
-        return 0  # told admins who are no longer admins: still once per key
-    recipients = [Recipient(username, email, language) for username, email, language in admins]
-    return notify(session, recipients, kind=kind, dedup=dedup, data=data, at=clock.now())
+        return []  # told admins who are no longer admins: still once per key
+    return [Recipient(username, email, language) for username, email, language in admins]
 
 
 # ---------------------------------------------------------------- reading

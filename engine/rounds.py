@@ -15,8 +15,10 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from engine import audit, calendar, checkpoints, clock, notifications, runtime, witness
-from engine.db import unit_of_work
+from engine.db import single_statement_engine, unit_of_work
 from engine.errors import FlowdeskError
 from engine.gc_pause import collector_paused
 from engine.identity import SYSTEM
@@ -64,8 +66,8 @@ def run_round(at: datetime | None = None, *, batch_size: int = 200) -> RoundResu
 
 def seal_history(at: datetime) -> None:
     """Seal the history heads that moved since the last round into a checkpoint (an
-    idle round: one read, no write transaction and no lock)."""
-    with unit_of_work(write=False) as session:
+    idle round: one read outside any transaction, no lock)."""
+    with Session(single_statement_engine()) as session:  # one read, no BEGIN/ROLLBACK
         if not checkpoints.anything_to_seal(session):
             return
     with unit_of_work() as session:
@@ -93,20 +95,26 @@ def verify_history(result: RoundResult | None = None) -> audit.VerifyResult | No
 
 
 def check_calendar_years(at: datetime) -> None:
-    """Tell admins (once per year) when a year in use has no official schedule."""
+    """Tell admins (once per year) when a year in use has no official schedule: once
+    they were told, a round only reads (outside any transaction)."""
     tz = calendar.timezone()
     years = {at.astimezone(tz).year, (at + timedelta(days=45)).astimezone(tz).year}
     days = calendar.china_days()
     for year in sorted(years):
         schedule = days.schedule(year)
-        if schedule.source == calendar.SOURCE_COMPUTED:
-            with unit_of_work() as session:
-                notifications.notify_admins_once(
-                    session,
-                    kind="calendar_computed",
-                    key=str(year),
-                    data={"year": year, "source": schedule.describe_source()},
-                )
+        if schedule.source != calendar.SOURCE_COMPUTED:
+            continue
+        key = str(year)
+        with Session(single_statement_engine()) as session:  # reads, no transaction
+            if not notifications.admins_to_tell(session, kind="calendar_computed", key=key):
+                continue  # told already (or no admin yet): nothing to write
+        with unit_of_work() as session:  # asked again under the write transaction
+            notifications.notify_admins_once(
+                session,
+                kind="calendar_computed",
+                key=key,
+                data={"year": year, "source": schedule.describe_source()},
+            )
 
 
 def fire_due_timers(
@@ -116,7 +124,7 @@ def fire_due_timers(
     fired = 0
     after: str | None = None
     while True:
-        with unit_of_work(write=False) as session:
+        with Session(single_statement_engine()) as session:  # one read, no BEGIN/ROLLBACK
             ids = runtime.due_timer_instance_ids(session, at=at, limit=batch_size, after=after)
         if not ids:
             return fired

@@ -22,13 +22,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.audit import GENESIS_HASH
 from engine.config import get_settings
-from engine.db import unit_of_work
+from engine.db import single_statement_engine
 from engine.errors import FlowdeskError
 from engine.models import HistoryCheckpoint, HistoryEvent
 
@@ -76,11 +76,23 @@ def head_of(event: Any, checkpoint: Any) -> WitnessedHead:
     return WitnessedHead(seq, digest, "", number, sealed if number else "")
 
 
-def current_head(session: Session, *, at: datetime | None = None) -> WitnessedHead:
-    """Return the history's head in the database: its newest event and checkpoint."""
-    event = session.execute(text(NEWEST_EVENT_SQL)).first()
-    checkpoint = session.execute(text(NEWEST_CHECKPOINT_SQL)).first()
-    head = head_of(event, checkpoint)
+# Both in one statement: one round trip, and the two from one snapshot.
+HEAD_SQL = (
+    "SELECT (SELECT seq FROM history_event ORDER BY seq DESC LIMIT 1),"
+    " (SELECT hash FROM history_event ORDER BY seq DESC LIMIT 1),"
+    " (SELECT last_seq FROM history_chain WHERE name = 'checkpoint'),"
+    " (SELECT last_hash FROM history_chain WHERE name = 'checkpoint')"
+)
+
+
+def current_head(session: Session | Connection, *, at: datetime | None = None) -> WitnessedHead:
+    """Return the history's head in the database: its newest event and checkpoint, read
+    by one statement."""
+    seq, digest, number, sealed = session.execute(text(HEAD_SQL)).one()
+    head = head_of(
+        (seq, digest) if seq is not None else None,
+        (number, sealed) if number is not None else None,
+    )
     instant = clock.to_utc(at or clock.now()).isoformat(timespec="seconds")
     return replace(head, at=instant)
 
@@ -142,8 +154,8 @@ def witness_current_head(path: Path | None = None) -> WitnessedHead | None:
     path = path or get_settings().witness_file
     if path is None:
         return None
-    with unit_of_work(write=False) as session:
-        head = current_head(session)
+    with single_statement_engine().connect() as conn:  # one read, no transaction round trips
+        head = current_head(conn)
     try:
         append_head(path, head)
     except OSError as exc:

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, literal_column, select, text
+from sqlalchemy import CursorResult, Table, literal, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.audit import ROUNDS_CHAIN, PendingEvent, append_events
 from engine.calendar import STANDARD, WorkingCalendar, get_calendar
 from engine.config import get_settings
-from engine.db import bulk_update, get_engine, rows_json, unit_of_work
+from engine.db import bulk_update, get_engine, rows_json, single_statement_engine, unit_of_work
 from engine.gc_pause import collector_paused
 from engine.identity import SYSTEM
 from engine.models import Task, User, UserRole
@@ -255,15 +255,18 @@ def sweep_due_steps(
     """Take every SLA step due by `at`: batches of claimed rows, one transaction each.
 
     Each batch is one claiming SELECT on `ix_task_state_next_sla`, then one bulk
-    UPDATE of the tasks, one bulk INSERT of notifications and one of events. The
-    first batch runs on the calling thread, so that a round with little or nothing
-    due costs one indexed query; when it was full, on PostgreSQL `threads`
-    connections (default FLOWDESK_SWEEP_THREADS, 2) claim the rest side by side;
+    UPDATE of the tasks, one bulk INSERT of notifications and one of events. A read
+    outside any transaction asks first whether anything is due, so that an idle round
+    costs one indexed query. The first batch runs on the calling thread; when it was
+    full, on PostgreSQL `threads` connections (default FLOWDESK_SWEEP_THREADS, 2)
+    claim the rest side by side;
     SKIP LOCKED keeps them apart. The directory of users and the calendars are
     read once per sweep.
     """
     counts = SweepCounts()
     sweep = _Sweep(at, batch_size)
+    if not sweep.anything_due():
+        return counts  # an idle round: one read, no transaction
     if sweep.batch(counts) < batch_size:
         return counts
     sqlite = get_engine().dialect.name == "sqlite"
@@ -316,6 +319,13 @@ class _Sweep:
         self.calendars = _Calendars()
         self._directory: _Directory | None = None
         self._lock = threading.Lock()
+
+    def anything_due(self) -> bool:
+        """Whether any open task has a step due: one indexed read outside any transaction
+        (no BEGIN/COMMIT round trips when nothing is due, one more read when something is)."""
+        probe = select(literal(1)).where(Task.state == "open", Task.next_sla_at <= self.at).limit(1)
+        with single_statement_engine().connect() as conn:
+            return conn.execute(probe).first() is not None
 
     def directory(self, session: Session) -> _Directory:
         """The users, read by the first batch that has steps to take."""
