@@ -54,7 +54,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from bench import spiff_floor
-from bench.cpu import CpuUse, CpuWindow
+from bench.cpu import CpuUse, CpuWindow, connections_by_process
 from bench.sql_count import PgStatementLog, Tally, print_per_completion
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +72,8 @@ class Timings:
     start_wall: float = 0.0
     complete_wall: float = 0.0
     cpu: CpuUse | None = None
+    # the clients' connections held by each API process, largest first (e.g. [3, 1])
+    split: list[int] = field(default_factory=list)
 
     @property
     def completions_per_s(self) -> float:
@@ -286,6 +288,7 @@ def run_phase(server: Server, instances: int, clients: int) -> Timings:
     per_client = max(1, instances // clients)
     timings = Timings()
     timings.start_wall = _in_threads([lambda c=c: c.start(per_client) for c in pool])
+    timings.split = connections_by_process(server.proc.pid, server.port)
     window = CpuWindow([server.proc.pid])
     timings.complete_wall = _in_threads([c.complete_all for c in pool])
     timings.cpu = window.stop()
@@ -316,12 +319,23 @@ def measure(label: str, server: Server, args: argparse.Namespace, clients: int) 
         f"{percentile(middle.completions, 0.95):.1f} ms; starts/s {fmt_spread(starts)}"
     )
     print(f"      {cpu.describe()}")
+    if clients > 1 and any(r.split for r in runs):
+        # A process serves its connections' requests one core's worth at a time: a run
+        # whose clients the kernel gave mostly to one process is slower (printed, not
+        # hidden in the median).
+        print(
+            "      runs by the clients' connections per API process: "
+            + ", ".join(
+                f"{r.completions_per_s:.0f}/s ({'+'.join(map(str, r.split)) or '?'})" for r in runs
+            )
+        )
     return {
         "completions_per_s": spread(rates),
         "starts_per_s": spread(starts),
         "complete_p50_ms": percentile(middle.completions, 0.5),
         "complete_p95_ms": percentile(middle.completions, 0.95),
         "cpu": cpu.__dict__,
+        "connections_per_process": [r.split for r in runs],
     }
 
 

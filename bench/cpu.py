@@ -105,3 +105,36 @@ class CpuWindow:
             machine=(busy1 - self.busy0) / wall,
             cores=os.cpu_count() or 1,
         )
+
+
+def connections_by_process(root: int, port: int) -> list[int]:
+    """How many established TCP connections to `port` each process of `root`'s tree
+    holds, largest first (Linux /proc; [] elsewhere): how the kernel gave a run's
+    keep-alive clients to the API processes."""
+    inodes: set[str] = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(name).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{inode}]")
+    counts = []
+    for pid in sorted(_tree(_all(), [root])):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        links = set()
+        for fd in fds:
+            try:
+                links.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:  # closed meanwhile (the listing's own, for one)
+                continue
+        held = len(links & inodes)
+        if held:
+            counts.append(held)
+    return sorted(counts, reverse=True)
