@@ -259,9 +259,8 @@ def sweep_due_steps(
     outside any transaction asks first whether anything is due, so that an idle round
     costs one indexed query. The first batch runs on the calling thread; when it was
     full, on PostgreSQL `threads` connections (default FLOWDESK_SWEEP_THREADS, 2)
-    claim the rest side by side;
-    SKIP LOCKED keeps them apart. The directory of users and the calendars are
-    read once per sweep.
+    claim the rest side by side, SKIP LOCKED keeping them apart. The directory of
+    users and the calendars are read once per sweep.
     """
     counts = SweepCounts()
     sweep = _Sweep(at, batch_size)

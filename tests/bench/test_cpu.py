@@ -22,7 +22,7 @@ def test_the_connections_a_process_tree_holds_on_a_port_are_counted() -> None:
             assert connections_by_process(os.getpid(), port) == [3]
             accepted[0].close()
             assert connections_by_process(os.getpid(), port) == [2]
-            assert connections_by_process(os.getpid(), port + 1 if port < 65535 else 1) == []
+            assert connections_by_process(os.getpid(), 1) == []  # another port: none
         finally:
             for s in clients + accepted:
                 s.close()
