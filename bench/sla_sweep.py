@@ -31,7 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -388,9 +388,12 @@ def run(size: int, due_percent: float, url: str, *, runs: int, reuse: bool) -> N
             details[label].append(seconds)
             print(f"        {label:48} {seconds * 1000:8.1f} ms (summed over threads)")
         probe.reset()
-        with clock.frozen_at(T):
+        # a minute later, as the next round of a worker: nothing more is due, and the
+        # history check records the new instant it checked at (a write, as in service)
+        later = T + timedelta(minutes=1)
+        with clock.frozen_at(later):
             started = time.perf_counter()
-            nothing = run_round(T)
+            nothing = run_round(later)
             idle.append(time.perf_counter() - started)
         assert nothing.warnings == nothing.breaches == nothing.escalations == 0
         print(f"  run {number}: idle round {idle[-1] * 1000:6.1f} ms")
