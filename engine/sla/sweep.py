@@ -315,6 +315,7 @@ class _Sweep:
             claim = claim.with_for_update(skip_locked=True)
             self.names += ("tid",)
         self.claim = claim
+        self.probe = select(literal(1)).where(Task.state == "open", Task.next_sla_at <= at).limit(1)
         self.calendars = _Calendars()
         self._directory: _Directory | None = None
         self._lock = threading.Lock()
@@ -322,9 +323,8 @@ class _Sweep:
     def anything_due(self) -> bool:
         """Whether any open task has a step due: one indexed read outside any transaction
         (no BEGIN/COMMIT round trips when nothing is due, one more read when something is)."""
-        probe = select(literal(1)).where(Task.state == "open", Task.next_sla_at <= self.at).limit(1)
         with single_statement_engine().connect() as conn:
-            return conn.execute(probe).first() is not None
+            return conn.execute(self.probe).first() is not None
 
     def directory(self, session: Session) -> _Directory:
         """The users, read by the first batch that has steps to take."""

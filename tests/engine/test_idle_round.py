@@ -3,56 +3,23 @@ all (the history check's), the other parts each one statement outside any."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from bench.sql_count import autocommit
 from engine import clock
-from engine.db import get_engine, unit_of_work
+from engine.db import unit_of_work
 from engine.models import Notification
 from engine.rounds import run_round
 from tests.engine.test_sla import complaint
 from tests.fixtures.api_client import Api
 from tests.fixtures.factories import make_user
 from tests.fixtures.shipped import Case, setup_shipped
+from tests.fixtures.statements import round_trips
 
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@contextmanager
-def round_trips() -> Iterator[list[str]]:
-    """Every statement sent, and a transaction's BEGIN/COMMIT/ROLLBACK where the driver
-    sends them (not on a connection of single reads)."""
-    sent: list[str] = []
-    engine = get_engine()
-
-    def execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    def end(what: str) -> Any:
-        def note(conn: Any) -> None:
-            # SQLite's BEGIN is a statement flowdesk sends itself (seen above)
-            if not autocommit(conn) and not (what == "BEGIN" and conn.dialect.name == "sqlite"):
-                sent.append(what)
-
-        return note
-
-    listeners = [("before_cursor_execute", execute)] + [
-        (name.lower(), end(name)) for name in ("BEGIN", "COMMIT", "ROLLBACK")
-    ]
-    for name, listener in listeners:
-        event.listen(engine, name, listener)
-    try:
-        yield sent
-    finally:
-        for name, listener in listeners:
-            event.remove(engine, name, listener)
 
 
 @pytest.fixture
