@@ -45,6 +45,7 @@ from engine.identity import Actor, get_user
 from engine.models import Instance, Task, TaskComment
 from engine.sla import pauses
 from engine.sla.planning import department_calendar, first_sla_step, plan_task
+from engine.step_writes import write_step_rows
 from engine.task_events import append_task_event, lock_task_row, task_event
 from forms.registry import validate_submission
 
@@ -467,7 +468,8 @@ def _save(
     if prepared is not None:
         _stamp_event_seqs(step, prepared.seqs)
     try:
-        session.flush()
+        # the step's rows by prebuilt statements (anything else by the ORM's flush)
+        write_step_rows(session, [instance, *step.tasks.values()])
     except StaleDataError as exc:
         raise ConcurrentUpdate(key="error_concurrent_update") from exc
     run_step_hooks(session, instance=instance, events=step.events)  # they see the saved step
