@@ -80,8 +80,11 @@ def _token_actor(credentials: HTTPAuthorizationCredentials | None) -> Actor:
 _REVOKED = "the user of this token is disabled, or signed in anew since; sign in again"
 
 
-def language(request: Request) -> str:
-    """Return 'en' or 'zh-CN' from Accept-Language (zh-CN by default)."""
+async def language(request: Request) -> str:
+    """Return 'en' or 'zh-CN' from Accept-Language (zh-CN by default).
+
+    A coroutine although it awaits nothing: FastAPI runs a plain function dependency
+    in its thread pool, a hand-off each request paid for reading one header."""
     header = request.headers.get("accept-language", "")
     for part in header.split(","):
         tag = part.split(";")[0].strip().lower()
