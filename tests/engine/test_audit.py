@@ -205,7 +205,7 @@ def test_an_event_s_hash_is_the_one_every_release_made() -> None:
 
 
 def test_the_fast_hash_text_is_the_canonical_encoder_s() -> None:
-    """`_text_hash` writes the hashed text itself (the encoder's setup cost microseconds
+    """`_hashed_text` writes the hashed text itself (the encoder's setup cost microseconds
     an event): for strings that need escaping, None, other types than a column's and
     ints that are bools, it gives the hash the canonical encoder gives."""
     import random
@@ -242,4 +242,76 @@ def test_the_fast_hash_text_is_the_canonical_encoder_s() -> None:
             value(),
             rng.choice([None, rng.randint(0, 10**9), False]),
         ]
-        assert audit._text_hash(*given) == audit._encoded_hash(*given), given
+        assert audit._hashed_text(*given) == audit._encoded_text(*given), given
+
+
+def test_the_servers_hashed_text_is_the_encoders(db_url: str) -> None:
+    """PostgreSQL writes a chained event's hashed text for the scheduled check
+    (`audit._SERVER_HASHED_TEXT`): for strings that need escaping, Chinese and emoji,
+    None and any instant, it is the text `_hashed_text` makes."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("the server's text is PostgreSQL's; SQLite's check builds it in Python")
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(20261207)
+    alphabet = 'ab "\\/\t\n\r\b\f\x01\x1f\x7f\u2028é现场勘查🙂'  # text has no NUL
+    at = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+    def value() -> str | None:
+        if rng.random() < 0.2:
+            return None
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+
+    rows = []
+    for i in range(400):
+        rows.append(
+            {
+                "seq": rng.randint(1, 10**12),
+                "at": at + timedelta(microseconds=rng.randint(-(10**13), 10**13)),
+                "actor": value() or "system",
+                "type": value() or "sla_warning",
+                "instance_id": value(),
+                "task_id": value(),
+                "element_id": value(),
+                "data": audit.canonical_json({"name": value(), "n": i, "x": [1.5, None]}),
+                "prev_hash": value() or audit.GENESIS_HASH,
+                "process_key": value(),
+                "department": value(),
+                "chain": value() or "rounds",
+                "prev_seq": rng.choice([None, rng.randint(1, 10**12)]),
+            }
+        )
+    names = list(rows[0])
+    columns = ", ".join(names)
+    sql = (
+        f"SELECT {audit._SERVER_HASHED_TEXT} FROM (VALUES (CAST(:seq AS bigint), "
+        "CAST(:at AS timestamptz), :actor, :type, :instance_id, :task_id, :element_id, "
+        "CAST(:data AS json), :prev_hash, :process_key, :department, :chain, "
+        f"CAST(:prev_seq AS bigint))) AS history_event({columns})"
+    )
+    with get_engine().connect() as conn:
+        for row in rows:
+            made = conn.execute(text(sql), row).scalar_one()
+            assert made == audit._hashed_text(*(row[name] for name in audit._HASHED)), row
+
+
+def test_the_scheduled_check_takes_other_json_text_and_names_a_changed_event(
+    history: Api,
+) -> None:
+    """The round's check of new chained events: data stored as other JSON text of the
+    same content (an older release's) passes, a changed value or actor is named."""
+    original = json.loads(_stored_data(2))
+    reordered = json.dumps(dict(reversed(list(original.items()))), ensure_ascii=False, indent=1)
+    _sql("UPDATE history_event SET data = :d WHERE seq = 2", d=reordered)
+    with unit_of_work() as s:
+        result = audit.verify_new_events(s)
+    assert result is not None and (result.ok, result.events) == (True, 7)
+    _sql("UPDATE audit_check SET verified_seq = 0, verified_hash = ''")
+    _sql("UPDATE history_event SET actor = 'mallory' WHERE seq = 5")
+    changed = dict(original, name="改过的名称")
+    _sql("UPDATE history_event SET data = :d WHERE seq = 2", d=json.dumps(changed, indent=1))
+    with unit_of_work() as s:
+        result = audit.verify_new_events(s)
+    assert result is not None and not result.ok and result.first_bad_seq == 2
+    assert "was altered" in (result.problem or "")
