@@ -59,13 +59,21 @@ def _converters(table: Table, dialect: Dialect, columns: Iterable[str]) -> _Conv
     )
 
 
-def _insert(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> _Prebuilt:
-    key = (dialect.name, "insert", table.name, columns)
+def _insert(table: Table, dialect: Dialect, columns: tuple[str, ...], count: int) -> _Prebuilt:
+    """INSERT of `count` rows in one statement (as the ORM batches a flush's new rows):
+    the i-th row's parameters are named `<column>_<i>`."""
+    key = (dialect.name, f"insert:{count}", table.name, columns)
     found = _statements.get(key)
     if found is None:
-        marks = ", ".join(_mark(dialect, c) for c in columns)
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-        found = _statements[key] = _Prebuilt(sql, _converters(table, dialect, columns))
+        rows = ", ".join(
+            "(" + ", ".join(_mark(dialect, f"{c}_{i}") for c in columns) + ")" for i in range(count)
+        )
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows}"
+        converters = _converters(table, dialect, columns)
+        found = _statements[key] = _Prebuilt(
+            sql,
+            tuple((f"{c}_{i}", convert) for i in range(count) for c, convert in converters),
+        )
     return found
 
 
@@ -157,15 +165,22 @@ def write_step_rows(session: Session, rows: Iterable[Instance | Task]) -> None:
         session.flush()  # the ORM orders the rows of other tables with these
         return
     conn = session.connection()
-    # Rows in their dependencies' order: the instance before its tasks.
-    plans.sort(key=lambda plan: not isinstance(plan[0], Instance))
-    for obj, mapped, kind, values in plans:
-        if kind == "insert":
-            row = {mapped.columns[k]: v for k, v in values.items()}
-            stmt = _insert(mapped.table, dialect, tuple(row))
-            conn.exec_driver_sql(stmt.sql, stmt.params(row))
-        elif kind == "update":
-            _run_update(conn, dialect, obj, mapped, values)
+    # The ORM's order: the instance before its tasks; a table's changed rows, then its
+    # new ones (in one statement).
+    for cls in (Instance, Task):
+        new: list[dict[str, Any]] = []
+        for obj, mapped, kind, values in plans:
+            if type(obj) is not cls:
+                continue
+            if kind == "update":
+                _run_update(conn, dialect, obj, mapped, values)
+            elif kind == "insert":
+                new.append({mapped.columns[k]: v for k, v in values.items()})
+        if new:
+            table = _MAPPED[cls].table
+            stmt = _insert(table, dialect, tuple(new[0]), len(new))
+            params = {f"{c}_{i}": v for i, row in enumerate(new) for c, v in row.items()}
+            conn.exec_driver_sql(stmt.sql, stmt.params(params))
     _settle(session, [plan[0] for plan in plans])
 
 

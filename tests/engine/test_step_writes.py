@@ -145,3 +145,29 @@ def test_json_and_times_come_back_as_written(db_url: str) -> None:
     variables = raw[0] if isinstance(raw[0], str) else None
     if variables is not None:  # SQLite keeps the JSON text: no \\u escapes
         assert "\\u" not in variables
+
+
+def test_the_tasks_a_step_opens_go_in_one_insert(db_url: str) -> None:
+    """A parallel split opens three tasks (a sales check and two proposals): one INSERT
+    of all three rows, as the ORM's flush batched them, each row as its object says."""
+    sam = make_user("sam", "staff", department="sales")
+    deploy_fixture("parallel_mi.bpmn")
+    with _flushes() as flushes, statements() as sent, unit_of_work() as s:
+        case = runtime.start_instance(
+            s,
+            process_key="parallel_mi",
+            variables={"departments": ["engineering", "property"]},
+            actor=sam,
+        )
+        opened = [_columns(t) for t in case.open_tasks]
+        instance = _columns(case.instance)
+    assert flushes == []
+    inserts = [q for q in sent if q.startswith("INSERT INTO task ")]
+    assert len(opened) == 3 and len(inserts) == 1
+    assert sent.index(inserts[0]) > next(
+        i for i, q in enumerate(sent) if q.startswith("INSERT INTO instance ")
+    )
+    assert {row["department"] for row in opened} == {"sales", "engineering", "property"}
+    for row in opened:
+        assert _stored(Task, row["id"]) == row
+    assert _stored(Instance, instance["id"]) == instance and instance["lock_version"] == 1
