@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +34,13 @@ class Count:
     exact: bool = True
 
 
-def bounded_count(session: Session, query: Select[Any], limit: int | None) -> Count:
-    """Count the rows of `query` up to `limit` (None, or past any table's size: all)."""
+def bounded_count(
+    session: Session, query: Select[Any], limit: int | None, *, order_by: Sequence[Any] = ()
+) -> Count:
+    """Count the rows of `query` up to `limit` (None, or past any table's size: all).
+
+    `order_by`: an order an index of the query's table delivers, for the bounded count
+    to read in (see `_task_count_order`)."""
     if limit is not None and limit >= 2**62:  # a page asked for past 2^62 rows
         limit = None
     if limit is None:
@@ -43,7 +48,7 @@ def bounded_count(session: Session, query: Select[Any], limit: int | None) -> Co
             int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
         )
     found = session.execute(
-        select(func.count()).select_from(query.limit(limit + 1).subquery())
+        select(func.count()).select_from(query.order_by(*order_by).limit(limit + 1).subquery())
     ).scalar_one()
     return Count(min(int(found), limit), int(found) <= limit)
 
@@ -122,7 +127,12 @@ def task_page(
         count_limit, counted = offset + limit, None
     if _finds_nothing(conditions):
         return [], Count(0)
-    total = counted or bounded_count(session, select(Task.id).where(*conditions), count_limit)
+    total = counted or bounded_count(
+        session,
+        select(Task.id).where(*conditions),
+        count_limit,
+        order_by=_task_count_order(session, filters),
+    )
     if filters.state is None:
         return _page_of_every_state(session, conditions, limit, offset), total
     rows = (
@@ -172,7 +182,26 @@ def count_tasks(
     conditions = _task_conditions(session, actor, filters)
     if _finds_nothing(conditions):
         return Count(0)
-    return bounded_count(session, select(Task.id).where(*conditions), limit)
+    return bounded_count(
+        session,
+        select(Task.id).where(*conditions),
+        limit,
+        order_by=_task_count_order(session, filters),
+    )
+
+
+def _task_count_order(session: Session, filters: TaskFilters) -> tuple[Any, ...]:
+    """The order a bounded count of tasks reads in: on PostgreSQL the inbox's due order,
+    which every task index of the inbox delivers, so that the count walks one index and
+    stops at its limit. Unordered, a million tasks' statistics misled the planner into a
+    bitmap scan of every task of the filter (sales + breached + a project: 100 000 index
+    entries read, 52 ms; with parallel workers 682 ms) where an ordered scan stops after
+    the 3 000 it needs (31 ms). Tasks of every state have no index in that order (their
+    page merges one range a state), nor does SQLite keep the due order's NULLS LAST:
+    those counts stay unordered."""
+    if filters.state is None or session.get_bind().dialect.name == "sqlite":
+        return ()
+    return _due_order(Task)
 
 
 def _finds_nothing(conditions: list[Any]) -> bool:
