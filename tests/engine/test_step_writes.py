@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -131,20 +132,22 @@ def test_an_unchanged_assignment_writes_nothing(db_url: str) -> None:
 
 def test_json_and_times_come_back_as_written(db_url: str) -> None:
     """The converters of the prebuilt statements are the columns' own: Chinese text in
-    JSON as itself, times in UTC."""
+    JSON as itself (not as \\u escapes), times in UTC and aware."""
     cathy, task = _start_two_lane()
     with unit_of_work() as s:
-        runtime.complete_task(s, task_id=task.id, variables={}, actor=cathy)
+        runtime.complete_task(s, task_id=task.id, variables={"note": "已回电"}, actor=cathy)
     with unit_of_work(write=False) as s:
-        raw = s.execute(
-            text("SELECT variables, workflow_state FROM instance WHERE id = :id"),
-            {"id": task.instance_id},
+        variables, submitted = s.execute(
+            text(
+                "SELECT CAST(i.variables AS TEXT), CAST(t.submitted AS TEXT) FROM instance i "
+                "JOIN task t ON t.instance_id = i.id WHERE t.id = :id"
+            ),
+            {"id": task.id},
         ).one()
         stored = s.get(TaskModel, task.id)
-    assert stored.completed_at is not None and stored.completed_at.utcoffset().total_seconds() == 0
-    variables = raw[0] if isinstance(raw[0], str) else None
-    if variables is not None:  # SQLite keeps the JSON text: no \\u escapes
-        assert "\\u" not in variables
+    assert "已回电" in variables and "已回电" in submitted and "\\u" not in submitted
+    assert stored.submitted == {"note": "已回电"}
+    assert stored.completed_at is not None and stored.completed_at.utcoffset() == timedelta(0)
 
 
 def test_the_tasks_a_step_opens_go_in_one_insert(db_url: str) -> None:
