@@ -18,7 +18,6 @@ from engine import runtime
 from engine.db import unit_of_work
 from engine.errors import ConcurrentUpdate
 from engine.models import Instance, Task, TaskComment
-from engine.models.tasks import Task as TaskModel
 from engine.step_writes import write_step_rows
 from tests.fixtures.factories import deploy_fixture, make_user
 from tests.fixtures.statements import statements
@@ -102,7 +101,7 @@ def test_a_stale_instance_is_refused_and_nothing_is_written(db_url: str) -> None
 def test_other_changes_in_the_session_go_the_orms_way_with_the_rows(db_url: str) -> None:
     _, task = _start_two_lane()
     with _flushes() as flushes, unit_of_work() as s:
-        row = s.get(TaskModel, task.id)
+        row = s.get(Task, task.id)
         s.add(
             TaskComment(
                 task_id=task.id,
@@ -116,14 +115,14 @@ def test_other_changes_in_the_session_go_the_orms_way_with_the_rows(db_url: str)
         write_step_rows(s, [row])
         assert flushes == [2]  # the comment and the task, in one flush of the ORM
     with unit_of_work(write=False) as s:
-        assert s.get(TaskModel, task.id).name == "改过的名字"
+        assert s.get(Task, task.id).name == "改过的名字"
         assert s.scalar(select(TaskComment.text).where(TaskComment.task_id == task.id)) == "x"
 
 
 def test_an_unchanged_assignment_writes_nothing(db_url: str) -> None:
     _, task = _start_two_lane()
     with statements() as sent, _flushes() as flushes, unit_of_work() as s:
-        row = s.get(TaskModel, task.id)
+        row = s.get(Task, task.id)
         row.name = row.name  # set to what it was
         write_step_rows(s, [row])
     assert not [q for q in sent if q.startswith("UPDATE")]
@@ -144,7 +143,7 @@ def test_json_and_times_come_back_as_written(db_url: str) -> None:
             ),
             {"id": task.id},
         ).one()
-        stored = s.get(TaskModel, task.id)
+        stored = s.get(Task, task.id)
     assert "已回电" in variables and "已回电" in submitted and "\\u" not in submitted
     assert stored.submitted == {"note": "已回电"}
     assert stored.completed_at is not None and stored.completed_at.utcoffset() == timedelta(0)
