@@ -9,25 +9,22 @@ rounds seal every head that moved into the `checkpoint` chain (engine/checkpoint
 so a case removed with all its events, or a chain cut back and re-headed, still shows;
 the witness file anchors the newest checkpoint outside the database.
 
+An event's hashed text and its hash are engine/history/hashing.py's.
+
 Events recorded before revision 0012 keep the one global chain of gapless seqs that
 ends at the frozen `history_head` row; `verify_chain` walks both.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from operator import itemgetter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Table,
-    Text,
     bindparam,
-    cast,
     func,
     literal_column,
     select,
@@ -42,6 +39,15 @@ from sqlalchemy.orm.util import identity_key
 
 from engine import clock
 from engine.db import JsonText, bulk_insert, is_sqlite
+from engine.history.hashing import (
+    batch_values,
+    canonical_json,
+    checked_events,
+    event_hash,
+    row_hash,
+    server_hashed_texts,
+    text_digest,
+)
 from engine.models import AuditCheck, HistoryChain, HistoryEvent, HistoryHead, Instance, Task
 
 GENESIS_HASH = "0" * 64
@@ -63,239 +69,6 @@ class PendingEvent:
     # Search keys; filled from the instance and task rows when the caller leaves them out.
     process_key: str | None = None
     department: str | None = None
-
-
-# Made once: json.dumps with options builds an encoder per call (a third of its time on
-# an event's data).
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-)
-
-
-# How the canonical encoder writes a string (ensure_ascii=False: json's C function).
-_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
-
-
-def canonical_json(value: Any) -> str:
-    return _CANONICAL.encode(value)
-
-
-def event_hash(
-    *,
-    seq: int,
-    at: datetime,
-    actor: str,
-    type: str,
-    instance_id: str | None,
-    task_id: str | None,
-    element_id: str | None,
-    data: dict[str, Any],
-    prev_hash: str,
-    process_key: str | None = None,
-    department: str | None = None,
-    chain: str | None = None,
-    prev_seq: int | None = None,
-    data_text: str | None = None,
-) -> str:
-    """Return the SHA-256 of an event's content and its predecessor's hash.
-
-    `data_text`, when given, is `canonical_json(data)` already made (the append makes
-    it once, to hash and to store).
-
-    The search keys `process_key` and `department` (added in revision 0004) are
-    hashed when set, and the chain and predecessor (revision 0012) when the event has
-    a chain, so events recorded before them keep their hashes.
-    """
-    if data_text is None:
-        data_text = canonical_json(data)
-    return _text_hash(
-        seq,
-        at,
-        actor,
-        type,
-        instance_id,
-        task_id,
-        element_id,
-        data_text,
-        prev_hash,
-        process_key,
-        department,
-        chain,
-        prev_seq,
-    )
-
-
-def _text_hash(*values: Any) -> str:
-    """`event_hash` from the data's canonical text (positional, in `_HASHED`'s order:
-    the checks call it once per event)."""
-    return hashlib.sha256(_hashed_text(*values).encode()).hexdigest()
-
-
-def _hashed_text(
-    seq: int,
-    at: datetime,
-    actor: str,
-    type_: str,
-    instance_id: str | None,
-    task_id: str | None,
-    element_id: str | None,
-    data_text: str,
-    prev_hash: str,
-    process_key: str | None,
-    department: str | None,
-    chain: str | None,
-    prev_seq: int | None,
-) -> str:
-    """The text an event's hash is made of, from the data's canonical text. It is the
-    canonical JSON of the list [seq, at, actor, type,
-    instance, task, element, data, prev_hash, (process_key, department)?, (chain,
-    prev_seq)?] — a JSON list is its items' texts between commas, so the data's text
-    goes in as it is."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)  # a naive time is UTC (clock.to_utc)
-    # The same text as `_encoded_text` makes, by the encoder's own string function: the
-    # canonical encoder costs microseconds a call to set up, and every event is hashed
-    # when appended and again when checked. A value of another type than its column's
-    # (a None where a column is never null included: the string function refuses it)
-    # goes the encoder's way.
-    enc = _encode_string
-    try:
-        if type(seq) is not int or not (prev_seq is None or type(prev_seq) is int):
-            raise TypeError("a seq that is not an int")
-        body = (
-            f'[{seq},"{clock.utc_text(at, "microseconds")}",{enc(actor)},{enc(type_)},'
-            f"{'null' if instance_id is None else enc(instance_id)},"
-            f"{'null' if task_id is None else enc(task_id)},"
-            f"{'null' if element_id is None else enc(element_id)},{data_text},{enc(prev_hash)}"
-        )
-        if process_key is not None or department is not None or chain is not None:
-            body += (
-                f",[{'null' if process_key is None else enc(process_key)},"
-                f"{'null' if department is None else enc(department)}]"
-            )
-        if chain is not None:
-            body += f",[{enc(chain)},{'null' if prev_seq is None else prev_seq}]"
-    except TypeError:
-        return _encoded_text(
-            seq, clock.to_utc(at), actor, type_, instance_id, task_id, element_id, data_text,
-            prev_hash, process_key, department, chain, prev_seq,
-        )  # fmt: skip
-    return f"{body}]"
-
-
-def _encoded_text(
-    seq: Any,
-    at: datetime,
-    actor: Any,
-    type_: Any,
-    instance_id: Any,
-    task_id: Any,
-    element_id: Any,
-    data_text: str,
-    prev_hash: Any,
-    process_key: Any,
-    department: Any,
-    chain: Any,
-    prev_seq: Any,
-) -> str:
-    """`_hashed_text` by the canonical encoder itself: for values of other types than
-    the columns' own (which `default=str` writes as their text)."""
-    head = _CANONICAL.encode(
-        [seq, at.isoformat(timespec="microseconds"), actor, type_, instance_id, task_id, element_id]
-    )
-    tail: list[Any] = [prev_hash]
-    if process_key is not None or department is not None or chain is not None:
-        tail.append([process_key, department])
-    if chain is not None:
-        tail.append([chain, prev_seq])
-    return f"{head[:-1]},{data_text},{_CANONICAL.encode(tail)[1:]}"
-
-
-def _checked_events() -> Any:
-    """A select of the history's columns with `data` as the text the column keeps (see
-    `row_hash`): the checks read events this way."""
-    table = HistoryEvent.__table__
-    assert isinstance(table, Table)
-    return select(*[c if c.name != "data" else cast(c, Text).label("data") for c in table.columns])
-
-
-def row_hash(event: Any, values: Any = None) -> str:
-    """Return the hash an event row (ORM object or Core row) must carry, from its
-    content and `prev_hash`. `values`: the getter of `batch_values` for a batch of
-    Core rows of one select (made once for them, not per row).
-
-    A row read with its data as stored text (`_checked_events`) is first hashed with
-    that text as it is: events appended since 2026-12-03 store the canonical text they
-    were hashed with, so a match needs no parsing. Otherwise (older events, stored as
-    other JSON text of the same data, or an altered one) the data is parsed and hashed
-    canonically, as always."""
-    data = event.data
-    if isinstance(data, str):
-        if values is None:
-            fields = getattr(event, "_fields", None)  # a Core row: its values in one call
-            values = _hashed_values(fields) if fields is not None else None
-        if values is not None:
-            body = _hashed_text(*values(event))
-        else:
-            body = _hashed_text(*(getattr(event, name) for name in _HASHED))
-        digest = hashlib.sha256(body.encode()).hexdigest()
-        if digest == event.hash:
-            return digest
-        data = json.loads(data)
-    return _row_hash(event, data)
-
-
-# The columns `_hashed_text` takes, in its order.
-_HASHED = (
-    "seq",
-    "at",
-    "actor",
-    "type",
-    "instance_id",
-    "task_id",
-    "element_id",
-    "data",
-    "prev_hash",
-    "process_key",
-    "department",
-    "chain",
-    "prev_seq",
-)
-_getters: dict[tuple[str, ...], Any] = {}
-
-
-def batch_values(rows: Sequence[Any]) -> Any:
-    """The getter of `row_hash`'s values for rows of one select (None for ORM objects):
-    a Core row builds its `_fields` anew at each call."""
-    fields = getattr(rows[0], "_fields", None) if rows else None
-    return _hashed_values(fields) if fields is not None else None
-
-
-def _hashed_values(fields: tuple[str, ...]) -> Any:
-    """A getter of a row's hashed values (by the row's columns, made once per select)."""
-    getter = _getters.get(fields)
-    if getter is None:
-        getter = _getters[fields] = itemgetter(*(fields.index(name) for name in _HASHED))
-    return getter
-
-
-def _row_hash(event: Any, data: Any, *, data_text: str | None = None) -> str:
-    return event_hash(
-        seq=event.seq,
-        at=event.at,
-        actor=event.actor,
-        type=event.type,
-        instance_id=event.instance_id,
-        task_id=event.task_id,
-        element_id=event.element_id,
-        data=data,
-        prev_hash=event.prev_hash,
-        process_key=event.process_key,
-        department=event.department,
-        chain=event.chain,
-        prev_seq=event.prev_seq,
-        data_text=data_text,
-    )
 
 
 def _loaded(session: Session, model: type, key: str) -> Any:
@@ -648,7 +421,7 @@ def _walk(
 
     while last_seen < until_seq:
         batch = session.execute(
-            _checked_events()
+            checked_events()
             .where(table.c.seq > last_seen, table.c.seq <= until_seq, table.c.chain.is_(None))
             .order_by(table.c.seq)
             .limit(batch_size)
@@ -863,7 +636,7 @@ def _walk_chains(session: Session, batch_size: int, out: _Problems) -> int:
     heads: dict[str, tuple[int, str]] = {}
     after: tuple[str, int] | None = None
     while True:
-        stmt = _checked_events().where(table.c.chain.is_not(None))
+        stmt = checked_events().where(table.c.chain.is_not(None))
         if after is not None:
             stmt = stmt.where(tuple_(table.c.chain, table.c.seq) > after)
         batch = session.execute(stmt.order_by(table.c.chain, table.c.seq).limit(batch_size)).all()
@@ -918,45 +691,11 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
     return VerifyResult(True, count)
 
 
-# The text `_hashed_text` makes for a chained event, written by PostgreSQL from the
-# row: the scheduled check of a busy round's 10 000 events then hashes texts the server
-# made instead of building each one in Python. `to_json` writes a string as the
-# canonical encoder does (the same escapes, every other character as itself); a
-# chained event always has the search keys' pair and the chain's pair.
-_SERVER_HASHED_TEXT = (
-    "'[' || seq || ',\"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') "
-    "|| '+00:00\",' || to_json(actor)::text || ',' || to_json(type)::text || ',' "
-    "|| coalesce(to_json(instance_id)::text, 'null') || ',' "
-    "|| coalesce(to_json(task_id)::text, 'null') || ',' "
-    "|| coalesce(to_json(element_id)::text, 'null') || ',' || data::text || ',' "
-    "|| to_json(prev_hash)::text || ',[' || coalesce(to_json(process_key)::text, 'null') "
-    "|| ',' || coalesce(to_json(department)::text, 'null') || '],[' || to_json(chain)::text "
-    "|| ',' || coalesce(prev_seq::text, 'null') || ']]'"
-)
-
-
-def _server_texts() -> Any:
-    """A select of what the check of chained events compares, with the hashed text as
-    the server makes it (PostgreSQL)."""
-    table = HistoryEvent.__table__
-    assert isinstance(table, Table)
-    c = table.c
-    return select(
-        c.seq,
-        c.type,
-        c.chain,
-        c.prev_seq,
-        c.prev_hash,
-        c.hash,
-        literal_column(_SERVER_HASHED_TEXT).label("hashed_text"),
-    )
-
-
 def _stored_row_hash(session: Session, seq: int) -> str:
     """The hash of the stored event `seq` made the Python way (`row_hash`)."""
     table = HistoryEvent.__table__
     assert isinstance(table, Table)
-    return row_hash(session.execute(_checked_events().where(table.c.seq == seq)).one())
+    return row_hash(session.execute(checked_events().where(table.c.seq == seq)).one())
 
 
 def _check_new_chained(
@@ -965,7 +704,7 @@ def _check_new_chained(
     """Check chained events after `after_seq` in seq order: each one's hash, and that
     the event it names before it is there with the hash it records.
 
-    On PostgreSQL the server writes each event's hashed text (`_SERVER_HASHED_TEXT`);
+    On PostgreSQL the server writes each event's hashed text (`hashing.SERVER_HASHED_TEXT`);
     an event whose text does not give its hash (data an older release stored as other
     JSON text of the same content, say) is hashed again the Python way before it is
     called altered.
@@ -976,7 +715,7 @@ def _check_new_chained(
     assert isinstance(table, Table)
     server_texts = session.get_bind().dialect.name == "postgresql"
     batch = session.execute(
-        (_server_texts() if server_texts else _checked_events())
+        (server_hashed_texts() if server_texts else checked_events())
         .where(table.c.seq > after_seq, table.c.chain.is_not(None))
         .order_by(table.c.seq)
         .limit(limit)
@@ -994,11 +733,10 @@ def _check_new_chained(
             known.setdefault(ev.seq, ev)
     out = _Problems()
     values = None if server_texts else batch_values(batch)
-    sha256 = hashlib.sha256
     for ev in batch:
         if server_texts:
             texts = ev.hashed_text
-            intact = texts is not None and sha256(texts.encode()).hexdigest() == ev.hash
+            intact = texts is not None and text_digest(texts) == ev.hash
             if not intact:
                 intact = _stored_row_hash(session, ev.seq) == ev.hash
         else:

@@ -2,7 +2,9 @@
 
 - `search`: filters and keyset pages of events, and an event as the API shows it;
 - `export`: streamed CSV and JSON Lines exports, recorded as events;
-- `timeline`: a case's life from its events.
+- `timeline`: a case's life from its events;
+- `hashing`: the text an event's hash is made of, and the hash (the append and the
+  checks of engine/audit.py use it).
 
 Masking personal data in what they show is `engine.privacy`'s.
 """

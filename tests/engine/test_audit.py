@@ -13,6 +13,7 @@ from sqlalchemy import text
 from cli.main import main as flowdesk
 from engine import audit, runtime
 from engine.db import get_engine, unit_of_work
+from engine.history import hashing
 from tests.fixtures.api_client import Api
 from tests.fixtures.factories import deploy_fixture, make_user
 
@@ -116,12 +117,12 @@ def test_an_event_stores_the_canonical_text_it_was_hashed_with(history: Api) -> 
     """The append serializes an event's data once: the column keeps the canonical text
     the hash was made of, so a check hashes that text without parsing it."""
     with get_engine().connect() as conn:
-        rows = conn.execute(audit._checked_events().order_by(text("seq"))).all()
+        rows = conn.execute(hashing.checked_events().order_by(text("seq"))).all()
     assert rows
     for row in rows:
         assert isinstance(row.data, str)
         assert row.data == audit.canonical_json(json.loads(row.data)), row.data
-        assert audit._row_hash(row, {}, data_text=row.data) == row.hash
+        assert hashing._row_hash(row, {}, data_text=row.data) == row.hash
         # The check's one-call path (a Core row) and the by-name one (any object with
         # the columns as attributes) give the recorded hash, and a changed text does not.
         assert audit.row_hash(row) == row.hash
@@ -242,12 +243,12 @@ def test_the_fast_hash_text_is_the_canonical_encoder_s() -> None:
             value(),
             rng.choice([None, rng.randint(0, 10**9), False]),
         ]
-        assert audit._hashed_text(*given) == audit._encoded_text(*given), given
+        assert hashing._hashed_text(*given) == hashing._encoded_text(*given), given
 
 
 def test_the_servers_hashed_text_is_the_encoders(db_url: str) -> None:
     """PostgreSQL writes a chained event's hashed text for the scheduled check
-    (`audit._SERVER_HASHED_TEXT`): for strings that need escaping, Chinese and emoji,
+    (`hashing.SERVER_HASHED_TEXT`): for strings that need escaping, Chinese and emoji,
     None and any instant, it is the text `_hashed_text` makes."""
     if db_url.startswith("sqlite"):
         pytest.skip("the server's text is PostgreSQL's; SQLite's check builds it in Python")
@@ -285,7 +286,7 @@ def test_the_servers_hashed_text_is_the_encoders(db_url: str) -> None:
     names = list(rows[0])
     columns = ", ".join(names)
     sql = (
-        f"SELECT {audit._SERVER_HASHED_TEXT} FROM (VALUES (CAST(:seq AS bigint), "
+        f"SELECT {hashing.SERVER_HASHED_TEXT} FROM (VALUES (CAST(:seq AS bigint), "
         "CAST(:at AS timestamptz), :actor, :type, :instance_id, :task_id, :element_id, "
         "CAST(:data AS json), :prev_hash, :process_key, :department, :chain, "
         f"CAST(:prev_seq AS bigint))) AS history_event({columns})"
@@ -293,7 +294,7 @@ def test_the_servers_hashed_text_is_the_encoders(db_url: str) -> None:
     with get_engine().connect() as conn:
         for row in rows:
             made = conn.execute(text(sql), row).scalar_one()
-            assert made == audit._hashed_text(*(row[name] for name in audit._HASHED)), row
+            assert made == hashing._hashed_text(*(row[name] for name in hashing._HASHED)), row
 
 
 def test_the_scheduled_check_takes_other_json_text_and_names_a_changed_event(

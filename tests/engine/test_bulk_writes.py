@@ -11,6 +11,7 @@ from sqlalchemy import Table, func, select
 from engine import audit, clock
 from engine.audit import ROUNDS_CHAIN, PendingEvent, append_events
 from engine.db import COPY_FROM_ROWS, copy_rows, get_engine, unit_of_work
+from engine.history import hashing
 from engine.models import HistoryEvent
 from tests.fixtures.statements import statements
 
@@ -45,7 +46,7 @@ def test_a_bulk_append_stores_what_it_hashed_and_verifies(db_url: str, count: in
     kinds = [s.split(" ")[0] for s in writes]
     assert kinds == (["COPY"] if copied else ["INSERT"]), sent
     with unit_of_work(write=False) as s:
-        rows = s.execute(audit._checked_events().order_by(HistoryEvent.seq)).all()
+        rows = s.execute(hashing.checked_events().order_by(HistoryEvent.seq)).all()
         assert len(rows) == count
         for n, row in enumerate(rows):
             assert row.data == audit.canonical_json(_events(count)[n].data)  # the hashed text
