@@ -45,8 +45,7 @@ from engine.history.hashing import (
     checked_events,
     event_hash,
     row_hash,
-    server_hashed_texts,
-    text_digest,
+    server_checked_events,
 )
 from engine.models import AuditCheck, HistoryChain, HistoryEvent, HistoryHead, Instance, Task
 
@@ -704,10 +703,10 @@ def _check_new_chained(
     """Check chained events after `after_seq` in seq order: each one's hash, and that
     the event it names before it is there with the hash it records.
 
-    On PostgreSQL the server writes each event's hashed text (`hashing.SERVER_HASHED_TEXT`);
-    an event whose text does not give its hash (data an older release stored as other
-    JSON text of the same content, say) is hashed again the Python way before it is
-    called altered.
+    On PostgreSQL the server writes each event's hashed text and compares its SHA-256
+    with the stored hash (`hashing.SERVER_TEXT_HASH`); an event whose text does not
+    give its hash (data an older release stored as other JSON text of the same content,
+    say) is hashed again the Python way before it is called altered.
 
     Returns (events checked, newest seq checked, its hash, the first problem or None).
     """
@@ -715,7 +714,7 @@ def _check_new_chained(
     assert isinstance(table, Table)
     server_texts = session.get_bind().dialect.name == "postgresql"
     batch = session.execute(
-        (server_hashed_texts() if server_texts else checked_events())
+        (server_checked_events() if server_texts else checked_events())
         .where(table.c.seq > after_seq, table.c.chain.is_not(None))
         .order_by(table.c.seq)
         .limit(limit)
@@ -735,8 +734,7 @@ def _check_new_chained(
     values = None if server_texts else batch_values(batch)
     for ev in batch:
         if server_texts:
-            texts = ev.hashed_text
-            intact = texts is not None and text_digest(texts) == ev.hash
+            intact = bool(ev.text_gives_hash)
             if not intact:
                 intact = _stored_row_hash(session, ev.seq) == ev.hash
         else:

@@ -249,7 +249,8 @@ def test_the_fast_hash_text_is_the_canonical_encoder_s() -> None:
 def test_the_servers_hashed_text_is_the_encoders(db_url: str) -> None:
     """PostgreSQL writes a chained event's hashed text for the scheduled check
     (`hashing.SERVER_HASHED_TEXT`): for strings that need escaping, Chinese and emoji,
-    None and any instant, it is the text `_hashed_text` makes."""
+    None and any instant, it is the text `_hashed_text` makes, and the server's SHA-256
+    of it (`hashing.SERVER_TEXT_HASH`) is the hash the append stores."""
     if db_url.startswith("sqlite"):
         pytest.skip("the server's text is PostgreSQL's; SQLite's check builds it in Python")
     import random
@@ -286,15 +287,18 @@ def test_the_servers_hashed_text_is_the_encoders(db_url: str) -> None:
     names = list(rows[0])
     columns = ", ".join(names)
     sql = (
-        f"SELECT {hashing.SERVER_HASHED_TEXT} FROM (VALUES (CAST(:seq AS bigint), "
+        f"SELECT {hashing.SERVER_HASHED_TEXT}, {hashing.SERVER_TEXT_HASH} "
+        "FROM (VALUES (CAST(:seq AS bigint), "
         "CAST(:at AS timestamptz), :actor, :type, :instance_id, :task_id, :element_id, "
         "CAST(:data AS json), :prev_hash, :process_key, :department, :chain, "
         f"CAST(:prev_seq AS bigint))) AS history_event({columns})"
     )
     with get_engine().connect() as conn:
         for row in rows:
-            made = conn.execute(text(sql), row).scalar_one()
-            assert made == hashing._hashed_text(*(row[name] for name in hashing._HASHED)), row
+            made, digest = conn.execute(text(sql), row).one()
+            values = [row[name] for name in hashing._HASHED]
+            assert made == hashing._hashed_text(*values), row
+            assert digest == hashing._text_hash(*values), row
 
 
 def test_the_scheduled_check_takes_other_json_text_and_names_a_changed_event(
