@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
+from api.answers import json_answer
 from api.deps import CurrentActor, Language
 from api.schemas.errors import StepErrorResponse, error_responses
 from api.schemas.instances import (
@@ -24,11 +25,10 @@ router = APIRouter(tags=["instances"], responses=error_responses(401))
 @router.post(
     "/processes/{key}/instances",
     status_code=201,
+    response_model=InstanceRead,
     responses=error_responses(403, 404, 409, 422, invalid=StepErrorResponse),
 )
-def start_instance(
-    key: str, body: StartInstance, actor: CurrentActor, lang: Language
-) -> InstanceRead:
+def start_instance(key: str, body: StartInstance, actor: CurrentActor, lang: Language) -> Response:
     """Start an instance of the newest version of a process."""
     with unit_of_work() as session:
         case = runtime.start_instance(
@@ -40,7 +40,10 @@ def start_instance(
             language=lang,
         )
     # A case just started has no completed user task yet.
-    return InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks, steps=[])
+    return json_answer(
+        InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks, steps=[]),
+        status_code=201,
+    )
 
 
 @router.get("/instances/{instance_id}", responses=error_responses(403, 404, 422))

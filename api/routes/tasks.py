@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
+from api.answers import json_answer
 from api.deps import CurrentActor, Language
 from api.schemas.errors import StepErrorResponse, error_responses
 from api.schemas.forms import FormRead
@@ -115,11 +116,12 @@ def assign_task(task_id: str, body: AssignTask, actor: CurrentActor) -> TaskRead
 
 @router.post(
     "/tasks/{task_id}/complete",
+    response_model=TaskCompletion,
     responses=error_responses(403, 404, 409, 422, invalid=StepErrorResponse),
 )
 def complete_task(
     task_id: str, body: CompleteTask, actor: CurrentActor, lang: Language
-) -> TaskCompletion:
+) -> Response:
     """Complete a task with its form data and run the process on."""
     with unit_of_work() as session:
         task, case = runtime.complete_task(
@@ -129,10 +131,14 @@ def complete_task(
         steps = steps_of(case.tasks, session=session, instance_id=task.instance_id)
     # Rendered after the commit: the history lock is held no longer than the write.
     shown = TaskRead.from_task(task)
-    return TaskCompletion(
-        **dict(shown),
-        task=shown,
-        instance=InstanceRead.from_instance(case.instance, open_tasks=case.open_tasks, steps=steps),
+    return json_answer(
+        TaskCompletion(
+            **dict(shown),
+            task=shown,
+            instance=InstanceRead.from_instance(
+                case.instance, open_tasks=case.open_tasks, steps=steps
+            ),
+        )
     )
 
 
