@@ -64,6 +64,7 @@ from api.web import scorecards as scorecard_pages
 from crm import routes as crm_routes
 from crm import survey_routes
 from crm.web import customer, start, survey, survey_link
+from engine import wal
 from engine.errors import (
     DetailedConflict,
     FlowdeskError,
@@ -169,6 +170,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from engine.serving import start_embedded_background
 
         start_embedded_background(get_settings().round_seconds)
+    # `flowdesk serve` sets this: SQLite's log is copied back by a thread, not by commits.
+    if os.environ.get(wal.ENV) == "background":
+        from engine.db import single_statement_engine
+
+        wal.start_checkpointer(single_statement_engine())
     # `flowdesk serve` sets this: the started process's objects leave the collector's walks.
     if os.environ.get("FLOWDESK_GC_FREEZE") == "1":
         from engine.gc_pause import freeze_startup_heap

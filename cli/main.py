@@ -343,6 +343,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from engine.serving import prepare_for_serving
 
     require_secret_key("serve")
+    # Every connection of this process, the set-up's too: commits leave SQLite's log to
+    # the API process's checkpoint thread (engine/wal.py).
+    os.environ.setdefault("FLOWDESK_SQLITE_CHECKPOINT", "background")
     prepare_for_serving()
     if get_settings().broker_url is None:
         os.environ.setdefault("FLOWDESK_EMBEDDED_BACKGROUND", "1")

@@ -24,7 +24,7 @@ from sqlalchemy import JSON, DateTime, Engine, Table, bindparam, create_engine, 
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import clock
+from engine import clock, wal
 from engine.config import get_settings
 
 _engines: dict[str, Engine] = {}
@@ -52,6 +52,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        wal.configure_connection(cursor)  # who copies the log back (engine/wal.py)
         cursor.close()
 
     @event.listens_for(engine, "begin")
