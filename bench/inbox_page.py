@@ -1,6 +1,7 @@
 """Inbox pages and the list APIs with many open tasks on PostgreSQL.
 
     python -m bench.inbox_page [--tasks 10000 100000 1000000] [--requests 30] [--reuse]
+                               [--one-size-at-a-time]
 
 For each size N, a database (`flowdesk_bench_<N>`, or FLOWDESK_BENCH_DATABASE_URL with
 `_<N>` appended to its name) with the shipped processes, the demo-sized organisation
@@ -18,6 +19,12 @@ earlier view read, from the disk when other databases have since filled the page
 cache (seen: 260 ms, then 207, 122, 84 for the next ones, then 40). Two more
 requests warm it untimed; the median and p95 are of the `--requests` after them,
 the steady state a user of a running server sees.
+
+With several sizes, each size's database gets a process of its own with the app
+started on it, and each view's requests go in turns — one on each size, the order
+turning every round — so the machine's changes of speed fall on every size alike and
+the growth printed is the data's, not the minute's (`--one-size-at-a-time`: every
+view on one size, then the next, in this process).
 
 `--reuse` keeps a database that already holds N open tasks (built by an earlier run)
 and only migrates it to the newest revision: a million rows are written once.
@@ -266,49 +273,168 @@ API = [
 ]
 
 
+class _Views:
+    """The views of one database, timed one request at a time on a whole app
+    (TestClient: session cookie, templates), signed in as each view's user."""
+
+    def __init__(self, n: int) -> None:
+        from fastapi.testclient import TestClient
+
+        from api.app import create_app
+        from engine import clock
+
+        clock.set_global_time(T + timedelta(minutes=5))
+        self.instance = md5_uuid(f"i{min(n, 4243)}")
+        self.client = TestClient(create_app(), follow_redirects=False)
+        self.client.__enter__()
+        self.tokens: dict[str, str] = {}
+        self.signed = ""
+        self.view: tuple[str, dict[str, str]] = ("", {})
+
+    def open(self, index: int) -> float:
+        """Make `VIEWS[index]` the current view: sign its user in, time its first
+        request (printed apart, see above) and warm it with two more."""
+        user, path = VIEWS[index]
+        path = path.replace("INSTANCE", self.instance)
+        headers = {}
+        if path.startswith("/api/"):
+            if user not in self.tokens:
+                self.tokens[user] = _token(self.client, user)
+            headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+        elif user != self.signed:
+            self.client.cookies.clear()
+            _signed_in(self.client, user)
+            self.signed = user
+        self.view = (path, headers)
+        first = self.time()
+        for _ in range(2):
+            self.time()
+        return first
+
+    def time(self) -> float:
+        """One request of the current view, in ms."""
+        path, headers = self.view
+        t0 = time.perf_counter()
+        r = self.client.get(path, headers=headers)
+        took = (time.perf_counter() - t0) * 1000
+        assert r.status_code == 200, (path, r.status_code, r.text[:300])
+        return took
+
+    def close(self) -> None:
+        from engine import clock
+
+        self.client.__exit__(None, None, None)
+        clock.set_global_time(None)
+
+
+VIEWS = PAGES + API
+
+
+def _summary(times: list[float]) -> tuple[float, float]:
+    """Median and p95 of `times` (ms)."""
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
+
+
+def _print_view(n: int, index: int, got: tuple[float, float], first: float) -> None:
+    user, path = VIEWS[index]
+    print(
+        f"  {n:>9,}  {user:20} {path:58} median {got[0]:7.1f} ms"
+        f"  p95 {got[1]:7.1f} ms  first {first:7.1f} ms",
+        flush=True,
+    )
+
+
 def _time_views(n: int, requests: int) -> dict[str, tuple[float, float]]:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-    from engine import clock
-
-    clock.set_global_time(T + timedelta(minutes=5))
-    instance = md5_uuid(f"i{min(n, 4243)}")
+    """Every view of the one database flowdesk points at, one view after the other."""
+    views = _Views(n)
     out: dict[str, tuple[float, float]] = {}
-    with TestClient(create_app(), follow_redirects=False) as client:
-        tokens: dict[str, str] = {}
-        signed = ""
-        for user, path in PAGES + API:
-            path = path.replace("INSTANCE", instance)
-            headers = {}
-            if path.startswith("/api/"):
-                if user not in tokens:
-                    tokens[user] = _token(client, user)
-                headers = {"Authorization": f"Bearer {tokens[user]}"}
-            elif user != signed:
-                client.cookies.clear()
-                _signed_in(client, user)
-                signed = user
-            t0 = time.perf_counter()
-            client.get(path, headers=headers)  # the first: printed apart (see above)
-            first = (time.perf_counter() - t0) * 1000
-            for _ in range(2):
-                client.get(path, headers=headers)
-            times = []
-            for _ in range(requests):
-                t0 = time.perf_counter()
-                r = client.get(path, headers=headers)
-                times.append((time.perf_counter() - t0) * 1000)
-                assert r.status_code == 200, (path, r.status_code, r.text[:300])
-            times.sort()
-            p95 = times[max(0, -(-len(times) * 95 // 100) - 1)]
-            out[f"{user} {path}"] = (statistics.median(times), p95)
-            print(
-                f"  {n:>9,}  {user:20} {path:58} median {out[f'{user} {path}'][0]:7.1f} ms"
-                f"  p95 {p95:7.1f} ms  first {first:7.1f} ms",
-                flush=True,
-            )
-    clock.set_global_time(None)
+    try:
+        for index, (user, path) in enumerate(VIEWS):
+            first = views.open(index)
+            out[f"{user} {path}"] = got = _summary([views.time() for _ in range(requests)])
+            _print_view(n, index, got, first)
+    finally:
+        views.close()
+    return out
+
+
+def _serve_views(n: int) -> None:
+    """The child of `_time_interleaved` for one database: `open I` makes view I current
+    and answers its first request's ms, `time` answers one more request's ms."""
+    import sys
+
+    views = _Views(n)
+    try:
+        for line in sys.stdin:
+            word, *rest = line.split()
+            if word == "open":
+                answer = views.open(int(rest[0]))
+            elif word == "time":
+                answer = views.time()
+            else:
+                break
+            print(f"{answer:.3f}", flush=True)
+    finally:
+        views.close()
+
+
+class _Child:
+    """A process serving the views of one size's database (`--serve-views`)."""
+
+    def __init__(self, n: int, url: str) -> None:
+        import subprocess
+        import sys
+
+        env = dict(os.environ, FLOWDESK_DATABASE_URL=url)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.inbox_page", "--serve-views", str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+
+    def ask(self, line: str) -> float:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the views' process ended ({self.proc.wait()})")
+        return float(answer)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def _time_interleaved(
+    urls: dict[int, str], requests: int
+) -> dict[int, dict[str, tuple[float, float]]]:
+    """Every view on every size at once: one process per database, and each view's
+    requests taken in turns — one on each size, the next round in the next order — so
+    that a change of the machine's speed (seen here: a third from one minute to the
+    next) falls on every size alike instead of on whichever was measured then."""
+    children = {n: _Child(n, url) for n, url in urls.items()}
+    sizes = list(children)
+    out: dict[int, dict[str, tuple[float, float]]] = {n: {} for n in sizes}
+    try:
+        for index, (user, path) in enumerate(VIEWS):
+            firsts = {n: children[n].ask(f"open {index}") for n in sizes}
+            times: dict[int, list[float]] = {n: [] for n in sizes}
+            for round_ in range(requests):
+                shift = round_ % len(sizes)
+                for n in sizes[shift:] + sizes[:shift]:
+                    times[n].append(children[n].ask("time"))
+            for n in sizes:
+                out[n][f"{user} {path}"] = got = _summary(times[n])
+                _print_view(n, index, got, firsts[n])
+    finally:
+        for child in children.values():
+            child.close()
     return out
 
 
@@ -320,52 +446,84 @@ def md5_uuid(value: str) -> str:
     return str(uuid.UUID(hashlib.md5(value.encode()).hexdigest()))
 
 
-def main() -> None:
+def _ready(url: str, n: int, *, reuse: bool) -> None:
+    """Build the database of size `n` at `url` (or, with `reuse`, keep one that holds
+    it) and point flowdesk at it."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    if reuse and _open_tasks(url) == n:
+        _use_database(url)
+        print(f"inbox views on {shown}: {n:,} open tasks, reused", flush=True)
+        return
+    fresh_database(url)
+    started = time.perf_counter()
+    _populate(n)
+    print(
+        f"inbox views on {shown}: {n:,} open tasks written in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> dict[int, dict[str, tuple[float, float]]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, nargs="+", default=[100_000])
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument(
         "--reuse", action="store_true", help="keep a database already holding N open tasks"
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--one-size-at-a-time",
+        action="store_true",
+        help="time every view on one size, then on the next (default with several "
+        "sizes: each view's requests in turns across the sizes)",
+    )
+    parser.add_argument("--serve-views", type=int, help=argparse.SUPPRESS)  # the child
+    args = parser.parse_args(argv)
     # A database server needs the key every process signs sessions and tokens with.
     os.environ.setdefault("FLOWDESK_SECRET_KEY", "bench-inbox-" + "k" * 40)
     os.environ.setdefault("FLOWDESK_GC_FREEZE", "1")  # the app starts as `flowdesk serve` starts it
+    if args.serve_views is not None:
+        _serve_views(args.serve_views)
+        return {}
     base = os.environ.get("FLOWDESK_BENCH_DATABASE_URL", DEFAULT_URL)
+    urls = {n: _database_for(base, n) for n in args.tasks}
     results: dict[int, dict[str, tuple[float, float]]] = {}
-    for n in args.tasks:
-        url = _database_for(base, n)
-        shown = make_url(url).render_as_string(hide_password=True)
-        if args.reuse and _open_tasks(url) == n:
-            _use_database(url)
-            print(f"inbox views on {shown}: {n:,} open tasks, reused", flush=True)
-        else:
-            fresh_database(url)
-            started = time.perf_counter()
-            _populate(n)
-            print(
-                f"inbox views on {shown}: {n:,} open tasks written in "
-                f"{time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
-        results[n] = _time_views(n, args.requests)
+    if args.one_size_at_a_time or len(urls) == 1:
+        for n, url in urls.items():
+            _ready(url, n, reuse=args.reuse)
+            results[n] = _time_views(n, args.requests)
+    else:
+        for n, url in urls.items():
+            _ready(url, n, reuse=args.reuse)
+        print("each view's requests in turns across the sizes", flush=True)
+        results = _time_interleaved(urls, args.requests)
+    _print_growth(results)
+    return results
+
+
+def _print_growth(results: dict[int, dict[str, tuple[float, float]]]) -> None:
     sizes = sorted(results)
     print(
         "\nmedian / p95 in ms per size"
         + (f"; change of the p95 {sizes[-2]:,} → {sizes[-1]:,}" if len(sizes) > 1 else "")
     )
-    worst = 0.0
+    growths: list[float] = []
     for view in results[sizes[0]]:
         cells = "  ".join(f"{results[n][view][0]:6.1f} /{results[n][view][1]:6.1f}" for n in sizes)
         change = ""
         if len(sizes) > 1:
             before, after = results[sizes[-2]][view][1], results[sizes[-1]][view][1]
-            pct = (after - before) / before * 100
-            worst = max(worst, pct)
+            growths.append(pct := (after - before) / before * 100)
             change = f"  {pct:+6.0f}%"
         print(f"  {view:80} {cells}{change}")
-    if len(sizes) > 1:
-        print(f"largest p95 growth {sizes[-2]:,} → {sizes[-1]:,}: {worst:+.0f}%")
+    slowest = max(results[sizes[-1]].items(), key=lambda item: item[1][1])
+    print(f"slowest p95 at {sizes[-1]:,}: {slowest[1][1]:.1f} ms ({slowest[0]})")
+    if growths:
+        over = sum(1 for g in growths if g > 20)
+        print(
+            f"p95 growth {sizes[-2]:,} → {sizes[-1]:,}: largest {max(growths):+.0f}%, "
+            f"median {statistics.median(growths):+.0f}%; {over} of {len(growths)} views over +20%"
+        )
 
 
 if __name__ == "__main__":
