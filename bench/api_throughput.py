@@ -173,16 +173,17 @@ def free_port() -> int:
 
 class Server:
     """`flowdesk serve` in a subprocess, with no background work; `counted` runs the
-    same app with the statement counter (`bench.counted_app`, one process)."""
+    same app with the statement counter (`bench.counted_app`, one process). `root` is
+    the checkout whose code it runs (`bench.paired_ab` starts two)."""
 
-    def __init__(self, url: str, workers: int, *, counted: bool = False) -> None:
+    def __init__(self, url: str, workers: int, *, counted: bool = False, root: Path = ROOT) -> None:
         self.port = free_port()
         env = dict(
             os.environ,
             FLOWDESK_DATABASE_URL=url,
             FLOWDESK_EMBEDDED_BACKGROUND="0",
-            FLOWDESK_PROCESSES_DIR=str(ROOT / "bench" / "no-processes"),
-            PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            FLOWDESK_PROCESSES_DIR=str(root / "bench" / "no-processes"),
+            PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
         )
         if counted:
             command = [sys.executable, "-m", "bench.counted_app", "--port", str(self.port)]
@@ -190,7 +191,7 @@ class Server:
             flowdesk = str(Path(sys.executable).with_name("flowdesk"))
             command = [flowdesk, "serve", "--port", str(self.port), "--workers", str(workers)]
         self.proc = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 90

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from bench.api_throughput import Client, free_port, prepare
+from bench.api_throughput import Client, Server, prepare
 
 KINDS = ("start", "complete")
 
@@ -42,34 +40,8 @@ class _Side:
         self.name = name
         url = f"sqlite:///{workdir / name}.db"
         prepare(url)
-        port = free_port()
-        env = dict(
-            os.environ,
-            FLOWDESK_DATABASE_URL=url,
-            FLOWDESK_EMBEDDED_BACKGROUND="0",
-            FLOWDESK_PROCESSES_DIR=str(root / "bench" / "no-processes"),
-            PYTHONPATH=str(root),
-        )
-        flowdesk = str(Path(sys.executable).with_name("flowdesk"))
-        self.proc = subprocess.Popen(
-            [flowdesk, "serve", "--port", str(port), "--workers", "1"],
-            env=env,
-            cwd=root,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the {name} server did not start")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.client = Client(base)
+        self.server = Server(url, 1, root=root)
+        self.client = Client(self.server.base)
         self.times: dict[str, list[float]] = {kind: [] for kind in KINDS}
 
     def timed(
@@ -84,8 +56,7 @@ class _Side:
 
     def stop(self) -> None:
         self.client.http.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        self.server.stop()
 
 
 def _round(sides: list[_Side], instances: int) -> None:
