@@ -69,7 +69,9 @@ class Checkpointer:
     def __init__(self, engine: Engine, interval: float = INTERVAL_SECONDS) -> None:
         self.engine, self.interval = engine, interval
         self.rounds = 0
-        self.copied_pages = 0  # summed over the rounds: pages taken off the requests
+        # What the newest round reported (a log already copied back reports its pages
+        # again until a writer starts it over, so the rounds' figures are not summed).
+        self.last: Checkpoint | None = None
         self._stop = threading.Event()
         self.thread = threading.Thread(
             target=self._run, name="flowdesk-sqlite-checkpoint", daemon=True
@@ -95,7 +97,7 @@ class Checkpointer:
                 log.exception("SQLite checkpoint failed")
                 continue
             self.rounds += 1
-            self.copied_pages += done.copied_pages
+            self.last = done
 
 
 _started: dict[str, Checkpointer] = {}
