@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.crm.leads import sales_staff
 from tests.fixtures.api_client import Api
-from tests.fixtures.browser import pytestmark, shot, sign_in
+from tests.fixtures.browser import pytestmark, shot, sign_in, submit
 from tests.fixtures.shipped import Case
 
 __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
@@ -66,8 +66,7 @@ def test_duplicate_lead_warned_and_reassigned_lead_stays(server, browser) -> Non
     sup = sign_in(browser, base, "sup_sales")
     sup.goto(f"{base}/tasks/{follow['id']}")
     sup.get_by_label("转派").select_option("sales_zhou")
-    sup.get_by_role("button", name="转派").click()
-    sup.wait_for_load_state()
+    submit(sup, sup.get_by_role("button", name="转派"))
     assert lead.refresh()["variables"]["consultant"] == "sales_zhou"
     sup.goto(case_url)
     assert "把 跟进 转派给 周杰，置业顾问改为 周杰" in sup.locator("body").inner_text()

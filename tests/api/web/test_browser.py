@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from engine import clock
-from tests.fixtures.browser import FLOWDESK, pytestmark, shot, sign_in
+from tests.fixtures.browser import FLOWDESK, pytestmark, shot, sign_in, submit
 
 __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
 
@@ -44,10 +44,10 @@ def test_a_days_work(server, browser) -> None:  # type: ignore[no-untyped-def]
     eng = sign_in(browser, base, "eng1")
     eng.goto(base + "/inbox?tab=department")
     shot(eng, "02-engineering-queue-zh")
-    eng.get_by_role("button", name="认领").first.click()
+    submit(eng, eng.get_by_role("button", name="认领").first)
     eng.goto(base + "/inbox?tab=mine")
     eng.get_by_role("link", name="现场勘查").click()
-    eng.get_by_role("button", name="提交完成").click()
+    submit(eng, eng.get_by_role("button", name="提交完成"))
     assert eng.locator(".field.invalid").count() >= 1
     shot(eng, "03-validation-error-zh")
     eng.get_by_label("勘查结果").fill("主卧顶板渗水，需更换防水层")
@@ -59,7 +59,7 @@ def test_a_days_work(server, browser) -> None:  # type: ignore[no-untyped-def]
     sup.goto(base + "/inbox?tab=department")
     sup.get_by_role("link", name="提出处理方案").click()
     sup.get_by_label("转派").select_option("eng1")
-    sup.get_by_role("button", name="转派").click()
+    submit(sup, sup.get_by_role("button", name="转派"))
     assert "eng1" in sup.content()
 
     # Time passes: after `flowdesk tick --at` the task shows in the escalated tab.
@@ -81,7 +81,7 @@ def test_a_days_work(server, browser) -> None:  # type: ignore[no-untyped-def]
     shot(sup, "05-case-diagram-zh")
 
     # English, remembered for the user; and the inbox on a phone.
-    sup.get_by_role("button", name="English").click()
+    submit(sup, sup.get_by_role("button", name="English"))
     sup.goto(base + "/inbox?tab=escalated")
     assert "Escalated to me" in sup.content() and "Breached" in sup.content()
     shot(sup, "06-escalated-tab-en")
@@ -95,7 +95,7 @@ def test_a_days_work(server, browser) -> None:  # type: ignore[no-untyped-def]
 def test_the_same_work_in_english(server, browser) -> None:  # type: ignore[no-untyped-def]
     base, _ = server
     cs = sign_in(browser, base, "cs2")
-    cs.get_by_role("button", name="English").click()
+    submit(cs, cs.get_by_role("button", name="English"))
     cs.get_by_role("link", name="Register a complaint").click()
     cs.get_by_label("Customer name").fill("Li Na")
     cs.get_by_label("Mobile phone").fill("13900139000")
@@ -106,7 +106,7 @@ def test_the_same_work_in_english(server, browser) -> None:  # type: ignore[no-u
     assert "Registered: TS-" in cs.content()
     cs.goto(base + "/inbox?tab=department")
     shot(cs, "08-department-queue-en")
-    cs.get_by_role("button", name="Claim").first.click()
+    submit(cs, cs.get_by_role("button", name="Claim").first)
     cs.get_by_role("link", name="My tasks").click()
     cs.get_by_role("link", name="Acknowledge the complaint").click()
     cs.get_by_label("Yes").first.check()

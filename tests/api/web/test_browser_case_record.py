@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fixtures.browser import pytestmark, shot, sign_in
+from tests.fixtures.browser import pytestmark, shot, sign_in, submit
 from tests.fixtures.factories import make_user
 
 __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
@@ -123,8 +123,7 @@ def test_each_department_sees_the_work_before_it(server, browser) -> None:  # ty
     for words in (FINDINGS, ENG_PLAN, PROP_PLAN, APPROVAL, WORK, "客户对维修结果满意", "合计"):
         assert words in record, words
     shot(cs, "13-case-page-zh")
-    cs.get_by_role("button", name="English").click()
-    cs.wait_for_load_state()
+    submit(cs, cs.get_by_role("button", name="English"))
     record = cs.locator(".case-record").inner_text()
     assert "Case record" in record and "Findings" in record and "Cost estimate (CNY)" in record
     assert "Engineering" in record and "Property Management" in record

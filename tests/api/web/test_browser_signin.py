@@ -5,7 +5,7 @@ Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-from tests.fixtures.browser import pytestmark, shot, sign_in
+from tests.fixtures.browser import pytestmark, shot, sign_in, submit
 
 __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
 
@@ -13,8 +13,7 @@ __all__ = ["pytestmark"]  # the module's skip rule comes from the fixtures
 def _try(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    submit(page, page.get_by_role("button", name="登录"))
 
 
 def test_the_sign_in_page_throttles_and_sign_out_ends_the_session(server, browser) -> None:  # type: ignore[no-untyped-def]
