@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 
+from engine.db import get_engine
 from tests.fixtures.api_client import Api
 from tests.fixtures.shipped import Case, setup_shipped
 from tests.fixtures.web_client import Browser
@@ -71,3 +73,45 @@ def test_wildcards_are_plain_characters(outsider: Browser) -> None:
     assert _found(outsider, "李_") == {"李_娜%"}
     assert _found(outsider, "张%") == set()
     assert _found(outsider, "张") == {"张伟"}
+
+
+def test_the_matching_cases_go_to_postgresql_as_one_array(db_url: str) -> None:
+    # A search by four digits matches hundreds of cases at a million tasks: the count and
+    # the page each carry them, as one array parameter (`= ANY`), not one per case.
+    api: Api = setup_shipped()
+    for n in range(12):
+        Case(
+            api,
+            "cs1",
+            "complaint_handling",
+            {
+                "customer_name": f"客户{n}",
+                "phone": f"13900{n:02d}5678",
+                "category": "other",
+                "description": "门禁故障",
+            },
+        )
+    browser = Browser()
+    browser.sign_in("sup_property")
+    sent: list[tuple[str, int]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "FROM task" in statement:
+            sent.append((statement, len(parameters or ())))
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = browser.get("/inbox", params={"tab": "all", "q": "5678"}).text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        browser.close()
+    assert all(f"客户{n}" in page for n in range(12))
+    searched = [(s, n) for s, n in sent if "count(*)" in s or "ORDER BY task.due_at" in s]
+    as_array = [n for s, n in searched if "task.instance_id = ANY" in s]
+    as_list = [n for s, n in searched if "task.instance_id IN (" in s]
+    if engine.dialect.name == "postgresql":
+        assert len(as_array) >= 2 and as_list == [], searched  # the count and the page
+        assert max(as_array) < 12
+    else:
+        assert len(as_list) >= 2 and min(as_list) >= 12, searched
