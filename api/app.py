@@ -171,7 +171,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         start_embedded_background(get_settings().round_seconds)
     # `flowdesk serve` sets this: SQLite's log is copied back by a thread, not by commits.
-    if os.environ.get(wal.ENV) == "background":
+    if wal.background_checkpoints():
         from engine.db import single_statement_engine
 
         wal.start_checkpointer(single_statement_engine())

@@ -338,6 +338,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     from cli.server import run_server
+    from engine import wal
     from engine.config import get_settings
     from engine.secret_key import require_secret_key
     from engine.serving import prepare_for_serving
@@ -345,7 +346,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     require_secret_key("serve")
     # Every connection of this process, the set-up's too: commits leave SQLite's log to
     # the API process's checkpoint thread (engine/wal.py).
-    os.environ.setdefault("FLOWDESK_SQLITE_CHECKPOINT", "background")
+    os.environ.setdefault(wal.ENV, "background")
     prepare_for_serving()
     if get_settings().broker_url is None:
         os.environ.setdefault("FLOWDESK_EMBEDDED_BACKGROUND", "1")
